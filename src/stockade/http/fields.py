@@ -1,0 +1,76 @@
+"""Field sections (headers and trailers) of HTTP/1.1 messages.
+
+Names keep the case the peer sent, because some backends are picky about it;
+look-ups are case-insensitive. Values are bytes with surrounding whitespace
+already removed by the parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+class Fields:
+    """An ordered multi-map of field names to values, with case-insensitive look-up."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[bytes, bytes]] = ()) -> None:
+        self._items: list[tuple[bytes, bytes]] = list(items)
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, bytes):
+            return False
+        return self.get(name) is not None
+
+    def __repr__(self) -> str:
+        return f"Fields({self._items!r})"
+
+    def get(self, name: bytes, default: bytes | None = None) -> bytes | None:
+        """Return the first value of ``name`` (matched case-insensitively), or ``default``."""
+        lowered = name.lower()
+        for key, value in self._items:
+            if key.lower() == lowered:
+                return value
+        return default
+
+    def get_all(self, name: bytes) -> list[bytes]:
+        lowered = name.lower()
+        return [value for key, value in self._items if key.lower() == lowered]
+
+    def add(self, name: bytes, value: bytes) -> None:
+        self._items.append((name, value))
+
+    def set(self, name: bytes, value: bytes) -> None:
+        """Replace every field called ``name`` with one field carrying ``value``."""
+        self.remove(name)
+        self._items.append((name, value))
+
+    def remove(self, name: bytes) -> None:
+        lowered = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != lowered]
+
+    def remove_many(self, names: set[bytes]) -> None:
+        """Remove every field whose lower-cased name is in ``names``."""
+        self._items = [(k, v) for k, v in self._items if k.lower() not in names]
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        return list(self._items)
+
+    def copy(self) -> Fields:
+        return Fields(self._items)
+
+    def to_text(self) -> dict[str, str]:
+        """Return a dict of lower-cased names to values joined by ', ', decoded as Latin-1."""
+        out: dict[str, str] = {}
+        for key, value in self._items:
+            name = key.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            out[name] = f"{out[name]}, {text}" if name in out else text
+        return out

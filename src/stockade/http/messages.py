@@ -1,0 +1,72 @@
+"""Parsed HTTP/1.1 message heads and the events a parser returns."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from stockade.http.fields import Fields
+
+
+class BodyFraming(enum.Enum):
+    """How the length of a message body is determined (RFC 9112 section 6)."""
+
+    NONE = "none"
+    LENGTH = "length"
+    CHUNKED = "chunked"
+    CLOSE = "close"  # responses only: the body ends when the upstream closes
+
+
+@dataclass(slots=True)
+class RequestHead:
+    method: bytes
+    target: bytes
+    version: bytes  # b"1.1" or b"1.0"
+    fields: Fields
+    framing: BodyFraming
+    content_length: int | None = None
+    keep_alive: bool = True
+    expect_continue: bool = False
+
+    @property
+    def path(self) -> bytes:
+        """The target without its query, for origin-form targets."""
+        return self.target.partition(b"?")[0]
+
+    @property
+    def query(self) -> bytes:
+        return self.target.partition(b"?")[2]
+
+
+@dataclass(slots=True)
+class ResponseHead:
+    status: int
+    reason: bytes
+    version: bytes
+    fields: Fields
+    framing: BodyFraming
+    content_length: int | None = None
+    keep_alive: bool = True
+
+
+@dataclass(slots=True)
+class Data:
+    """A piece of a message body, already stripped of chunked framing."""
+
+    data: bytes
+
+
+@dataclass(slots=True)
+class EndOfMessage:
+    trailers: Fields = field(default_factory=Fields)
+
+
+class NeedData(enum.Enum):
+    """Returned by a parser when it needs more bytes before the next event."""
+
+    NEED_DATA = "need-data"
+
+
+NEED_DATA = NeedData.NEED_DATA
+
+ParserEvent = RequestHead | ResponseHead | Data | EndOfMessage | NeedData
