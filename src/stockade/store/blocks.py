@@ -1,0 +1,98 @@
+"""Dynamic blocks: a tenant's deny list of client addresses and networks, with expiry."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_
+
+from stockade.store import schema
+from stockade.store.scope import Row, Scope, all_of
+
+MAX_BLOCK_SECONDS = 365 * 24 * 3600
+"""Longest expiring block, one year; a permanent block sets no expiry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    block_id: str
+    tenant_id: str
+    client: str  # an address or a network in CIDR notation
+    reason: str
+    created_by: str
+    created_at: float
+    expires_at: float | None
+
+
+def _block(row: Row) -> Block:
+    return Block(row["block_id"], row["tenant_id"], row["client"], row["reason"],
+                 row["created_by"], row["created_at"], row["expires_at"])
+
+
+def normalize_client(client: str) -> str:
+    """Return the canonical form of an address or network; raise ValueError if invalid."""
+    try:
+        network = ipaddress.ip_network(client.strip(), strict=False)
+    except ValueError as exc:
+        raise ValueError(f"invalid client address or network {client!r}; use an IP address "
+                         "such as 192.0.2.7 or a network such as 192.0.2.0/24") from exc
+    if network.num_addresses == 1:
+        return str(network.network_address)
+    return str(network)
+
+
+def add_block(scope: Scope, tenant_id: str, client: str, reason: str,
+              ttl_seconds: float | None = None) -> Block:
+    """Block ``client`` for ``ttl_seconds`` (None: until deleted)."""
+    scope.require_tenant(tenant_id)
+    if ttl_seconds is not None and not 0 < ttl_seconds <= MAX_BLOCK_SECONDS:
+        raise ValueError(f"block duration {ttl_seconds} s is out of range; "
+                         f"use 1 to {MAX_BLOCK_SECONDS} seconds or none for a permanent block")
+    now = time.time()
+    block_id = uuid.uuid4().hex
+    row = {
+        "tenant_id": tenant_id, "block_id": block_id, "client": normalize_client(client),
+        "reason": reason, "created_by": scope.actor, "created_at": now,
+        "expires_at": now + ttl_seconds if ttl_seconds is not None else None,
+    }
+    scope.insert("block", block_id, schema.blocks, row)
+    return _block(row)
+
+
+def list_blocks(scope: Scope, tenant_id: str | None = None,
+                now: float | None = None) -> list[Block]:
+    """Blocks in force at ``now``, of one tenant or of every tenant in the scope."""
+    table = schema.blocks
+    current = time.time() if now is None else now
+    conditions = [or_(table.c.expires_at.is_(None), table.c.expires_at > current)]
+    if tenant_id is not None:
+        scope.require_tenant(tenant_id)
+        conditions.append(table.c.tenant_id == tenant_id)
+    rows = scope.fetch_all(table, *conditions, order_by=[table.c.created_at, table.c.block_id])
+    return [_block(row) for row in rows]
+
+
+def get_block(scope: Scope, tenant_id: str, block_id: str) -> Block:
+    table = schema.blocks
+    return _block(scope.get("block", block_id, table, all_of(
+        table.c.tenant_id == tenant_id, table.c.block_id == block_id)))
+
+
+def delete_block(scope: Scope, tenant_id: str, block_id: str) -> None:
+    table = schema.blocks
+    scope.delete("block", block_id, table, all_of(
+        table.c.tenant_id == tenant_id, table.c.block_id == block_id))
+
+
+def purge_expired_blocks(scope: Scope, now: float | None = None) -> int:
+    """Delete expired blocks; return how many were deleted."""
+    table = schema.blocks
+    current = time.time() if now is None else now
+    expired = scope.fetch_all(table, table.c.expires_at.is_not(None),
+                              table.c.expires_at <= current)
+    for row in expired:
+        delete_block(scope, row["tenant_id"], row["block_id"])
+    return len(expired)

@@ -1,0 +1,97 @@
+"""Open the store's database and bring its schema up to date.
+
+SQLite is the embedded default and PostgreSQL serves clusters; both go
+through the same SQLAlchemy Core code. Migrations are Alembic revisions
+shipped inside the package and run from here, not from an alembic.ini.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+"""How long a SQLite writer waits for another process's lock before failing."""
+
+DEFAULT_URL = "sqlite:///stockade.db"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used as configured."""
+
+
+def open_engine(url: str = DEFAULT_URL) -> Engine:
+    """Create an engine for ``url``: ``sqlite:///PATH`` or ``postgresql://...``.
+
+    A ``postgresql://`` URL uses the psycopg 3 driver.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}; use sqlite:///PATH "
+                         "or postgresql://USER@HOST:PORT/DB") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    if backend == "sqlite":
+        engine = create_engine(
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    raise StoreError(f"unsupported database {backend!r} in URL {parsed.render_as_string()!r}; "
+                     "use sqlite or postgresql")
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision``; an empty database gets every table."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    log.info("store schema at revision %s on %s", revision, engine.url.render_as_string())
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo migrations down to ``revision``; ``base`` drops every store table."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    log.warning("store schema downgraded to %s on %s", revision, engine.url.render_as_string())
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
