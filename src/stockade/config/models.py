@@ -7,24 +7,17 @@ from above, and nested sections merge key by key (see ``merge_policy``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, cast
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator, model_validator
 
-Mode = Literal["block", "detect", "off"]
-"""What a layer does with a reject verdict: send it, only record an event, or not run."""
-
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
-
-KIB = 1024
-MIB = 1024 * KIB
-
-
-class StrictModel(BaseModel):
-    """Base for config sections: unknown keys are errors, so typos never pass silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from stockade.access.config import AccessPolicy, CorsPolicy
+from stockade.auth.config import AuthPolicy
+from stockade.auth.consumers import Consumers
+from stockade.config.base import KIB, MIB, ConfigPath, Identifier, Mode, StrictModel
+from stockade.events.config import EventsConfig
+from stockade.ratelimit.config import RateLimitPolicy
+from stockade.store.settings import StoreSettings
 
 # --- limits and listeners -------------------------------------------------
 
@@ -48,8 +41,8 @@ class Limits(StrictModel):
 
 class TlsCertificate(StrictModel):
     hostnames: list[str] = Field(min_length=1, description="SNI names this certificate serves; '*.' prefix allowed.")
-    cert: str = Field(description="Path to the PEM certificate chain.")
-    key: str = Field(description="Path to the PEM private key.")
+    cert: ConfigPath = Field(description="Path to the PEM certificate chain.")
+    key: ConfigPath = Field(description="Path to the PEM private key.")
 
 
 class ListenerTls(StrictModel):
@@ -130,6 +123,10 @@ class Policy(StrictModel):
     modes: dict[str, Mode] | None = Field(
         None, description="Mode per layer name (for example waf: detect), overriding 'mode'.")
     request_body: RequestBodyPolicy | None = None
+    auth: AuthPolicy | None = None
+    access: AccessPolicy | None = None
+    rate_limit: RateLimitPolicy | None = None
+    cors: CorsPolicy | None = None
 
     def mode_of(self, layer: str) -> Mode:
         if self.modes and layer in self.modes:
@@ -189,7 +186,8 @@ class Service(StrictModel):
     hosts: list[str] = Field(min_length=1, description="Host names this service answers; '*.' prefix allowed.")
     path_prefix: str = Field("/", description="Only paths under this prefix reach the service.")
     upstream: Upstream
-    openapi: str | None = Field(None, description="Path to the service's OpenAPI 3.0 or 3.1 document.")
+    preserve_host: bool = Field(True, description="Forward the client's Host; false sends the target's host:port.")
+    openapi: ConfigPath | None = Field(None, description="Path to the service's OpenAPI 3.0 or 3.1 document.")
     policy: Policy | None = None
     routes: list[Route] = Field(default_factory=list)
 
@@ -219,6 +217,7 @@ class Tenant(StrictModel):
     name: str | None = None
     policy: Policy | None = None
     services: list[Service] = Field(default_factory=list)
+    consumers: Consumers = Field(default_factory=list, description="API clients and their credentials.")
 
     @model_validator(mode="after")
     def _unique_services(self) -> Tenant:
@@ -233,9 +232,19 @@ class GatewayConfig(StrictModel):
     admin: AdminListener | None = AdminListener()
     workers: int | Literal["auto"] = Field("auto", description="Worker processes; 'auto' is one per core.")
     limits: Limits = Limits()
+    shutdown_timeout: float = Field(30.0, gt=0, description="Seconds to drain requests in flight on stop.")
+    request_id_header: str = Field("X-Request-Id", pattern=r"^[A-Za-z0-9-]{1,64}$",
+                                   description="Field that carries the request id both ways.")
     access_log: AccessLog = AccessLog()
     policy: Policy = Field(default_factory=Policy, description="Defaults inherited by every tenant.")
     tenants: list[Tenant] = Field(default_factory=list)
+    events: EventsConfig = Field(default_factory=EventsConfig,
+                                 description="Security event sinks, spool and alert rules.")
+    store: StoreSettings = Field(default_factory=StoreSettings,
+                                 description="Database of config history, events and the admin API.")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Peers whose X-Forwarded-For is believed; the client address is read from it.")
 
     @field_validator("workers")
     @classmethod

@@ -65,10 +65,17 @@ class Exchange:
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
     upstream_seconds: float | None = None
+    upstream_connect_seconds: float | None = None  # set when a new connection (and handshake) was made
+    finished: float | None = None
     upstream_target: str | None = None
     request_bytes: int = 0
     response_bytes: int = 0
     status: int = 0
+
+    @property
+    def duration(self) -> float:
+        end = self.finished if self.finished is not None else time.perf_counter()
+        return end - self.started
 
     @property
     def tenant_id(self) -> str | None:

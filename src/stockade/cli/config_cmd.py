@@ -1,0 +1,47 @@
+"""``stockade config validate`` and ``stockade config schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from stockade.config.loader import ConfigError, load_config
+from stockade.config.models import GatewayConfig
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("config", help="Validate a config file or print its JSON Schema.")
+    commands = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+
+    validate = commands.add_parser("validate", help="Check a config file and print every error found.")
+    validate.add_argument("file", help="Path to the YAML config file.")
+    validate.set_defaults(handler=run_validate)
+
+    schema = commands.add_parser("schema", help="Print the JSON Schema of the config file for editors.")
+    schema.set_defaults(handler=run_schema)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        count = len(exc.issues)
+        print(f"{args.file}: {count} error{'s' if count != 1 else ''}; the config was not loaded",
+              file=sys.stderr)
+        return 1
+    services = sum(len(tenant.services) for tenant in config.tenants)
+    print(f"{args.file}: valid ({len(config.tenants)} tenants, {services} services)")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    schema = GatewayConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Stockade gateway configuration"
+    json.dump(schema, sys.stdout, indent=2)
+    print()
+    return 0

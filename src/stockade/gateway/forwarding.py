@@ -1,0 +1,96 @@
+"""What the gateway changes in a message it forwards (RFC 9110 section 7.6).
+
+Pure functions over field sections: hop-by-hop fields are removed, the
+X-Forwarded-* and Forwarded fields are set, and the framing fields are left
+for the sender to write anew.
+"""
+
+from __future__ import annotations
+
+import os
+
+from stockade.http.fields import Fields
+
+HOP_BY_HOP = frozenset({
+    b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
+    b"upgrade", b"proxy-authenticate", b"proxy-authorization",
+})
+"""Fields that describe one connection and never travel past it."""
+
+FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+"""Written anew by the gateway on every forwarded message."""
+
+FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded",
+                        b"x-real-ip"})
+"""Client-supplied copies are dropped: a client must not choose what the backend believes."""
+
+MAX_REQUEST_ID_BYTES = 128
+"""Longer incoming ids are replaced rather than passed on."""
+
+_ID_CHARACTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
+"""Bytes allowed in an incoming request id and in an unquoted Forwarded value."""
+
+
+def connection_nominated(fields: Fields) -> set[bytes]:
+    """Return the lower-case field names listed in Connection (removed before forwarding)."""
+    names: set[bytes] = set()
+    for value in fields.get_all(b"connection"):
+        for item in value.split(b","):
+            item = item.strip().lower()
+            if item:
+                names.add(item)
+    return names
+
+
+def request_id_from(fields: Fields, header: bytes) -> str:
+    """Reuse a well-formed incoming request id, or make a new random one."""
+    incoming = fields.get(header)
+    if incoming and len(incoming) <= MAX_REQUEST_ID_BYTES and not incoming.translate(None, _ID_CHARACTERS):
+        return incoming.decode("ascii")
+    return os.urandom(16).hex()
+
+
+def upstream_request_fields(
+    fields: Fields,
+    *,
+    client_address: str,
+    scheme: str,
+    host: bytes,
+    request_id: str,
+    request_id_header: bytes,
+    upstream_host: bytes | None,
+    extra_drop: frozenset[bytes] = frozenset(),
+) -> Fields:
+    """Build the field section sent upstream, without framing fields.
+
+    ``upstream_host`` replaces Host when the service does not preserve it.
+    ``extra_drop`` names more fields to strip, such as identity headers the
+    gateway sets itself.
+    """
+    drop = HOP_BY_HOP | FRAMING | FORWARDING | connection_nominated(fields) | extra_drop
+    drop |= {b"expect", request_id_header.lower()}  # the gateway answers 100-continue itself
+    out = Fields([(name, value) for name, value in fields if name.lower() not in drop])
+    if upstream_host is not None:
+        out.set(b"Host", upstream_host)
+    client = client_address.encode("ascii")
+    out.add(b"X-Forwarded-For", client)
+    out.add(b"X-Forwarded-Proto", scheme.encode("ascii"))
+    out.add(b"X-Forwarded-Host", host)
+    node = b'"[' + client + b']"' if b":" in client else client
+    out.add(b"Forwarded", b"for=" + node + b";proto=" + scheme.encode("ascii") + b";host=" + _quote(host))
+    out.add(request_id_header, request_id.encode("ascii"))
+    return out
+
+
+def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
+    """Build the field section sent to the client, without framing fields."""
+    drop = HOP_BY_HOP | FRAMING | connection_nominated(fields) | {request_id_header.lower()}
+    out = Fields([(name, value) for name, value in fields if name.lower() not in drop])
+    out.add(request_id_header, request_id.encode("ascii"))
+    return out
+
+
+def _quote(value: bytes) -> bytes:
+    if value and not value.translate(None, _ID_CHARACTERS):
+        return value
+    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'

@@ -1,0 +1,351 @@
+"""Relay one exchange to an upstream and its response back to the client.
+
+Both bodies stream: the request body goes upstream as it arrives (unless a
+stage asked for the whole body first) and the response body goes to the
+client as it arrives, each side waiting for the other's write buffer to
+drain. Retries happen only for idempotent requests whose body can be sent
+again and that failed before the upstream answered anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from stockade.config.models import Policy
+from stockade.gateway.connection import PeerClosed
+from stockade.gateway.exchange import Exchange
+from stockade.gateway.forwarding import client_response_fields, upstream_request_fields
+from stockade.gateway.pipeline import Phase
+from stockade.gateway.responses import json_response
+from stockade.gateway.runtime import Runtime, buffer_limit
+from stockade.gateway.upstream import UpstreamConnection, UpstreamError, UpstreamPool
+from stockade.http.errors import ProtocolError
+from stockade.http.fields import Fields
+from stockade.http.messages import BodyFraming, Data, EndOfMessage, ResponseHead
+from stockade.http.serialize import LAST_CHUNK, encode_chunk, serialize_request_head, serialize_response_head
+
+if TYPE_CHECKING:
+    from stockade.gateway.server import ClientConnection
+
+IDEMPOTENT_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
+"""RFC 9110 section 9.2.2: repeating these has the same effect as sending them once."""
+
+METHODS_WITH_BODY = frozenset({b"POST", b"PUT", b"PATCH"})
+"""Methods for which an empty body is still announced with Content-Length: 0."""
+
+RESPONSE_BUFFER_MAX = 1024 * 1024
+"""Largest response body buffered for stages that inspect whole responses; the rest streams."""
+
+
+class ClientGone(ConnectionError):
+    """The client closed its connection while the response was being sent."""
+
+
+class BodyReader:
+    """The request body of one exchange: buffered for inspection, streamed, or both."""
+
+    def __init__(self, client: ClientConnection, runtime: Runtime, exchange: Exchange,
+                 has_body: bool) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.exchange = exchange
+        self.has_body = has_body
+        self.prefix = b""  # bytes already read from the client and not yet sent upstream
+        self.complete = not has_body  # the whole body has been read from the client
+
+    @property
+    def replayable(self) -> bool:
+        return self.complete
+
+    @property
+    def length(self) -> int | None:
+        if self.complete:
+            return len(self.prefix)
+        return self.exchange.request.content_length
+
+    async def buffer_for_inspection(self, policy: Policy) -> None:
+        """Read the body up to the policy's buffer cap into ``exchange.body``."""
+        cap, partial = buffer_limit(policy)
+        parts: list[bytes] = []
+        size = 0
+        timeout = self.runtime.config.limits.body_timeout
+        while True:
+            event = await self.client.next_event(timeout)
+            if isinstance(event, EndOfMessage):
+                self.complete = True
+                break
+            if isinstance(event, Data):
+                parts.append(event.data)
+                size += len(event.data)
+                self.exchange.request_bytes += len(event.data)
+                if size > cap:
+                    if not partial:
+                        raise ProtocolError(f"request body is larger than the inspection limit of {cap} "
+                                            "bytes", 413)
+                    self.exchange.body_truncated = True
+                    break
+        self.prefix = b"".join(parts)
+        self.exchange.body = self.prefix[:cap] if self.exchange.body_truncated else self.prefix
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self.prefix:
+            yield self.prefix
+        if self.complete:
+            return
+        timeout = self.runtime.config.limits.body_timeout
+        while True:
+            event = await self.client.next_event(timeout)
+            if isinstance(event, EndOfMessage):
+                self.complete = True
+                return
+            if isinstance(event, Data) and event.data:
+                self.exchange.request_bytes += len(event.data)
+                yield event.data
+
+
+async def forward(client: ClientConnection, runtime: Runtime, exchange: Exchange,
+                  body: BodyReader) -> bool:
+    """Send the exchange upstream and relay the answer; return True to keep the client connection."""
+    assert exchange.match is not None
+    match = exchange.match
+    pool = runtime.pools[(match.tenant.id, match.service.id)]
+    head = exchange.request
+    idempotent = head.method in IDEMPOTENT_METHODS
+    attempts = 1 + pool.settings.retries if idempotent else 1
+    target = pool.pick()
+    fields = upstream_request_fields(
+        head.fields,
+        client_address=exchange.client.address,
+        scheme="https" if exchange.client.tls else "http",
+        host=head.authority,
+        request_id=exchange.request_id,
+        request_id_header=runtime.request_id_header,
+        upstream_host=None if match.service.preserve_host else target.host_field,
+    )
+    for attempt in range(attempts):
+        try:
+            upstream, response = await _exchange_with(pool, target, exchange, body, fields)
+        except UpstreamError as exc:
+            retry = attempt + 1 < attempts and not exc.reached and body.replayable
+            if retry:
+                target = pool.pick(exclude=target)
+                continue
+            client.worker.metrics.upstream_error(exchange, "timeout" if exc.status == 504 else "failure")
+            exchange.events.append(exchange.event("gateway", "upstream-failure", str(exc)))
+            keep = body.complete and head.keep_alive
+            return _reply_error(client, runtime, exchange, exc.status,
+                                "the upstream timed out" if exc.status == 504
+                                else "the upstream is unavailable", keep)
+        return await _relay_response(client, runtime, exchange, pool, upstream, response)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def _exchange_with(pool: UpstreamPool, target: object, exchange: Exchange, body: BodyReader,
+                         fields: Fields) -> tuple[UpstreamConnection, ResponseHead]:
+    from stockade.gateway.upstream import Target
+
+    assert isinstance(target, Target)
+    started = time.perf_counter()
+    upstream, reused = await pool.acquire(target)
+    if not reused:
+        exchange.upstream_connect_seconds = time.perf_counter() - started
+    exchange.upstream_target = target.address
+    try:
+        response = await _send_and_receive(upstream, exchange, body, fields, pool)
+    except UpstreamError as exc:
+        upstream.abort()
+        never_answered = reused and upstream.bytes_received == 0 and body.replayable
+        if never_answered and exc.status == 502:
+            exc.reached = False
+        else:
+            pool.report_failure(target)
+        raise
+    except BaseException:
+        upstream.abort()  # a client-side failure mid-body leaves the upstream message incomplete
+        raise
+    exchange.upstream_seconds = time.perf_counter() - started
+    pool.report_success(target)
+    return upstream, response
+
+
+async def _send_and_receive(upstream: UpstreamConnection, exchange: Exchange, body: BodyReader,
+                            fields: Fields, pool: UpstreamPool) -> ResponseHead:
+    head = exchange.request
+    fields = fields.copy()
+    chunked = False
+    if body.has_body:
+        length = body.length
+        if length is None:
+            chunked = True
+            fields.add(b"Transfer-Encoding", b"chunked")
+        else:
+            fields.add(b"Content-Length", str(length).encode("ascii"))
+    elif head.method in METHODS_WITH_BODY:
+        fields.add(b"Content-Length", b"0")
+    upstream.parser.expect(head.method)
+    upstream.requests += 1
+    _upstream_write(upstream, serialize_request_head(head.method, head.target, fields))
+    if body.has_body:
+        async for data in body.chunks():
+            _upstream_write(upstream, encode_chunk(data) if chunked else data)
+            await _upstream_drain(upstream)
+        if chunked:
+            _upstream_write(upstream, LAST_CHUNK)
+    timeout = pool.settings.read_timeout
+    while True:
+        try:
+            event = await upstream.next_event(timeout)
+        except TimeoutError as exc:
+            raise UpstreamError("upstream response timed out", 504, reached=True) from exc
+        except PeerClosed as exc:
+            raise UpstreamError("upstream closed the connection before responding", 502,
+                                reached=True) from exc
+        except ProtocolError as exc:
+            raise UpstreamError(f"upstream sent an invalid response: {exc.reason}", 502,
+                                reached=True) from exc
+        if isinstance(event, ResponseHead):
+            if event.status >= 200:
+                return event
+            continue  # interim 1xx responses are not relayed: the gateway answered Expect itself
+        raise UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
+
+
+def _upstream_write(upstream: UpstreamConnection, data: bytes) -> None:
+    if upstream.closed:
+        raise UpstreamError("upstream closed the connection while the request was sent", 502,
+                            reached=True)
+    upstream.write(data)
+
+
+async def _upstream_drain(upstream: UpstreamConnection) -> None:
+    try:
+        await upstream.drain()
+    except PeerClosed as exc:
+        raise UpstreamError("upstream closed the connection while the request was sent", 502,
+                            reached=True) from exc
+
+
+async def _relay_response(client: ClientConnection, runtime: Runtime, exchange: Exchange,
+                          pool: UpstreamPool, upstream: UpstreamConnection,
+                          response: ResponseHead) -> bool:
+    exchange.response = response
+    pipeline = exchange.match.pipeline if exchange.match else None
+    request = exchange.request
+    if pipeline is not None and pipeline.has_phase(Phase.RESPONSE_HEADERS):
+        verdict = await pipeline.run(exchange, Phase.RESPONSE_HEADERS)
+        if verdict.reject:
+            upstream.abort()
+            return client.reject_exchange(runtime, exchange, verdict)
+
+    has_body = request.method != b"HEAD" and response.status not in (204, 304) and \
+        response.framing is not BodyFraming.NONE
+    buffered: bytes | None = None
+    upstream_done = not has_body
+    read_timeout = pool.settings.read_timeout
+    if has_body and pipeline is not None and pipeline.wants_response_body(exchange):
+        buffered, upstream_done = await _buffer_response(upstream, read_timeout)
+        exchange.response_body = buffered
+        if pipeline.has_phase(Phase.RESPONSE_BODY):
+            verdict = await pipeline.run(exchange, Phase.RESPONSE_BODY)
+            if verdict.reject:
+                upstream.abort()
+                return client.reject_exchange(runtime, exchange, verdict)
+
+    fields = client_response_fields(response.fields, exchange.request_id, runtime.request_id_header)
+    for name, value in exchange.response_fields_extra:
+        fields.add(name, value)
+    client_keep_alive = request.keep_alive and not client.worker.draining
+    chunked = False
+    if request.method == b"HEAD" or response.status in (204, 304):
+        if response.content_length is not None and response.status != 204:
+            fields.add(b"Content-Length", str(response.content_length).encode("ascii"))
+    elif buffered is not None and upstream_done:
+        fields.add(b"Content-Length", str(len(buffered)).encode("ascii"))
+    elif response.framing is BodyFraming.LENGTH:
+        fields.add(b"Content-Length", str(response.content_length or 0).encode("ascii"))
+    elif request.version == b"1.1":
+        chunked = True
+        fields.add(b"Transfer-Encoding", b"chunked")
+    else:
+        client_keep_alive = False  # an HTTP/1.0 client learns the end of the body from the close
+    if not client_keep_alive:
+        fields.add(b"Connection", b"close")
+
+    exchange.status = response.status
+    head_bytes = serialize_response_head(response.status, response.reason, fields)
+    client.write(head_bytes)
+    exchange.response_bytes += len(head_bytes)
+    try:
+        if buffered:
+            _client_write(client, encode_chunk(buffered) if chunked else buffered, exchange)
+        if not upstream_done:
+            await _stream_response(client, upstream, exchange, chunked, read_timeout)
+        elif chunked:
+            client.write(LAST_CHUNK)
+    except (UpstreamError, ClientGone):
+        upstream.abort()
+        client.abort()
+        return False
+    pool.release(upstream, reusable=response.keep_alive)
+    if not client_keep_alive:
+        client.close()
+    return client_keep_alive
+
+
+async def _buffer_response(upstream: UpstreamConnection, timeout: float) -> tuple[bytes, bool]:
+    """Read up to RESPONSE_BUFFER_MAX bytes of the response; return them and whether the body ended."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= RESPONSE_BUFFER_MAX:
+        event = await _upstream_event(upstream, timeout)
+        if isinstance(event, EndOfMessage):
+            return b"".join(parts), True
+        if isinstance(event, Data):
+            parts.append(event.data)
+            size += len(event.data)
+    return b"".join(parts), False
+
+
+async def _stream_response(client: ClientConnection, upstream: UpstreamConnection, exchange: Exchange,
+                           chunked: bool, timeout: float) -> None:
+    while True:
+        event = await _upstream_event(upstream, timeout)
+        if isinstance(event, EndOfMessage):
+            if chunked:
+                client.write(LAST_CHUNK)
+            return
+        if isinstance(event, Data) and event.data:
+            _client_write(client, encode_chunk(event.data) if chunked else event.data, exchange)
+            try:
+                await client.drain()
+            except PeerClosed as exc:
+                raise ClientGone() from exc
+
+
+async def _upstream_event(upstream: UpstreamConnection, timeout: float) -> object:
+    try:
+        return await upstream.next_event(timeout)
+    except (TimeoutError, PeerClosed, ProtocolError) as exc:
+        raise UpstreamError(f"upstream response body failed: {exc!r}", 502, reached=True) from exc
+
+
+def _client_write(client: ClientConnection, data: bytes, exchange: Exchange) -> None:
+    if client.closed:
+        raise ClientGone()
+    client.write(data)
+    exchange.response_bytes += len(data)
+
+
+def _reply_error(client: ClientConnection, runtime: Runtime, exchange: Exchange, status: int,
+                 message: str, keep_alive: bool) -> bool:
+    keep = keep_alive and not client.worker.draining
+    data = json_response(status, message, exchange.request_id, runtime.request_id_header,
+                         close=not keep, head_only=exchange.request.method == b"HEAD")
+    exchange.status = status
+    exchange.response_bytes += len(data)
+    client.write(data)
+    if not keep:
+        client.close()
+    return keep

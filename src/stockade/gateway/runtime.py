@@ -1,0 +1,89 @@
+"""Everything a worker builds from one config: route table, upstream pools, observers.
+
+A reload builds a new Runtime beside the old one and swaps it in; exchanges
+in flight keep the Runtime they started with.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stockade.config.models import GatewayConfig, Policy
+from stockade.events.model import SecurityEvent
+from stockade.gateway.accesslog import AccessLog
+from stockade.gateway.metrics import Metrics
+from stockade.gateway.pipeline import LogObserver
+from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
+from stockade.gateway.routing import Resources, RouteTable
+from stockade.gateway.upstream import UpstreamPool
+from stockade.http.parser import ParserLimits
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUFFER_MAX_BYTES = 1024 * 1024
+"""Largest body buffered for a stage that inspects whole bodies, unless the policy says otherwise."""
+
+
+@dataclass
+class Runtime:
+    config: GatewayConfig
+    routes: RouteTable
+    pools: dict[tuple[str, str], UpstreamPool]
+    parser_limits: ParserLimits
+    request_id_header: bytes
+    resources: Resources
+    observers: list[LogObserver] = field(default_factory=list)
+    emit: Callable[[SecurityEvent], None] = lambda event: None
+
+    @classmethod
+    def build(cls, config: GatewayConfig, resources: Resources | None = None) -> Runtime:
+        resources = resources or Resources()
+        routes = RouteTable(config, build_registry(), resources)
+        pools = {
+            (tenant.id, service.id): UpstreamPool(f"{tenant.id}/{service.id}", service.upstream)
+            for tenant, service in routes.services()
+        }
+        limits = config.limits
+        parser_limits = ParserLimits(
+            max_header_bytes=limits.max_header_bytes,
+            max_header_count=limits.max_header_count,
+            max_target_bytes=limits.max_target_bytes,
+            max_chunk_extension_bytes=limits.max_chunk_extension_bytes,
+            max_body_bytes=limits.max_body_bytes,
+        )
+        observers: list[LogObserver] = []
+        for spec in OBSERVER_FACTORIES:
+            factory = load_factory(spec)
+            observer = factory(config, resources) if factory is not None else None
+            if observer is not None:
+                observers.append(observer)
+        return cls(config, routes, pools, parser_limits, config.request_id_header.encode("ascii"),
+                   resources, observers)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+
+def body_limit(config: GatewayConfig, policy: Policy) -> int:
+    settings = policy.request_body
+    if settings is not None and settings.max_bytes is not None:
+        return settings.max_bytes
+    return config.limits.max_body_bytes
+
+
+def buffer_limit(policy: Policy) -> tuple[int, bool]:
+    """Return the body buffering cap and whether a larger body is inspected partially."""
+    settings = policy.request_body
+    cap = DEFAULT_BUFFER_MAX_BYTES
+    partial = False
+    if settings is not None:
+        if settings.buffer_max_bytes is not None:
+            cap = settings.buffer_max_bytes
+        partial = settings.over_buffer == "inspect_partial"
+    return cap, partial
+
+
+__all__ = ["Metrics", "Runtime", "body_limit", "buffer_limit"]

@@ -1,0 +1,227 @@
+"""Client connections: read requests, run the pipeline, relay to the upstream.
+
+One coroutine serves one client connection, one exchange at a time
+(HTTP/1.1 without pipelined concurrency: pipelined requests wait in the
+parser's buffer). Every message the gateway forwards is framed anew by the
+gateway itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from stockade.gateway.connection import ParserProtocol, PeerClosed
+from stockade.gateway.exchange import ClientInfo, Exchange
+from stockade.gateway.forwarding import request_id_from
+from stockade.gateway.pipeline import Phase, Verdict
+from stockade.gateway.proxy import BodyReader, ClientGone, forward
+from stockade.gateway.responses import json_response
+from stockade.gateway.routing import PathError
+from stockade.gateway.runtime import Runtime, body_limit
+from stockade.http.errors import ProtocolError
+from stockade.http.messages import BodyFraming, RequestHead
+from stockade.http.parser import RequestParser
+
+if TYPE_CHECKING:
+    from stockade.gateway.worker import Worker
+
+log = logging.getLogger(__name__)
+
+CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class ClientConnection(ParserProtocol):
+    def __init__(self, worker: Worker, tls: bool) -> None:
+        runtime = worker.runtime
+        super().__init__(RequestParser(runtime.parser_limits))
+        self.parser: RequestParser
+        self.worker = worker
+        self.tls = tls
+        self.peer = ("", 0)
+        self.busy = False  # an exchange is in progress
+        self.task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        if not self.worker.admit(self):
+            transport.abort()
+            return
+        self.task = asyncio.get_running_loop().create_task(self._serve())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.worker.forget(self)
+
+    def close_if_idle(self) -> None:
+        """Close the connection now unless an exchange is in progress (used when draining)."""
+        if not self.busy:
+            self.close()
+
+    async def _serve(self) -> None:
+        try:
+            while not self.closed:
+                runtime = self.worker.runtime
+                head = await self._read_head(runtime)
+                if head is None:
+                    return
+                self.busy = True
+                try:
+                    keep_alive = await self._exchange(runtime, head)
+                finally:
+                    self.busy = False
+                if not keep_alive or self.worker.draining:
+                    return
+                self.parser.start_next_message()
+        except Exception:
+            log.exception("unexpected error on a client connection from %s", self.peer[0])
+        finally:
+            self.close()
+
+    async def _read_head(self, runtime: Runtime) -> RequestHead | None:
+        limits = runtime.config.limits
+        try:
+            await self.wait_readable(limits.idle_timeout)
+            if self.closed or (self.eof and not self.parser.buffered):
+                return None
+            event = await self.next_event(limits.header_timeout)
+        except TimeoutError:
+            if self.parser.buffered or self.parser.in_head:
+                self._send_error(runtime, 408, "request head not received in time", None)
+            return None
+        except PeerClosed:
+            return None
+        except ProtocolError as exc:
+            self.worker.metrics.protocol_error(exc.status)
+            self._send_error(runtime, exc.status, exc.reason, None)
+            return None
+        if not isinstance(event, RequestHead):
+            return None
+        return event
+
+    def _send_error(self, runtime: Runtime, status: int, message: str, exchange: Exchange | None,
+                    fields: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        """Answer with a JSON error and close the connection."""
+        request_id = exchange.request_id if exchange else request_id_from_empty()
+        self.write(json_response(status, message, request_id, runtime.request_id_header,
+                                 extra=fields, close=True))
+        if exchange is not None:
+            exchange.status = status
+        self.close()
+
+    async def _exchange(self, runtime: Runtime, head: RequestHead) -> bool:
+        """Serve one request; return True when the connection may serve another."""
+        exchange = Exchange(
+            request_id=request_id_from(head.fields, runtime.request_id_header),
+            client=self._client_info(),
+            request=head,
+        )
+        try:
+            return await self._route_and_forward(runtime, exchange)
+        finally:
+            self.worker.finish(runtime, exchange)
+
+    async def _route_and_forward(self, runtime: Runtime, exchange: Exchange) -> bool:
+        head = exchange.request
+        host = _host_without_port(head.authority)
+        try:
+            match = runtime.routes.match(host, head.method.decode("latin-1"),
+                                         head.path.decode("latin-1"))
+        except PathError:
+            return self._reply(runtime, exchange, 400, "the request path contains dot segments")
+        if match is None:
+            return self._reply(runtime, exchange, 404, "no service is configured for this host and path")
+        exchange.match = match
+
+        max_body = body_limit(runtime.config, match.policy)
+        if head.content_length is not None and head.content_length > max_body:
+            return self._reply(runtime, exchange, 413, f"request body is larger than {max_body} bytes")
+        self.parser.set_body_limit(max_body)
+
+        pipeline = match.pipeline
+        if pipeline.has_phase(Phase.REQUEST_HEADERS):
+            verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
+            if verdict.reject:
+                return self.reject_exchange(runtime, exchange, verdict)
+
+        has_body = head.framing is BodyFraming.CHUNKED or bool(head.content_length)
+        if has_body and head.expect_continue:
+            self.write(CONTINUE_RESPONSE)
+        body = BodyReader(self, runtime, exchange, has_body)
+        try:
+            if has_body and pipeline.wants_request_body(exchange):
+                await body.buffer_for_inspection(match.policy)
+            if pipeline.has_phase(Phase.REQUEST_BODY):
+                verdict = await pipeline.run(exchange, Phase.REQUEST_BODY)
+                if verdict.reject:
+                    return self.reject_exchange(runtime, exchange, verdict)
+            return await forward(self, runtime, exchange, body)
+        except ProtocolError as exc:
+            self.worker.metrics.protocol_error(exc.status)
+            if exchange.status == 0:
+                self._send_error(runtime, exc.status, exc.reason, exchange)
+            return False
+        except (PeerClosed, ClientGone):
+            if exchange.status == 0:
+                exchange.status = 499  # as nginx logs a client that went away
+            return False
+        except TimeoutError:
+            if exchange.status == 0:
+                self._send_error(runtime, 408, "request body not received in time", exchange)
+            return False
+
+    def _reply(self, runtime: Runtime, exchange: Exchange, status: int, message: str,
+               fields: tuple[tuple[bytes, bytes], ...] = (), close: bool = False) -> bool:
+        """Answer without reaching an upstream; close when a request body is left unread."""
+        head = exchange.request
+        unread_body = head.framing is BodyFraming.CHUNKED or bool(head.content_length)
+        close = close or unread_body or not head.keep_alive
+        exchange.status = status
+        data = json_response(status, message, exchange.request_id, runtime.request_id_header,
+                             extra=fields, close=close, head_only=head.method == b"HEAD")
+        exchange.response_bytes = len(data)
+        self.write(data)
+        if close:
+            self.close()
+        return not close
+
+    def reject_exchange(self, runtime: Runtime, exchange: Exchange, verdict: Verdict) -> bool:
+        message = verdict.message or _default_message(verdict.status)
+        fields = tuple(exchange.response_fields_extra) + verdict.fields
+        return self._reply(runtime, exchange, verdict.status, message, fields, verdict.close)
+
+    def _client_info(self) -> ClientInfo:
+        info = ClientInfo(address=self.peer[0], port=self.peer[1], peer_address=self.peer[0],
+                          tls=self.tls)
+        if self.tls and self.transport is not None:
+            ssl_object = self.transport.get_extra_info("ssl_object")
+            if ssl_object is not None:
+                info.sni = getattr(ssl_object, "server_hostname", None) or self.worker.sni_of(ssl_object)
+                info.peer_certificate = ssl_object.getpeercert() or None
+                info.peer_certificate_der = ssl_object.getpeercert(binary_form=True)
+        return info
+
+
+def request_id_from_empty() -> str:
+    return os.urandom(16).hex()
+
+
+def _host_without_port(authority: bytes) -> str:
+    text = authority.decode("latin-1").lower()
+    if text.startswith("["):
+        return text[: text.find("]") + 1]
+    return text.partition(":")[0]
+
+
+def _default_message(status: int) -> str:
+    if status == 401:
+        return "authentication required"
+    if status == 403:
+        return "access denied"
+    if status == 429:
+        return "too many requests"
+    return "request rejected"

@@ -1,0 +1,155 @@
+"""Upstream pools: keep-alive connections to a service's targets.
+
+Targets are used round-robin. Passive health checks eject a target after
+``max_failures`` consecutive connection failures for ``eject_seconds``; when
+every target is ejected, the one whose ejection ends first still gets traffic
+so that recovery is noticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from stockade.config.models import Upstream, parse_address
+from stockade.gateway.connection import ParserProtocol
+from stockade.http.parser import ParserLimits, ResponseParser
+
+log = logging.getLogger(__name__)
+
+UPSTREAM_PARSER_LIMITS = ParserLimits(max_header_bytes=64 * 1024, max_header_count=256,
+                                      max_target_bytes=8 * 1024)
+"""Backends are trusted more than clients, but a runaway response head is still cut off."""
+
+
+class UpstreamConnection(ParserProtocol):
+    def __init__(self, target: Target) -> None:
+        super().__init__(ResponseParser(UPSTREAM_PARSER_LIMITS))
+        self.parser: ResponseParser
+        self.target = target
+        self.idle_handle: asyncio.TimerHandle | None = None
+        self.requests = 0
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.idle_handle is not None:
+            self.idle_handle.cancel()
+            self.idle_handle = None
+
+
+@dataclass(eq=False)
+class Target:
+    address: str
+    host: str
+    port: int
+    failures: int = 0
+    ejected_until: float = 0.0
+    idle: deque[UpstreamConnection] = field(default_factory=deque)
+
+    @property
+    def host_field(self) -> bytes:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}".encode("ascii")
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached or answered badly; ``status`` is 502 or 504."""
+
+    def __init__(self, message: str, status: int = 502, *, reached: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reached = reached  # bytes of the request may have reached the upstream
+
+
+class UpstreamPool:
+    def __init__(self, name: str, settings: Upstream, ssl_context: ssl.SSLContext | None = None,
+                 server_hostname: str | None = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.ssl_context = ssl_context
+        self.server_hostname = server_hostname
+        self.targets = [Target(address, *parse_address(address)) for address in settings.targets]
+        self._next = 0
+        self._closed = False
+
+    def pick(self, exclude: Target | None = None) -> Target:
+        """Return the next healthy target round-robin, avoiding ``exclude`` when there is a choice."""
+        now = time.monotonic()
+        count = len(self.targets)
+        for _ in range(count):
+            target = self.targets[self._next % count]
+            self._next += 1
+            if target.ejected_until <= now and (target is not exclude or count == 1):
+                return target
+        return min(self.targets, key=lambda item: item.ejected_until)
+
+    async def acquire(self, target: Target) -> tuple[UpstreamConnection, bool]:
+        """Return a pooled connection to ``target`` (reused=True) or a new one."""
+        while target.idle:
+            conn = target.idle.pop()
+            if conn.idle_handle is not None:
+                conn.idle_handle.cancel()
+                conn.idle_handle = None
+            if not conn.closed and not conn.eof and conn.parser.buffered == 0:
+                return conn, True
+            conn.close()
+        return await self._connect(target), False
+
+    async def _connect(self, target: Target) -> UpstreamConnection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: UpstreamConnection(target), target.host, target.port,
+                    ssl=self.ssl_context,
+                    server_hostname=(self.server_hostname or target.host) if self.ssl_context else None),
+                timeout=self.settings.connect_timeout)
+        except TimeoutError as exc:
+            self.report_failure(target)
+            raise UpstreamError(f"connect to {target.address} timed out", 504) from exc
+        except (OSError, ssl.SSLError) as exc:
+            self.report_failure(target)
+            raise UpstreamError(f"connect to {target.address} failed: {exc}", 502) from exc
+        return conn
+
+    def release(self, conn: UpstreamConnection, reusable: bool) -> None:
+        target = conn.target
+        if (not reusable or self._closed or conn.closed or conn.eof
+                or len(target.idle) >= self.settings.max_idle_per_target):
+            conn.close()
+            return
+        conn.parser.start_next_message()
+        conn.idle_handle = asyncio.get_running_loop().call_later(
+            self.settings.idle_timeout, _close_idle, target, conn)
+        target.idle.append(conn)
+
+    def report_success(self, target: Target) -> None:
+        target.failures = 0
+
+    def report_failure(self, target: Target) -> None:
+        target.failures += 1
+        if target.failures >= self.settings.passive_health.max_failures:
+            target.ejected_until = time.monotonic() + self.settings.passive_health.eject_seconds
+            target.failures = 0
+            log.warning("upstream %s target %s ejected for %.1fs after repeated failures",
+                        self.name, target.address, self.settings.passive_health.eject_seconds)
+
+    def close(self) -> None:
+        """Close idle connections; connections in use close when they are released."""
+        self._closed = True
+        for target in self.targets:
+            while target.idle:
+                target.idle.pop().close()
+
+
+def _close_idle(target: Target, conn: UpstreamConnection) -> None:
+    conn.idle_handle = None
+    try:
+        target.idle.remove(conn)
+    except ValueError:
+        return
+    conn.close()

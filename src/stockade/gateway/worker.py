@@ -1,0 +1,254 @@
+"""A worker process: the event loop, its listeners, and reload and drain in place.
+
+Workers bind their own listening sockets with SO_REUSEPORT, so the kernel
+spreads connections over them. SIGHUP makes a worker load the config file
+again: a valid config swaps in a new Runtime without closing any connection;
+an invalid one is logged and the old config keeps serving. SIGTERM stops
+accepting, lets exchanges in flight finish (up to ``shutdown_timeout``) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import ssl
+import sys
+import time
+from typing import Any
+
+from stockade.config.loader import ConfigError, load_config
+from stockade.config.models import GatewayConfig, Listener, parse_address
+from stockade.gateway.accesslog import AccessLog
+from stockade.gateway.admin_listener import start_admin_listener
+from stockade.gateway.exchange import Exchange
+from stockade.gateway.metrics import Metrics
+from stockade.gateway.plugins import EVENT_PIPELINE_FACTORY, load_factory
+from stockade.gateway.runtime import Runtime
+from stockade.gateway.server import ClientConnection
+from stockade.gateway.tls import ClientCertificatePolicy, TlsContexts
+from stockade.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+LISTEN_BACKLOG = 1024
+"""Pending connections per listening socket."""
+
+
+class Worker:
+    def __init__(self, config_path: str, config: GatewayConfig, index: int = 0) -> None:
+        self.config_path = config_path
+        self.index = index
+        self.runtime = Runtime.build(config)
+        self.metrics = Metrics()
+        self.access_log = AccessLog(config.access_log)
+        self.connections: set[ClientConnection] = set()
+        self.inflight = 0
+        self.draining = False
+        self.servers: dict[str, asyncio.Server] = {}
+        self.listener_settings: dict[str, Listener] = {}
+        self.tls: dict[str, TlsContexts] = {}
+        self.admin_server: asyncio.Server | None = None
+        self.event_pipeline: Any = None
+        self._stopped = asyncio.Event()
+
+    # connection bookkeeping -------------------------------------------------
+
+    def admit(self, connection: ClientConnection) -> bool:
+        if self.draining or len(self.connections) >= self.runtime.config.limits.max_connections:
+            return False
+        self.connections.add(connection)
+        return True
+
+    def forget(self, connection: ClientConnection) -> None:
+        self.connections.discard(connection)
+        if self.draining and not self.connections:
+            self._stopped.set()
+
+    def finish(self, runtime: Runtime, exchange: Exchange) -> None:
+        """Run the log phase of an exchange: access log, metrics, events, observers."""
+        exchange.finished = time.perf_counter()
+        self.access_log.record(exchange)
+        self.metrics.record(exchange)
+        if exchange.events:
+            for event in exchange.events:
+                runtime.emit(event)
+        for observer in runtime.observers:
+            try:
+                observer.observe(exchange)
+            except Exception:
+                log.exception("log observer %s failed on request %s", type(observer).__name__,
+                              exchange.request_id)
+
+    @staticmethod
+    def sni_of(ssl_object: Any) -> str | None:
+        value = getattr(ssl_object, "stockade_sni", None)
+        return value if isinstance(value, str) else None
+
+    # start, reload, stop ----------------------------------------------------
+
+    async def start(self) -> None:
+        await self._start_event_pipeline(self.runtime.config)
+        for listener in self.runtime.config.listeners:
+            await self._open_listener(listener)
+        admin = self.runtime.config.admin
+        if admin is not None:
+            self.admin_server = await start_admin_listener(admin.address, self)
+
+    async def _start_event_pipeline(self, config: GatewayConfig) -> None:
+        factory = load_factory(EVENT_PIPELINE_FACTORY)
+        if factory is None:
+            return
+        self.event_pipeline = factory(config)
+        await self.event_pipeline.start()
+        self.runtime.emit = self.event_pipeline.submit
+
+    async def _open_listener(self, listener: Listener) -> None:
+        host, port = parse_address(listener.address)
+        ssl_context: ssl.SSLContext | None = None
+        if listener.tls is not None:
+            contexts = TlsContexts(listener.tls, client_certificate_policies(self.runtime.config))
+            self.tls[listener.name] = contexts
+            ssl_context = contexts.front
+        sock = _reuseport_socket(host, port)
+        tls = ssl_context is not None
+        server = await asyncio.get_running_loop().create_server(
+            lambda: ClientConnection(self, tls), sock=sock, ssl=ssl_context, backlog=LISTEN_BACKLOG)
+        self.servers[listener.name] = server
+        self.listener_settings[listener.name] = listener
+        log.info("worker %d listening on %s%s", self.index, listener.address, " (TLS)" if tls else "")
+
+    async def reload(self) -> bool:
+        """Load the config file again and swap it in; keep the old one when it is invalid."""
+        try:
+            config = load_config(self.config_path)
+            runtime = Runtime.build(config, self.runtime.resources)
+        except ConfigError as exc:
+            log.error("config reload rejected, the previous config keeps serving:\n%s", exc)
+            return False
+        except Exception:
+            log.exception("config reload failed, the previous config keeps serving")
+            return False
+        try:
+            await self._apply_listeners(config)
+        except (OSError, ssl.SSLError) as exc:
+            log.error("config reload rejected: a listener could not be set up: %s", exc)
+            runtime.close()
+            return False
+        runtime.emit = self.runtime.emit
+        old, self.runtime = self.runtime, runtime
+        old.close()
+        log.info("worker %d reloaded %s", self.index, self.config_path)
+        return True
+
+    async def _apply_listeners(self, config: GatewayConfig) -> None:
+        wanted = {listener.name: listener for listener in config.listeners}
+        for name, listener in wanted.items():
+            current = self.listener_settings.get(name)
+            if current is not None and current.address == listener.address \
+                    and (current.tls is None) == (listener.tls is None):
+                if listener.tls is not None:
+                    self.tls[name].update(listener.tls, client_certificate_policies(config))
+                self.listener_settings[name] = listener
+                continue
+            if current is not None:
+                self._close_listener(name)
+            await self._open_listener(listener)
+        for name in list(self.servers):
+            if name not in wanted:
+                self._close_listener(name)
+
+    def _close_listener(self, name: str) -> None:
+        server = self.servers.pop(name)
+        server.close()
+        self.listener_settings.pop(name, None)
+        self.tls.pop(name, None)
+
+    async def drain_and_stop(self) -> None:
+        self.draining = True
+        for name in list(self.servers):
+            self._close_listener(name)
+        if self.admin_server is not None:
+            self.admin_server.close()
+        for connection in list(self.connections):
+            connection.close_if_idle()
+        if self.connections:
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self.runtime.config.shutdown_timeout)
+            except TimeoutError:
+                log.warning("worker %d: %d connections still open after %.0fs, closing them",
+                            self.index, len(self.connections), self.runtime.config.shutdown_timeout)
+                for connection in list(self.connections):
+                    connection.abort()
+        self.access_log.close()
+        if self.event_pipeline is not None:
+            await self.event_pipeline.close(5.0)
+        self.runtime.close()
+
+
+def client_certificate_policies(config: GatewayConfig) -> dict[str, ClientCertificatePolicy]:
+    """Return the mTLS settings per hostname from the authentication layer, if it is installed."""
+    factory = load_factory("stockade.auth.mtls:client_ca_for")
+    if factory is None:
+        return {}
+    result: dict[str, ClientCertificatePolicy] = {}
+    for hostname, settings in factory(config).items():
+        result[hostname.lower()] = ClientCertificatePolicy(settings.ca_file, settings.required)
+    return result
+
+
+def _reuseport_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+async def run_worker(config_path: str, index: int, ready_fd: int | None) -> int:
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    worker = Worker(config_path, config, index)
+    await worker.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reloads: list[asyncio.Task[bool]] = []
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: reloads.append(loop.create_task(worker.reload())))
+    if ready_fd is not None:
+        os.write(ready_fd, b"ready\n")
+        os.close(ready_fd)
+    await stop.wait()
+    log.info("worker %d draining", index)
+    await worker.drain_and_stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stockade-worker")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--ready-fd", type=int, default=None)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        import uvloop
+
+        return uvloop.run(run_worker(args.config, args.index, args.ready_fd))
+    except ImportError:
+        return asyncio.run(run_worker(args.config, args.index, args.ready_fd))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stockade.cli.main import main
+
+
+def test_validate_prints_every_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("workers: 0\nlimits: {max_header_count: -1}\n")
+    assert main(["config", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1: workers:" in err
+    assert f"{path}:2: limits.max_header_count:" in err
+    assert "2 errors; the config was not loaded" in err
+
+
+def test_validate_accepts_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text("tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['127.0.0.1:1']}}]}]\n")
+    assert main(["config", "validate", str(path)]) == 0
+    assert "valid (1 tenants, 1 services)" in capsys.readouterr().out
+
+
+def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Stockade gateway configuration"
+    assert "tenants" in schema["properties"]
+    assert schema["additionalProperties"] is False

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stockade.config.loader import ConfigError, load_config, parse_config
+from stockade.config.models import Policy, RequestBodyPolicy, merge_policy
+
+VALID = b"""
+workers: 2
+tenants:
+  - id: acme
+    policy: {mode: detect}
+    services:
+      - id: shop
+        hosts: [shop.test, "*.shop.test"]
+        path_prefix: /api
+        upstream: {targets: ["127.0.0.1:9000"]}
+        openapi: specs/shop.yaml
+        routes:
+          - {id: user, methods: [GET], path: "/api/users/{userId}", policy: {mode: block}}
+"""
+
+
+def test_valid_config_loads() -> None:
+    config = parse_config(VALID, "valid.yaml", base_dir="/etc/stockade")
+    service = config.tenants[0].services[0]
+    assert config.workers == 2
+    assert service.hosts == ["shop.test", "*.shop.test"]
+    assert service.openapi == "/etc/stockade/specs/shop.yaml"
+    assert service.routes[0].policy is not None
+
+
+def test_errors_name_line_key_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "listeners:\n"
+        "  - address: '127.0.0.1:99999'\n"
+        "tenants:\n"
+        "  - id: acme\n"
+        "    services:\n"
+        "      - id: shop\n"
+        "        hosts: [shop.test]\n"
+        "        upstream:\n"
+        "          targets: ['127.0.0.1:9000']\n"
+        "          conect_timeout: 3\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = [str(issue) for issue in caught.value.issues]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:2: listeners[0].address: ")
+    assert "'127.0.0.1:99999'" in lines[0]
+    assert lines[1].startswith(f"{path}:10: tenants[0].services[0].upstream.conect_timeout: unknown key")
+
+
+def test_missing_key_is_reported() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"tenants:\n  - id: acme\n    services:\n      - id: shop\n        hosts: [a.test]\n")
+    assert caught.value.issues[0].key_path == "tenants[0].services[0].upstream"
+    assert caught.value.issues[0].message == "required key is missing"
+
+
+def test_invalid_yaml_reports_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"tenants:\n  - id: [unclosed\n")
+    assert caught.value.issues[0].message.startswith("invalid YAML")
+    assert caught.value.issues[0].line is not None
+
+
+def test_duplicate_yaml_key_rejected() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"workers: 1\nworkers: 2\n")
+    assert "duplicate key 'workers'" in caught.value.issues[0].message
+
+
+def test_top_level_must_be_mapping() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"- 1\n- 2\n")
+    assert "mapping" in caught.value.issues[0].message
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "absent.yaml")
+    assert "cannot read the file" in caught.value.issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        (b"workers: 0\n", "workers must be between 1 and 256"),
+        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: [nohost]}}]}]\n",
+         "must be host:port"),
+        (b"tenants: [{id: a}, {id: a}]\n", "duplicate tenant id 'a'"),
+        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
+         b" routes: [{id: r, path: 'users/{id}'}]}]}]\n", "must start with '/'"),
+        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
+         b" routes: [{id: r, methods: [FETCH], path: /x}]}]}]\n", "unknown method 'FETCH'"),
+        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']}},"
+         b" {id: t, hosts: [x.test], upstream: {targets: ['h:1']}}]}]\n", "claimed by both a/s and a/t"),
+        (b"tenants: [{id: Bad Id}]\n", "should match pattern"),
+    ],
+)
+def test_invalid_values_rejected(snippet: bytes, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet)
+    assert any(expected in str(issue) for issue in caught.value.issues), caught.value.issues
+
+
+def test_policy_inheritance_merges_nested_keys() -> None:
+    tenant = Policy(mode="detect", request_body=RequestBodyPolicy(max_bytes=100, buffer_max_bytes=50))
+    route = Policy(request_body=RequestBodyPolicy(max_bytes=10))
+    merged = merge_policy(tenant, route)
+    assert merged.mode == "detect"
+    assert merged.request_body is not None
+    assert merged.request_body.max_bytes == 10
+    assert merged.request_body.buffer_max_bytes == 50
+
+
+def test_policy_modes_per_layer() -> None:
+    policy = merge_policy(Policy(mode="block"), Policy(modes={"waf": "detect"}))
+    assert policy.mode_of("waf") == "detect"
+    assert policy.mode_of("auth") == "block"
+    assert Policy().mode_of("waf") == "block"
