@@ -173,10 +173,11 @@ def get_service(scope: Scope, tenant_id: str, service_id: str) -> Service:
     object_id = f"{tenant_id}/{service_id}"
     row = scope.get("service", object_id, schema.services, _service_key(tenant_id, service_id))
     data: dict[str, Any] = {
-        "id": service_id, "hosts": row["hosts"], "upstream": row["upstream"], **row["extra"],
-        "routes": [get_route(scope, tenant_id, service_id, route_id)
-                   for route_id in list_route_ids(scope, tenant_id, service_id)],
-    }
+        "id": service_id, "hosts": row["hosts"], "upstream": row["upstream"], **row["extra"]}
+    routes = [get_route(scope, tenant_id, service_id, route_id)
+              for route_id in list_route_ids(scope, tenant_id, service_id)]
+    if routes:
+        data["routes"] = routes
     if row["path_prefix"] != "/":
         data["path_prefix"] = row["path_prefix"]
     if row["openapi"] is not None:
@@ -240,8 +241,9 @@ def put_route(scope: Scope, tenant_id: str, service_id: str, route: Route,
 def get_route(scope: Scope, tenant_id: str, service_id: str, route_id: str) -> Route:
     row = scope.get("route", f"{tenant_id}/{service_id}/{route_id}", schema.routes,
                     _route_key(tenant_id, service_id, route_id))
-    data: dict[str, Any] = {"id": route_id, "methods": row["methods"], "path": row["path"],
-                            **row["extra"]}
+    data: dict[str, Any] = {"id": route_id, "path": row["path"], **row["extra"]}
+    if row["methods"] != ["*"]:
+        data["methods"] = row["methods"]
     policy = get_policy(scope, tenant_id, service_id, route_id)
     if policy is not None:
         data["policy"] = policy
