@@ -1,0 +1,85 @@
+"""The ``rate_limit`` policy section."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from stockade.config.base import Identifier, StrictModel
+
+KeyPart = Literal["consumer", "ip", "route", "service", "tenant"]
+"""What a limit counts by. The tenant is always part of the key, so tenants never share a count."""
+
+MAX_WINDOW_SECONDS = 31 * 86400  # a month; longer windows are quotas, not rate limits
+
+
+class RateWindow(StrictModel):
+    requests: int = Field(ge=1, le=10_000_000, description="Requests allowed per window.")
+    per_seconds: float = Field(gt=0, le=MAX_WINDOW_SECONDS, description="Window length in seconds.")
+    burst: int | None = Field(
+        None,
+        ge=1,
+        description="Requests allowed at once; 'requests' by default. Lower values smooth traffic.",
+    )
+
+    @model_validator(mode="after")
+    def _burst_fits(self) -> RateWindow:
+        if self.burst is not None and self.burst > self.requests:
+            raise ValueError(f"burst {self.burst} is larger than requests {self.requests}")
+        return self
+
+
+class RateLimitRule(StrictModel):
+    id: Identifier
+    key: list[KeyPart] = Field(
+        min_length=1, description="Parts the count is kept by, e.g. [consumer, route]."
+    )
+    windows: list[RateWindow] = Field(
+        min_length=1, max_length=8, description="All must admit a request."
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _unique_parts(cls, value: list[KeyPart]) -> list[KeyPart]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"rate limit key {value} repeats a part")
+        return value
+
+
+class RateLimitPolicy(StrictModel):
+    limits: list[RateLimitRule] = Field(default_factory=list, max_length=16)
+    store: Literal["memory", "redis"] = Field(
+        "memory",
+        description="memory counts per worker process; redis shares counts across nodes.",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis used when store is redis."
+    )
+    redis_timeout_seconds: float = Field(
+        0.25, gt=0, le=10, description="Seconds allowed for one Redis decision."
+    )
+    key_prefix: str = Field(
+        "stockade:rl", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
+    )
+    on_store_error: Literal["open", "closed"] = Field(
+        "open",
+        description="open admits requests while the store is unreachable; closed answers 503.",
+    )
+    send_fields: bool = Field(
+        True, description="Send RateLimit and RateLimit-Policy fields on every response."
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"redis_url {value!r} must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RateLimitPolicy:
+        ids = [limit.id for limit in self.limits]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"rate limit ids must be unique, got {ids}")
+        return self
