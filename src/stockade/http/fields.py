@@ -7,7 +7,7 @@ already removed by the parser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 
 
 class Fields:
@@ -56,7 +56,7 @@ class Fields:
         lowered = name.lower()
         self._items = [(k, v) for k, v in self._items if k.lower() != lowered]
 
-    def remove_many(self, names: set[bytes]) -> None:
+    def remove_many(self, names: Container[bytes]) -> None:
         """Remove every field whose lower-cased name is in ``names``."""
         self._items = [(k, v) for k, v in self._items if k.lower() not in names]
 

@@ -27,6 +27,18 @@ class RequestHead:
     content_length: int | None = None
     keep_alive: bool = True
     expect_continue: bool = False
+    authority: bytes = b""
+    """Lower-cased host[:port] the request is for: from an absolute-form target, else from Host.
+
+    Empty only for an HTTP/1.0 request that carried neither.
+    """
+
+    @property
+    def host(self) -> bytes:
+        """The authority without its port; IPv6 literals keep their brackets."""
+        if self.authority[:1] == b"[":
+            return self.authority[: self.authority.find(b"]") + 1]
+        return self.authority.partition(b":")[0]
 
     @property
     def path(self) -> bytes:

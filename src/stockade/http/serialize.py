@@ -1,0 +1,75 @@
+"""Serialization of HTTP/1.1 heads and chunks the gateway sends.
+
+Fields are written as given, in order, with no framing fields added: the
+caller writes exactly one Content-Length or Transfer-Encoding itself. A name
+or value holding CR, LF or NUL raises ``ValueError``, because written as-is it
+would end the line early and let the rest pass as another field or message.
+"""
+
+from __future__ import annotations
+
+from stockade.http.fields import Fields
+
+LAST_CHUNK = b"0\r\n\r\n"
+"""The last chunk of a chunked body, with an empty trailer section."""
+
+_FORBIDDEN_BYTES = (b"\r", b"\n", b"\x00")
+
+
+def serialize_request_head(method: bytes, target: bytes, fields: Fields) -> bytes:
+    """Return ``method target HTTP/1.1``, the field lines and the empty line."""
+    start_line = method + b" " + target + b" HTTP/1.1\r\n"
+    if _has_forbidden_byte(start_line[:-2]) or b" " in method or b" " in target:
+        raise ValueError(f"invalid request line {start_line[:80]!r}")
+    return _with_fields(start_line, fields)
+
+
+def serialize_response_head(status: int, reason: bytes, fields: Fields) -> bytes:
+    """Return ``HTTP/1.1 status reason``, the field lines and the empty line."""
+    if not 100 <= status <= 999:
+        raise ValueError(f"status {status} is not a three-digit code")
+    if _has_forbidden_byte(reason):
+        raise ValueError(f"reason phrase {reason[:80]!r} contains CR, LF or NUL")
+    return _with_fields(b"HTTP/1.1 %d %s\r\n" % (status, reason), fields)
+
+
+def serialize_fields(fields: Fields) -> bytes:
+    """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
+    lines = b"".join([name + b": " + value + b"\r\n" for name, value in fields])
+    # Each field line holds exactly one CR and one LF when no name or value
+    # carries one; two C-level counts check the whole section at once.
+    count = len(fields)
+    if lines.count(b"\n") != count or lines.count(b"\r") != count or b"\x00" in lines:
+        _raise_bad_field(fields)
+    return lines
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """Return ``data`` as one chunk; empty data gives b"" (an empty chunk would end the body)."""
+    if not data:
+        return b""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def encode_last_chunk(trailers: Fields | None = None) -> bytes:
+    """Return the last chunk followed by ``trailers`` and the empty line."""
+    if not trailers:
+        return LAST_CHUNK
+    return b"0\r\n" + serialize_fields(trailers) + b"\r\n"
+
+
+def _with_fields(start_line: bytes, fields: Fields) -> bytes:
+    return start_line + serialize_fields(fields) + b"\r\n"
+
+
+def _has_forbidden_byte(data: bytes) -> bool:
+    return any(byte in data for byte in _FORBIDDEN_BYTES)
+
+
+def _raise_bad_field(fields: Fields) -> None:
+    for name, value in fields:
+        if _has_forbidden_byte(name) or b":" in name or not name:
+            raise ValueError(f"invalid field name {name[:40]!r}")
+        if _has_forbidden_byte(value):
+            raise ValueError(f"value of field {name[:40]!r} contains CR, LF or NUL")
+    raise ValueError("field section contains CR, LF or NUL")
