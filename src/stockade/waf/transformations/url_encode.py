@@ -1,0 +1,25 @@
+"""The ``urlEncode`` transformation."""
+
+from __future__ import annotations
+
+from stockade.waf.transformations._registry import register
+
+# Bytes copied as they are; a space becomes "+" and every other byte %xx.
+_UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*")
+
+_ENCODED: tuple[bytes, ...] = tuple(
+    bytes([byte]) if byte in _UNRESERVED else b"+" if byte == 0x20 else b"%%%02x" % byte
+    for byte in range(256)
+)
+
+
+@register("urlEncode")
+def url_encode(value: bytes) -> bytes:
+    """Percent-encode the value: ASCII letters, digits and ``*`` stay, a space becomes ``+``.
+
+    Other bytes become ``%xx`` with lowercase hex digits, as ModSecurity writes them.
+
+    Argument: none.
+    Example: ``t:urlEncode`` turns ``a b/c.d`` into ``a+b%2fc%2ed``.
+    """
+    return b"".join([_ENCODED[byte] for byte in value])
