@@ -16,6 +16,7 @@ from stockade.auth.config import AuthPolicy
 from stockade.auth.consumers import Consumers
 from stockade.config.base import KIB, MIB, ConfigPath, Identifier, Mode, StrictModel
 from stockade.events.config import EventsConfig
+from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySettings
 from stockade.ratelimit.config import RateLimitPolicy
 from stockade.store.settings import StoreSettings
 
@@ -127,6 +128,7 @@ class Policy(StrictModel):
     access: AccessPolicy | None = None
     rate_limit: RateLimitPolicy | None = None
     cors: CorsPolicy | None = None
+    discovery: DiscoveryPolicy | None = None
 
     def mode_of(self, layer: str) -> Mode:
         if self.modes and layer in self.modes:
@@ -242,6 +244,8 @@ class GatewayConfig(StrictModel):
                                  description="Security event sinks, spool and alert rules.")
     store: StoreSettings = Field(default_factory=StoreSettings,
                                  description="Database of config history, events and the admin API.")
+    discovery: DiscoverySettings | None = Field(
+        None, description="API discovery from traffic; absent means discovery is off.")
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Peers whose X-Forwarded-For is believed; the client address is read from it.")
