@@ -66,6 +66,9 @@ class RateLimitPolicy(StrictModel):
         "open",
         description="open admits requests while the store is unreachable; closed answers 503.",
     )
+    ipv6_prefix_length: int = Field(
+        64, ge=32, le=128, description="IPv6 clients are counted per network of this prefix length."
+    )
     send_fields: bool = Field(
         True, description="Send RateLimit and RateLimit-Policy fields on every response."
     )

@@ -1,0 +1,120 @@
+"""OAuth 2.0 token introspection (RFC 7662) with a bounded per-worker cache.
+
+The cache keys on the SHA-256 of the token, so no token is kept in clear.
+An active answer is reused for at most ``cache_seconds`` and never past the
+token's own ``exp``; an inactive answer for ``negative_cache_seconds``.
+Failures to reach the server are not cached.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from stockade.auth.config import IntrospectionAuth
+from stockade.auth.http_client import FetchError, JsonClient
+
+log = logging.getLogger(__name__)
+
+
+class IntrospectionUnavailable(Exception):
+    """The authorization server could not be asked or gave an unusable answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Introspection:
+    active: bool
+    claims: dict[str, Any]
+
+
+INACTIVE = Introspection(False, {})
+
+
+class Introspector:
+    def __init__(self, settings: IntrospectionAuth, client: JsonClient) -> None:
+        secret = os.environ.get(settings.client_secret_env)
+        if not secret:
+            raise ValueError(
+                f"introspection: environment variable {settings.client_secret_env} is not set; "
+                "it must hold the client secret for client_id " + repr(settings.client_id)
+            )
+        self.settings = settings
+        self._client = client
+        self._secret = secret
+        self._cache: OrderedDict[bytes, tuple[float, Introspection]] = OrderedDict()
+        self.calls = 0  # requests sent to the server, for metrics and tests
+
+    async def introspect(self, token: str) -> Introspection:
+        key = hashlib.sha256(token.encode("utf-8")).digest()
+        now = time.time()
+        cached = self._cache.get(key)
+        if cached is not None:
+            if cached[0] > now:
+                self._cache.move_to_end(key)
+                return cached[1]
+            del self._cache[key]
+        answer = await self._ask(token)
+        self._remember(key, answer, now)
+        return answer
+
+    async def _ask(self, token: str) -> Introspection:
+        settings = self.settings
+        form = {"token": token, "token_type_hint": "access_token"}
+        authorization = None
+        if settings.client_auth == "client_secret_basic":
+            # RFC 6749 2.3.1: both parts are form-urlencoded before the Basic encoding.
+            pair = f"{quote(settings.client_id, safe='')}:{quote(self._secret, safe='')}"
+            authorization = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        else:
+            form |= {"client_id": settings.client_id, "client_secret": self._secret}
+        self.calls += 1
+        try:
+            document = await self._client.post_form(
+                settings.endpoint, form, settings.timeout_seconds, authorization
+            )
+        except FetchError as error:
+            raise IntrospectionUnavailable(str(error)) from None
+        if not isinstance(document, dict) or not isinstance(document.get("active"), bool):
+            raise IntrospectionUnavailable(
+                f"{settings.endpoint} answered without a boolean 'active'"
+            )
+        if document["active"] is not True:
+            return INACTIVE
+        expires = document.get("exp")
+        if (
+            isinstance(expires, int | float)
+            and not isinstance(expires, bool)
+            and expires <= time.time()
+        ):
+            return INACTIVE
+        not_before = document.get("nbf")
+        if (
+            isinstance(not_before, int | float)
+            and not isinstance(not_before, bool)
+            and not_before > time.time()
+        ):
+            return INACTIVE
+        return Introspection(True, document)
+
+    def _remember(self, key: bytes, answer: Introspection, now: float) -> None:
+        settings = self.settings
+        if answer.active:
+            until = now + settings.cache_seconds
+            expires = answer.claims.get("exp")
+            if isinstance(expires, int | float) and not isinstance(expires, bool):
+                until = min(until, float(expires))
+        else:
+            until = now + settings.negative_cache_seconds
+        if until <= now or settings.cache_max_entries == 0:
+            return
+        self._cache[key] = (until, answer)
+        self._cache.move_to_end(key)
+        while len(self._cache) > settings.cache_max_entries:
+            self._cache.popitem(last=False)
