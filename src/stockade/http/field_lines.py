@@ -9,7 +9,7 @@ credentials.
 
 from __future__ import annotations
 
-from stockade.http.charsets import TOKEN_CHARS
+from stockade.http.charsets import TOKEN_CHARS, is_token
 from stockade.http.errors import ProtocolError
 
 FRAMING_FIELD_NAMES = frozenset(
@@ -19,6 +19,8 @@ FRAMING_FIELD_NAMES = frozenset(
 
 MAX_NAME_IN_REASON = 40
 """Bytes of a bad field name quoted in an error reason, so reasons stay one short line."""
+
+_NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
 
 FieldItems = list[tuple[bytes, bytes]]
 FramingValues = dict[bytes, list[bytes]]
@@ -32,16 +34,24 @@ def parse_field_lines(lines: list[bytes], section: str) -> tuple[FieldItems, Fra
     ``FRAMING_FIELD_NAMES``, the list of its values.
     """
     items: FieldItems = []
+    names: list[bytes] = []
     framing: FramingValues = {}
     for line in lines:
         name, colon, value = line.partition(b":")
-        if not colon or not name or name.translate(None, TOKEN_CHARS):
+        if not colon:
             _raise_bad_line(line, name, colon, section, is_first=not items)
         value = value.strip(b" \t")
         items.append((name, value))
+        names.append(name)
         lowered = name.lower()
         if lowered in FRAMING_FIELD_NAMES:
             framing.setdefault(lowered, []).append(value)
+    # One translate over all names joined by LF (which no line contains) is
+    # cheaper than one per name; the slow path then finds the bad line.
+    if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
+        for line, name in zip(lines, names, strict=True):
+            if not is_token(name):
+                _raise_bad_line(line, name, b":", section, is_first=line is lines[0])
     return items, framing
 
 

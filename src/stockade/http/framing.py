@@ -94,12 +94,23 @@ def check_chunked_only(values: list[bytes]) -> None:
     raise ProtocolError(f"transfer coding {unknown[:32]!r} is not implemented", 501)
 
 
+_COMMON_OPTIONS = {
+    b"keep-alive": frozenset({b"keep-alive"}),
+    b"close": frozenset({b"close"}),
+}
+"""Connection values most clients send, answered without splitting the list."""
+
+
 def connection_options(values: list[bytes], protected: frozenset[bytes]) -> frozenset[bytes]:
     """Return the lower-cased options of the Connection fields.
 
     Empty list elements are skipped (RFC 9110 section 5.6.1); an option that is
     not a token, or that names a field in ``protected``, is rejected.
     """
+    if len(values) == 1:
+        common = _COMMON_OPTIONS.get(values[0].lower())
+        if common is not None:
+            return common
     options: set[bytes] = set()
     for value in values:
         for element in value.split(b","):

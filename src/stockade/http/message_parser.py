@@ -1,7 +1,9 @@
 """The part of a sans-IO HTTP/1.1 parser that requests and responses share.
 
 Theory of operation: the caller feeds bytes as they arrive and pulls events.
-One buffer holds what has not been returned yet. A head is parsed only once
+One ``bytes`` buffer and a start offset hold what has not been returned yet,
+so a body piece that fills a whole feed is passed on without a copy, and a
+feed copies only the unread tail it is appended to. A head is parsed only once
 its terminating empty line is buffered, in one pass of C-level ``bytes``
 methods (``find``, ``split``, ``count``, ``translate``). While it is
 incomplete, each feed is scanned once for bare CR and bare LF, so a peer that
@@ -55,19 +57,21 @@ class MessageParser:
         "_limits",
         "_remaining",
         "_scanned",
+        "_start",
         "_state",
     )
 
     def __init__(self, limits: ParserLimits) -> None:
         self._limits = limits
-        self._buffer = bytearray()
+        self._buffer = b""
+        self._start = 0  # offset in _buffer of the first byte not returned yet
         self._state = _HEAD
         self._eof = False
         self._error: ProtocolError | None = None
         self._remaining = 0  # bytes left of a Content-Length body or of the current chunk
         self._body_limit = limits.max_body_bytes
         self._body_bytes = 0  # body bytes counted against the limit so far
-        self._scanned = 0  # bytes of an incomplete section already checked for bare CR/LF
+        self._scanned = 0  # offset in _buffer up to which an incomplete section was checked
         self._empty_lines = 0
 
     # Public interface -------------------------------------------------------
@@ -76,7 +80,13 @@ class MessageParser:
         """Append bytes received from the peer."""
         if self._eof:
             raise RuntimeError("feed() called after feed_eof()")
-        self._buffer += data
+        start = self._start
+        if start == len(self._buffer):
+            self._buffer = data
+        else:
+            self._buffer = self._buffer[start:] + data
+            self._scanned = max(0, self._scanned - start)
+        self._start = 0
 
     def feed_eof(self) -> None:
         """Record that the peer closed its sending side; later calls see no more bytes."""
@@ -136,12 +146,12 @@ class MessageParser:
     @property
     def buffered(self) -> int:
         """Bytes held but not yet returned as events."""
-        return len(self._buffer)
+        return len(self._buffer) - self._start
 
     @property
     def in_head(self) -> bool:
         """True while a head has been partly received."""
-        return self._state == _HEAD and (bool(self._buffer) or self._empty_lines > 0)
+        return self._state == _HEAD and (self.buffered > 0 or self._empty_lines > 0)
 
     # Hooks for the request and response parsers -----------------------------
 
@@ -176,23 +186,33 @@ class MessageParser:
 
     def _read_head(self) -> ParserEvent:
         buffer = self._buffer
-        while buffer[:2] == b"\r\n":
+        while buffer.startswith(b"\r\n", self._start):
             self._empty_lines += 1
             if self._empty_lines > MAX_LEADING_EMPTY_LINES:
                 raise ProtocolError("more than one empty line before the start line")
-            del buffer[:2]
+            self._consume(self._start + 2)
+            buffer = self._buffer
+        start = self._start
         end = self._find_section_end()
         if end == -1:
-            if len(buffer) > self._limits.max_header_bytes:
-                raise self._head_too_large(bytes(buffer))
-            if self._eof and buffer:
+            if len(buffer) - start > self._limits.max_header_bytes:
+                raise self._head_too_large(buffer[start:])
+            if self._eof and len(buffer) > start:
                 raise ProtocolError("connection closed inside a message head")
             return NEED_DATA
-        if end + 4 > self._limits.max_header_bytes:
-            raise self._head_too_large(bytes(buffer[:end]))
-        head = bytes(buffer[:end])
-        del buffer[: end + 4]
+        if end + 4 - start > self._limits.max_header_bytes:
+            raise self._head_too_large(buffer[start:end])
+        head = buffer[start:end]
+        self._consume(end + 4)
         return self._parse_head(head)
+
+    def _consume(self, end: int) -> None:
+        """Mark the buffer up to offset ``end`` as returned."""
+        if end == len(self._buffer):
+            self._buffer = b""
+            self._start = 0
+        else:
+            self._start = end
 
     def _find_section_end(self) -> int:
         """Return the offset of the CRLF CRLF that ends the buffered section, or -1.
@@ -201,12 +221,12 @@ class MessageParser:
         call for a CR not followed by LF and an LF not preceded by CR.
         """
         buffer = self._buffer
-        start = self._scanned
-        end = buffer.find(b"\r\n\r\n", max(0, start - 3))
+        start = max(self._start, self._scanned)
+        end = buffer.find(b"\r\n\r\n", max(self._start, start - 3))
         if end != -1:
             self._scanned = 0
             return end
-        if start and buffer[start - 1] == _CR:
+        if start > self._start and buffer[start - 1] == _CR:
             start -= 1  # a CR that ended the previous feed is checked again with its LF
         line_ends = buffer.count(b"\r\n", start)
         if buffer.count(b"\n", start) != line_ends:
@@ -266,47 +286,50 @@ class MessageParser:
         )
 
     def _take(self, count: int) -> Data:
+        """Return the next ``count`` buffered bytes as a Data event, copied only when needed."""
         buffer = self._buffer
-        if count == len(buffer):
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            data = bytes(buffer[:count])
-            del buffer[:count]
-        return Data(data)
+        start = self._start
+        end = start + count
+        if start == 0 and end == len(buffer):
+            self._buffer = b""
+            return Data(buffer)
+        self._consume(end)
+        return Data(buffer[start:end])
 
     def _read_length_body(self) -> ParserEvent:
         remaining = self._remaining
         if remaining == 0:
             self._state = _DONE
             return EndOfMessage()
-        if not self._buffer:
+        available = len(self._buffer) - self._start
+        if not available:
             if self._eof:
                 raise ProtocolError(f"connection closed with {remaining} body bytes missing")
             return NEED_DATA
-        count = min(remaining, len(self._buffer))
+        count = min(remaining, available)
         self._remaining = remaining - count
         return self._take(count)
 
     def _read_body_until_close(self) -> ParserEvent:
-        if self._buffer:
-            self._body_bytes += len(self._buffer)
+        available = len(self._buffer) - self._start
+        if available:
+            self._body_bytes += available
             if self._body_limit is not None and self._body_bytes > self._body_limit:
                 raise self._body_too_large(self._body_bytes)
-            return self._take(len(self._buffer))
+            return self._take(available)
         if self._eof:
             self._state = _DONE
             return EndOfMessage()
         return NEED_DATA
 
     def _read_chunked_body(self) -> ParserEvent:
-        buffer = self._buffer
         while True:
             state = self._state
+            available = len(self._buffer) - self._start
             if state == _CHUNK_DATA:
-                if not buffer:
+                if not available:
                     return self._need_body_bytes()
-                count = min(self._remaining, len(buffer))
+                count = min(self._remaining, available)
                 self._remaining -= count
                 if self._remaining == 0:
                     self._state = _CHUNK_END
@@ -315,10 +338,10 @@ class MessageParser:
                 if not self._read_chunk_line():
                     return self._need_body_bytes()
             elif state == _CHUNK_END:
-                if buffer[:2] == b"\r\n":
-                    del buffer[:2]
+                if self._buffer.startswith(b"\r\n", self._start):
+                    self._consume(self._start + 2)
                     self._state = _CHUNK_LINE
-                elif len(buffer) >= 2 or (buffer and buffer[0] != _CR):
+                elif available >= 2 or (available and self._buffer[self._start] != _CR):
                     # RFC 9112 section 7.1: chunk-data is followed by CRLF. Any
                     # other byte means the chunk size and the data disagree.
                     raise ProtocolError("chunk data is not followed by CRLF")
@@ -335,19 +358,20 @@ class MessageParser:
     def _read_chunk_line(self) -> bool:
         """Consume one chunk-size line; return False when it is not complete yet."""
         buffer = self._buffer
-        line_feed = buffer.find(b"\n")
+        start = self._start
+        line_feed = buffer.find(b"\n", start)
         if line_feed == -1:
             max_line = MAX_CHUNK_SIZE_DIGITS + self._limits.max_chunk_extension_bytes + 1
-            if len(buffer) > max_line:
+            if len(buffer) - start > max_line:
                 raise ProtocolError(f"chunk line longer than {max_line} bytes")
-            carriage_return = buffer.find(b"\r")
+            carriage_return = buffer.find(b"\r", start)
             if carriage_return != -1 and carriage_return != len(buffer) - 1:
                 raise ProtocolError("bare CR in a chunk line")
             return False
-        if line_feed == 0 or buffer[line_feed - 1] != _CR:
+        if line_feed == start or buffer[line_feed - 1] != _CR:
             raise ProtocolError("chunk line ends with a bare LF; chunk lines end with CRLF")
-        line = bytes(buffer[: line_feed - 1])
-        del buffer[: line_feed + 1]
+        line = buffer[start:line_feed - 1]
+        self._consume(line_feed + 1)
         if b"\r" in line:
             raise ProtocolError("bare CR in a chunk line")
         size = parse_chunk_line(line, self._limits.max_chunk_extension_bytes)
@@ -363,21 +387,22 @@ class MessageParser:
 
     def _read_trailers(self) -> ParserEvent:
         buffer = self._buffer
-        if buffer[:2] == b"\r\n":
-            del buffer[:2]
+        start = self._start
+        if buffer.startswith(b"\r\n", start):
+            self._consume(start + 2)
             self._state = _DONE
             return EndOfMessage()
-        if buffer[:1] == b"\n":
+        if buffer.startswith(b"\n", start):
             raise ProtocolError("last chunk ends with a bare LF")
-        end = self._find_section_end() if len(buffer) > 1 else -1
+        end = self._find_section_end() if len(buffer) - start > 1 else -1
         if end == -1:
-            if len(buffer) > self._limits.max_header_bytes:
+            if len(buffer) - start > self._limits.max_header_bytes:
                 raise ProtocolError(
                     f"trailer section larger than {self._limits.max_header_bytes} bytes", 431
                 )
             return self._need_body_bytes()
-        section = bytes(buffer[:end])
-        del buffer[: end + 4]
+        section = buffer[start:end]
+        self._consume(end + 4)
         lines = self._split_section(section, "trailer section")
         items, _ = parse_field_lines(lines, "trailer")
         # RFC 9110 section 6.5.1: trailers are kept apart from the header

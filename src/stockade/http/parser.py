@@ -78,17 +78,19 @@ class RequestParser(MessageParser):
         )
         expect = framing_values.get(b"expect")
         self._begin_body(framing, content_length)
+        # RFC 9110 section 10.1.1: 100-continue in an HTTP/1.0 request is ignored.
+        expect_continue = expect is not None and version == b"1.1" and _asks_continue(expect)
+        # Positional arguments, in field order: this runs once per request.
         return RequestHead(
-            method=method,
-            target=path,
-            version=version,
-            fields=Fields(items),
-            framing=framing,
-            content_length=content_length,
-            keep_alive=is_keep_alive(version, options),
-            # RFC 9110 section 10.1.1: 100-continue in an HTTP/1.0 request is ignored.
-            expect_continue=expect is not None and version == b"1.1" and _asks_continue(expect),
-            authority=authority,
+            method,
+            path,
+            version,
+            Fields(items),
+            framing,
+            content_length,
+            is_keep_alive(version, options),
+            expect_continue,
+            authority,
         )
 
     def _parse_request_line(self, line: bytes) -> tuple[bytes, bytes, bytes]:
