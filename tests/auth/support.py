@@ -66,6 +66,13 @@ class Gate:
         exchange.match = self.table.match(HOST, method, target.partition("?")[0])
         return exchange
 
+    async def close(self) -> None:
+        """Stop background tasks and clients that stages put in the shared resources."""
+        for item in self.resources.items.values():
+            close = getattr(item, "close", None)
+            if close is not None:
+                await close()
+
     async def run(self, exchange: Exchange) -> Verdict:
         assert exchange.match is not None
         return await exchange.match.pipeline.run(exchange, Phase.REQUEST_HEADERS)
