@@ -1,0 +1,123 @@
+"""One ``@rx`` pattern compiled for hyperscan and RE2."""
+
+from __future__ import annotations
+
+import logging
+
+import hyperscan
+import re2
+
+from stockade.waf.operators._pattern_syntax import for_hyperscan, for_re2
+from stockade.waf.operators._text import to_bytes
+
+log = logging.getLogger(__name__)
+
+MAX_CAPTURES = 10  # TX.0 (the whole match) to TX.9
+RE2_MAX_MEMORY = (
+    64 * 1024 * 1024
+)  # bytes per pattern; large CRS alternations exceed RE2's 8 MiB default
+
+HYPERSCAN_FLAGS = (
+    hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+)
+
+
+class RegexCompileError(ValueError):
+    """Raised when neither hyperscan nor RE2 accepts a pattern."""
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # match bytes, not UTF-8 characters
+    options.dot_nl = True  # PCRE_DOTALL
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+def _stop_scan(_id: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
+    return True  # one match is enough; hyperscan raises ScanTerminated
+
+
+def _error_text(error: Exception) -> str:
+    """Return an RE2 error's message; the binding passes it as bytes."""
+    message = error.args[0] if error.args else error
+    if isinstance(message, bytes):
+        return message.decode("utf-8", "replace")
+    return str(message)
+
+
+def compile_hyperscan(pattern: bytes) -> hyperscan.Database:
+    """Compile one pattern into a block-mode database; raises hyperscan.error."""
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=[pattern], ids=[0], elements=1, flags=[HYPERSCAN_FLAGS])
+    return database
+
+
+class CompiledRegex:
+    """A pattern ready for matching with hyperscan and for captures with RE2.
+
+    Matching uses hyperscan when it compiled the pattern, RE2 otherwise.
+    Captures always use RE2, whose leftmost-first semantics pick the same
+    match and groups as PCRE.
+    """
+
+    __slots__ = ("_hyperscan", "_re2", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        hyperscan_error = re2_error = ""
+        self._hyperscan: hyperscan.Database | None = None
+        self._re2: re2._Regexp | None = None
+        try:
+            self._hyperscan = compile_hyperscan(to_bytes(for_hyperscan(pattern)))
+        except hyperscan.error as error:
+            hyperscan_error = str(error)
+        try:
+            self._re2 = re2.compile(to_bytes(for_re2(pattern)), _RE2_OPTIONS)
+        except re2.error as error:
+            re2_error = _error_text(error)
+        if self._hyperscan is None and self._re2 is None:
+            raise RegexCompileError(
+                f"neither hyperscan ({hyperscan_error}) nor RE2 ({re2_error}) can compile it"
+            )
+        if self._re2 is None:
+            log.warning("RE2 cannot compile %r (%s); captures will be empty", pattern, re2_error)
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """Names of the engines that compiled the pattern."""
+        names = []
+        if self._hyperscan is not None:
+            names.append("hyperscan")
+        if self._re2 is not None:
+            names.append("re2")
+        return tuple(names)
+
+    def search(self, value: bytes) -> bool:
+        """Return True when the pattern matches anywhere in ``value``."""
+        if self._hyperscan is not None:
+            try:
+                self._hyperscan.scan(value, match_event_handler=_stop_scan)
+            except hyperscan.ScanTerminated:
+                return True
+            return False
+        return self._re2 is not None and self._re2.search(value) is not None
+
+    def search_groups(self, value: bytes) -> list[bytes] | None:
+        """Return the whole match and its groups, or None when nothing matches.
+
+        A group that did not take part in the match is b"". Trailing such
+        groups are left out, and at most MAX_CAPTURES entries are returned.
+        """
+        if self._re2 is None:
+            return [] if self.search(value) else None
+        match = self._re2.search(value)
+        if match is None:
+            return None
+        groups = [match.group(0), *match.groups()][:MAX_CAPTURES]
+        while groups and groups[-1] is None:
+            groups.pop()
+        return [group if group is not None else b"" for group in groups]
