@@ -11,7 +11,7 @@ from stockade.auth.consumers import ConsumerConfig
 from stockade.auth.hashing import hash_api_key
 from stockade.config.models import Service, Tenant
 from stockade.events.config import AlertRule
-from stockade.store import alerts, blocks, consumers, inventory, operators, scans, tenancy
+from stockade.store import alerts, blocks, consumers, operators, scans, tenancy
 from stockade.store.errors import Conflict, NotFound
 from stockade.store.history import list_changes
 from stockade.store.operators import Role
@@ -173,26 +173,6 @@ def test_scan_lifecycle(tenants: Store) -> None:
         assert scans.list_scans(scope, "acme") == []
     with tenants.session("globex", "op") as scope, pytest.raises(NotFound):
         scans.create_scan(scope, "acme", "orders")
-
-
-def test_inventory_merges_observations(tenants: Store) -> None:
-    first = inventory.Observation("acme", "orders", "GET", "/orders/{id}", True, 100.0, 200.0, 5)
-    shadow = inventory.Observation("acme", "orders", "GET", "/internal/debug", False, 150.0,
-                                   160.0, 2, {"status_codes": [200]})
-    with tenants.session(None, "discovery") as scope:
-        assert inventory.record_observations(scope, [first, shadow]) == 2
-        again = inventory.Observation("acme", "orders", "GET", "/orders/{id}", True, 90.0, 300.0, 3)
-        assert inventory.record_observations(scope, [again]) == 0
-    with tenants.session("acme", "op") as scope:
-        rows = inventory.list_endpoints(scope, "acme", "orders")
-        assert [(row["path_template"], row["request_count"]) for row in rows] == [
-            ("/internal/debug", 2), ("/orders/{id}", 8)]
-        assert rows[1]["first_seen"] == 90.0
-        assert rows[1]["last_seen"] == 300.0
-        shadows = inventory.list_endpoints(scope, "acme", documented=False, first_seen_since=140)
-        assert [row["path_template"] for row in shadows] == ["/internal/debug"]
-    with tenants.session("globex", "op") as scope, pytest.raises(NotFound):
-        inventory.list_endpoints(scope, "acme")
 
 
 def test_alert_rules(tenants: Store) -> None:

@@ -234,22 +234,3 @@ alert_rules = Table(
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
 )
 """Alert rules per tenant; the document is an ``events.config.AlertRule``."""
-
-api_endpoints = Table(
-    "api_endpoints",
-    metadata,
-    Column("tenant_id", String(ID_LENGTH), primary_key=True),
-    Column("service_id", String(ID_LENGTH), primary_key=True),
-    Column("method", String(16), primary_key=True),
-    Column("path_template", String(512), primary_key=True),
-    Column("documented", Boolean, nullable=False),
-    Column("first_seen", Float, nullable=False),
-    Column("last_seen", Float, nullable=False),
-    Column("request_count", Integer, nullable=False),
-    Column("details", JSON, nullable=False),
-    ForeignKeyConstraint(
-        ["tenant_id", "service_id"], ["services.tenant_id", "services.service_id"],
-        ondelete="CASCADE",
-    ),
-)
-"""API inventory of a service as discovery observed it; undocumented rows are shadow endpoints."""

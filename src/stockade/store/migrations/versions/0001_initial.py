@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 20:54:05.520081
+Create Date: 2026-12-04 21:02:01.261013
 """
 
 from __future__ import annotations
@@ -179,27 +179,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "service_id", name=op.f("pk_services")),
     )
     op.create_table(
-        "api_endpoints",
-        sa.Column("tenant_id", sa.String(length=63), nullable=False),
-        sa.Column("service_id", sa.String(length=63), nullable=False),
-        sa.Column("method", sa.String(length=16), nullable=False),
-        sa.Column("path_template", sa.String(length=512), nullable=False),
-        sa.Column("documented", sa.Boolean(), nullable=False),
-        sa.Column("first_seen", sa.Float(), nullable=False),
-        sa.Column("last_seen", sa.Float(), nullable=False),
-        sa.Column("request_count", sa.Integer(), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "service_id"],
-            ["services.tenant_id", "services.service_id"],
-            name=op.f("fk_api_endpoints_tenant_id_services"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "service_id", "method", "path_template", name=op.f("pk_api_endpoints")
-        ),
-    )
-    op.create_table(
         "credentials",
         sa.Column("tenant_id", sa.String(length=63), nullable=False),
         sa.Column("consumer_id", sa.String(length=63), nullable=False),
@@ -262,7 +241,6 @@ def downgrade() -> None:
     op.drop_table("scans")
     op.drop_table("routes")
     op.drop_table("credentials")
-    op.drop_table("api_endpoints")
     op.drop_table("services")
     op.drop_table("policies")
     op.drop_table("operators")
