@@ -23,16 +23,19 @@ class LocalAuthServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 if self.path not in server.documents:
                     self._answer(404, {"error": "not found"})
                     return
                 self._answer(200, server.documents[self.path])
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
+                form = {
+                    key: values[0]
+                    for key, values in parse_qs(self.rfile.read(length).decode()).items()
+                }
                 authorization = self.headers.get("Authorization")
                 server.posts.append((form, authorization))
                 if server.introspection is None:

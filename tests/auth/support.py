@@ -32,8 +32,12 @@ def gateway_config(
     **top: Any,
 ) -> GatewayConfig:
     """One tenant 'acme' with one service on api.test carrying ``policy``."""
-    service: dict[str, Any] = {"id": "api", "hosts": [HOST], "upstream": {"targets": ["127.0.0.1:9"]},
-                               "routes": routes or []}
+    service: dict[str, Any] = {
+        "id": "api",
+        "hosts": [HOST],
+        "upstream": {"targets": ["127.0.0.1:9"]},
+        "routes": routes or [],
+    }
     if policy is not None:
         service["policy"] = policy
     tenant = {"id": "acme", "services": [service], "consumers": consumers or []}
@@ -58,10 +62,19 @@ class Gate:
         sni: str | None = None,
         certificate_der: bytes | None = None,
     ) -> Exchange:
-        fields = Fields([(b"Host", HOST.encode())] + [(k.encode(), v.encode("latin-1")) for k, v in headers or []])
+        fields = Fields(
+            [(b"Host", HOST.encode())]
+            + [(k.encode(), v.encode("latin-1")) for k, v in headers or []]
+        )
         head = RequestHead(method.encode(), target.encode(), b"1.1", fields, BodyFraming.NONE)
-        client = ClientInfo(peer, 40000, peer, tls=certificate_der is not None or sni is not None, sni=sni,
-                            peer_certificate_der=certificate_der)
+        client = ClientInfo(
+            peer,
+            40000,
+            peer,
+            tls=certificate_der is not None or sni is not None,
+            sni=sni,
+            peer_certificate_der=certificate_der,
+        )
         exchange = Exchange("test-request", client, head)
         exchange.match = self.table.match(HOST, method, target.partition("?")[0])
         return exchange

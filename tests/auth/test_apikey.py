@@ -14,12 +14,16 @@ PAST = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
 FUTURE = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
 
 CONSUMERS = [
-    {"id": "mobile", "groups": ["apps"], "api_keys": [
-        {"id": "k1", "hash": hash_api_key(KEY), "expires": FUTURE},
-        {"id": "k2", "hash": hash_api_key(OTHER_KEY)},
-        {"id": "old", "hash": hash_api_key(REVOKED_KEY), "revoked": True},
-        {"id": "k0", "hash": hash_api_key(EXPIRED_KEY), "expires": PAST},
-    ]},
+    {
+        "id": "mobile",
+        "groups": ["apps"],
+        "api_keys": [
+            {"id": "k1", "hash": hash_api_key(KEY), "expires": FUTURE},
+            {"id": "k2", "hash": hash_api_key(OTHER_KEY)},
+            {"id": "old", "hash": hash_api_key(REVOKED_KEY), "revoked": True},
+            {"id": "k0", "hash": hash_api_key(EXPIRED_KEY), "expires": PAST},
+        ],
+    },
 ]
 
 

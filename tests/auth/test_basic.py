@@ -6,8 +6,10 @@ from stockade.auth.hashing import hash_password
 from tests.auth.support import Gate, field, gateway_config
 
 PASSWORD_HASH = hash_password("correct horse")
-CONSUMERS = [{"id": "ops", "basic": {"username": "alice", "password_hash": PASSWORD_HASH}},
-             {"id": "gone", "disabled": True, "basic": {"username": "bob", "password_hash": PASSWORD_HASH}}]
+CONSUMERS = [
+    {"id": "ops", "basic": {"username": "alice", "password_hash": PASSWORD_HASH}},
+    {"id": "gone", "disabled": True, "basic": {"username": "bob", "password_hash": PASSWORD_HASH}},
+]
 
 
 def basic(username: str, password: str) -> list[tuple[str, str]]:

@@ -21,25 +21,34 @@ def answers(active: dict[str, dict[str, Any]]) -> Any:
             return 401, {"error": "invalid_client"}
         claims = active.get(form.get("token", ""))
         return 200, ({"active": True, **claims} if claims is not None else {"active": False})
+
     return handler
 
 
 def introspection_gate(server: LocalAuthServer, **overrides: Any) -> Gate:
-    settings = {"endpoint": server.url("/introspect"), "client_id": "gateway", "client_secret_env": SECRET_ENV}
+    settings = {
+        "endpoint": server.url("/introspect"),
+        "client_id": "gateway",
+        "client_secret_env": SECRET_ENV,
+    }
     settings.update(overrides)
     consumers = [{"id": "partner", "token_subjects": [{"subject": "client-9"}]}]
     return Gate(gateway_config({"auth": {"introspection": settings}}, consumers=consumers))
 
 
 @pytest.fixture
-async def server(auth_server: LocalAuthServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[LocalAuthServer]:
+async def server(
+    auth_server: LocalAuthServer, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[LocalAuthServer]:
     monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
     now = int(time.time())
-    auth_server.introspection = answers({
-        "tok-active": {"sub": "client-9", "scope": "read", "exp": now + 600},
-        "tok-short": {"client_id": "client-9", "exp": now + 1},
-        "tok-unknown-sub": {"sub": "someone", "exp": now + 600},
-    })
+    auth_server.introspection = answers(
+        {
+            "tok-active": {"sub": "client-9", "scope": "read", "exp": now + 600},
+            "tok-short": {"client_id": "client-9", "exp": now + 1},
+            "tok-unknown-sub": {"sub": "someone", "exp": now + 600},
+        }
+    )
     yield auth_server
 
 
@@ -99,7 +108,12 @@ async def test_cache_bounded(server: LocalAuthServer) -> None:
 
 async def test_client_secret_post(server: LocalAuthServer) -> None:
     server.introspection = lambda form, authorization: (
-        200, {"active": form.get("client_secret") == CLIENT_SECRET and authorization is None, "sub": "client-9"})
+        200,
+        {
+            "active": form.get("client_secret") == CLIENT_SECRET and authorization is None,
+            "sub": "client-9",
+        },
+    )
     gate = introspection_gate(server, client_auth="client_secret_post")
     verdict, _ = await gate.request(headers=bearer("anything"))
     await gate.close()
@@ -123,7 +137,9 @@ async def test_bad_answer_answers_503(server: LocalAuthServer) -> None:
     assert verdict.status == 503
 
 
-def test_missing_secret_variable_named(monkeypatch: pytest.MonkeyPatch, auth_server: LocalAuthServer) -> None:
+def test_missing_secret_variable_named(
+    monkeypatch: pytest.MonkeyPatch, auth_server: LocalAuthServer
+) -> None:
     monkeypatch.delenv(SECRET_ENV, raising=False)
     with pytest.raises(ValueError, match=SECRET_ENV):
         introspection_gate(auth_server)

@@ -31,7 +31,13 @@ EC_1 = ec_key()
 ED_1 = ed_key()
 HMAC_SECRET = secrets.token_bytes(32)
 
-CONSUMERS = [{"id": "alice", "groups": ["staff"], "token_subjects": [{"issuer": ISSUER, "subject": "user-1"}]}]
+CONSUMERS = [
+    {
+        "id": "alice",
+        "groups": ["staff"],
+        "token_subjects": [{"issuer": ISSUER, "subject": "user-1"}],
+    }
+]
 
 
 def issuer(**overrides: Any) -> dict[str, Any]:
@@ -48,8 +54,13 @@ def jwt_gate(*issuers: dict[str, Any], consumers: list[dict[str, Any]] | None = 
 @pytest.fixture
 async def remote(auth_server: LocalAuthServer) -> AsyncIterator[tuple[Gate, LocalAuthServer]]:
     auth_server.documents["/jwks"] = {"keys": [public_jwk(RSA_1, "k1")]}
-    gate = jwt_gate(issuer(algorithms=["RS256", "PS256"], jwks_url=auth_server.url("/jwks"),
-                           jwks_refetch_cooldown_seconds=1))
+    gate = jwt_gate(
+        issuer(
+            algorithms=["RS256", "PS256"],
+            jwks_url=auth_server.url("/jwks"),
+            jwks_refetch_cooldown_seconds=1,
+        )
+    )
     yield gate, auth_server
     await gate.close()
 
@@ -92,7 +103,9 @@ async def test_key_rotation_refetches_jwks(remote: tuple[Gate, LocalAuthServer])
     assert old.reason == "jwt-unknown-kid"
 
 
-async def test_unknown_kids_cannot_force_refetch_storm(remote: tuple[Gate, LocalAuthServer]) -> None:
+async def test_unknown_kids_cannot_force_refetch_storm(
+    remote: tuple[Gate, LocalAuthServer],
+) -> None:
     gate, server = remote
     for index in range(30):
         verdict, _ = await gate.request(headers=bearer(sign(RSA_2, "RS256", f"random-{index}")))
@@ -104,14 +117,21 @@ async def test_unknown_kids_cannot_force_refetch_storm(remote: tuple[Gate, Local
 
 async def test_unknown_kid_refetches_capped_per_hour(auth_server: LocalAuthServer) -> None:
     auth_server.documents["/jwks"] = {"keys": [public_jwk(RSA_1, "k1")]}
-    gate = jwt_gate(issuer(jwks_url=auth_server.url("/jwks"), jwks_refetch_cooldown_seconds=1,
-                           jwks_max_refetches_per_hour=2))
+    gate = jwt_gate(
+        issuer(
+            jwks_url=auth_server.url("/jwks"),
+            jwks_refetch_cooldown_seconds=1,
+            jwks_max_refetches_per_hour=2,
+        )
+    )
     source_calls = []
     try:
         for index in range(3):
             await gate.request(headers=bearer(sign(RSA_2, "RS256", f"r{index}")))
             source = remote_source(gate)
-            source._refetch_times = type(source._refetch_times)(t - 5 for t in source._refetch_times)
+            source._refetch_times = type(source._refetch_times)(
+                t - 5 for t in source._refetch_times
+            )
             source_calls.append(auth_server.hits["/jwks"])
     finally:
         await gate.close()
@@ -121,9 +141,12 @@ async def test_unknown_kid_refetches_capped_per_hour(auth_server: LocalAuthServe
 async def test_algorithm_confusion_rejected(remote: tuple[Gate, LocalAuthServer]) -> None:
     gate, _ = remote
     # The classic attack: sign with HS256 using the issuer's RSA public key as the HMAC secret.
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
-    payload = base64.urlsafe_b64encode(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1",
-                                                   "exp": 2_000_000_000}).encode())
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode()
+    )
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "exp": 2_000_000_000}).encode()
+    )
     import hashlib
     import hmac
 
@@ -138,8 +161,12 @@ async def test_algorithm_confusion_rejected(remote: tuple[Gate, LocalAuthServer]
 
 async def test_alg_none_rejected(remote: tuple[Gate, LocalAuthServer]) -> None:
     gate, _ = remote
-    token = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "exp": 2_000_000_000}, None,
-                       algorithm="none", headers={"kid": "k1"})
+    token = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "exp": 2_000_000_000},
+        None,
+        algorithm="none",
+        headers={"kid": "k1"},
+    )
     verdict, _ = await gate.request(headers=bearer(token))
     assert verdict.status == 401
     assert verdict.reason == "jwt-algorithm-not-allowed"
@@ -150,7 +177,9 @@ async def test_expired_token_rejected(remote: tuple[Gate, LocalAuthServer]) -> N
     import time
 
     now = int(time.time())
-    verdict, exchange = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1", exp=now - 120, iat=now - 600)))
+    verdict, exchange = await gate.request(
+        headers=bearer(sign(RSA_1, "RS256", "k1", exp=now - 120, iat=now - 600))
+    )
     assert verdict.status == 401
     assert verdict.reason == "jwt-expired"
     assert field(verdict, "WWW-Authenticate") == ['Bearer realm="stockade", error="invalid_token"']
@@ -162,7 +191,9 @@ async def test_expiry_within_clock_skew_accepted(remote: tuple[Gate, LocalAuthSe
     import time
 
     now = int(time.time())
-    verdict, _ = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1", exp=now - 10, iat=now - 600)))
+    verdict, _ = await gate.request(
+        headers=bearer(sign(RSA_1, "RS256", "k1", exp=now - 10, iat=now - 600))
+    )
     assert not verdict.reject
 
 
@@ -170,7 +201,9 @@ async def test_future_nbf_rejected(remote: tuple[Gate, LocalAuthServer]) -> None
     gate, _ = remote
     import time
 
-    verdict, _ = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1", nbf=int(time.time()) + 600)))
+    verdict, _ = await gate.request(
+        headers=bearer(sign(RSA_1, "RS256", "k1", nbf=int(time.time()) + 600))
+    )
     assert verdict.status == 401
     assert verdict.reason == "jwt-not-yet-valid"
 
@@ -203,8 +236,15 @@ async def test_tampered_payload_rejected(remote: tuple[Gate, LocalAuthServer]) -
     gate, _ = remote
     token = sign(RSA_1, "RS256", "k1")
     head, _, signature = token.split(".")
-    forged = base64.urlsafe_b64encode(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": "admin",
-                                                  "exp": 2_000_000_000}).encode()).rstrip(b"=").decode()
+    forged = (
+        base64.urlsafe_b64encode(
+            json.dumps(
+                {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "exp": 2_000_000_000}
+            ).encode()
+        )
+        .rstrip(b"=")
+        .decode()
+    )
     verdict, _ = await gate.request(headers=bearer(f"{head}.{forged}.{signature}"))
     assert verdict.status == 401
     assert verdict.reason == "jwt-bad-signature"
@@ -212,21 +252,28 @@ async def test_tampered_payload_rejected(remote: tuple[Gate, LocalAuthServer]) -
 
 async def test_unknown_issuer_rejected(remote: tuple[Gate, LocalAuthServer]) -> None:
     gate, _ = remote
-    verdict, _ = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1", iss="https://evil.test")))
+    verdict, _ = await gate.request(
+        headers=bearer(sign(RSA_1, "RS256", "k1", iss="https://evil.test"))
+    )
     assert verdict.status == 401
     assert verdict.reason == "jwt-unknown-issuer"
 
 
 async def test_unlisted_subject_accepted_by_default(remote: tuple[Gate, LocalAuthServer]) -> None:
     gate, _ = remote
-    verdict, exchange = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1", sub="user-77")))
+    verdict, exchange = await gate.request(
+        headers=bearer(sign(RSA_1, "RS256", "k1", sub="user-77"))
+    )
     assert not verdict.reject
     assert exchange.consumer is not None and exchange.consumer.id == "user-77"
 
 
 async def test_unlisted_subject_rejected_when_configured() -> None:
-    gate = jwt_gate(issuer(algorithms=["ES256"], keys=[{"jwk": public_jwk(EC_1, "e1")}],
-                           unknown_consumers="reject"))
+    gate = jwt_gate(
+        issuer(
+            algorithms=["ES256"], keys=[{"jwk": public_jwk(EC_1, "e1")}], unknown_consumers="reject"
+        )
+    )
     verdict, _ = await gate.request(headers=bearer(sign(EC_1, "ES256", "e1", sub="user-77")))
     assert verdict.status == 401
     assert verdict.reason == "token-unknown-consumer"
@@ -235,9 +282,21 @@ async def test_unlisted_subject_rejected_when_configured() -> None:
 
 
 async def test_es256_eddsa_and_pem_keys() -> None:
-    gate = jwt_gate(issuer(algorithms=["ES256", "EdDSA", "RS256"], keys=[
-        {"jwk": public_jwk(EC_1, "e1")}, {"jwk": public_jwk(ED_1, "d1")}, {"pem": public_pem(RSA_2)}]))
-    for private, algorithm, kid in ((EC_1, "ES256", "e1"), (ED_1, "EdDSA", "d1"), (RSA_2, "RS256", None)):
+    gate = jwt_gate(
+        issuer(
+            algorithms=["ES256", "EdDSA", "RS256"],
+            keys=[
+                {"jwk": public_jwk(EC_1, "e1")},
+                {"jwk": public_jwk(ED_1, "d1")},
+                {"pem": public_pem(RSA_2)},
+            ],
+        )
+    )
+    for private, algorithm, kid in (
+        (EC_1, "ES256", "e1"),
+        (ED_1, "EdDSA", "d1"),
+        (RSA_2, "RS256", None),
+    ):
         verdict, _ = await gate.request(headers=bearer(sign(private, algorithm, kid)))
         assert not verdict.reject, algorithm
 
@@ -291,14 +350,32 @@ async def test_missing_token_gets_bare_challenge(remote: tuple[Gate, LocalAuthSe
 
 def test_config_refuses_hmac_mixed_with_public_key_algorithms() -> None:
     with pytest.raises(ValidationError, match="mixes HMAC"):
-        gateway_config({"auth": {"jwt": {"issuers": [issuer(algorithms=["RS256", "HS256"],
-                                                            jwks_url="http://127.0.0.1:1/jwks")]}}})
+        gateway_config(
+            {
+                "auth": {
+                    "jwt": {
+                        "issuers": [
+                            issuer(
+                                algorithms=["RS256", "HS256"], jwks_url="http://127.0.0.1:1/jwks"
+                            )
+                        ]
+                    }
+                }
+            }
+        )
 
 
 def test_config_refuses_alg_none() -> None:
     with pytest.raises(ValidationError, match="algorithms"):
-        gateway_config({"auth": {"jwt": {"issuers": [issuer(algorithms=["none"],
-                                                            jwks_url="http://127.0.0.1:1/jwks")]}}})
+        gateway_config(
+            {
+                "auth": {
+                    "jwt": {
+                        "issuers": [issuer(algorithms=["none"], jwks_url="http://127.0.0.1:1/jwks")]
+                    }
+                }
+            }
+        )
 
 
 def test_config_refuses_private_jwk() -> None:

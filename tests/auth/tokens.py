@@ -39,13 +39,21 @@ def secret_jwk(secret: bytes, kid: str) -> dict[str, Any]:
 
 
 def public_pem(private: Any) -> str:
-    return private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    )
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "iat": now, "exp": now + 300,
-                            "scope": "orders:read orders:write"}
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "user-1",
+        "iat": now,
+        "exp": now + 300,
+        "scope": "orders:read orders:write",
+    }
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not None}
 

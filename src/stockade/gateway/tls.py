@@ -67,6 +67,16 @@ class TlsContexts:
                              if settings.default_hostname and settings.default_hostname.lower()
                              in (h.lower() for h in c.hostnames)), first)
         self.front.load_cert_chain(default_cert.cert, default_cert.key)
+        # OpenSSL keeps the verify mode of the context the handshake started with when the SNI
+        # callback swaps contexts; only the trust store follows the swap. So the front context asks
+        # for a certificate whenever a hostname of this listener verifies them, each hostname's
+        # context verifies against its own CA bundle, and the auth stage rejects requests that
+        # lack a required certificate.
+        # NOTE: every hostname of such a listener then asks clients for a certificate, and a client
+        # that sends one to a hostname without a CA bundle fails the handshake.
+        wants_certificates = any(
+            name.lower() in client_auth for item in settings.certificates for name in item.hostnames)
+        self.front.verify_mode = ssl.CERT_OPTIONAL if wants_certificates else ssl.CERT_NONE
         self._exact, self._wildcard, self._default = exact, wildcard, default
 
     def context_for(self, server_name: str | None) -> ssl.SSLContext | None:
