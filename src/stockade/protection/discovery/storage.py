@@ -1,0 +1,334 @@
+"""Persistent inventories, per tenant and service, with SQLAlchemy Core.
+
+SQLite is the default; any SQLAlchemy URL works for the same tables. Writes
+merge a delta (what one worker learned since its last write) into the stored
+inventory inside one transaction, so several workers sharing a database add
+their counts instead of overwriting each other's. Reported findings are
+stored too, so a finding becomes an event once, across workers and restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from stockade.protection.discovery.compare import Finding, RetiredOperation
+from stockade.protection.discovery.endpoint import EndpointStats
+from stockade.protection.discovery.inventory import ServiceInventory
+from stockade.protection.discovery.templating import PathTree
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a writer waits for another worker's transaction on the same SQLite file."""
+
+metadata = MetaData()
+
+services_table = Table(
+    "discovery_services",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("service", String(255), primary_key=True),
+    Column("tree", Text, nullable=False),
+    Column("overflow", Integer, nullable=False, default=0),
+    Column("watched_since", Float, nullable=False),
+    Column("declared_version", Text, nullable=True),
+    Column("declared_keys", Text, nullable=True),  # JSON list of [method, path]
+    Column("retired", Text, nullable=True),  # JSON list of [method, path, version]
+)
+
+endpoints_table = Table(
+    "discovery_endpoints",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("service", String(255), primary_key=True),
+    Column("method", String(32), primary_key=True),
+    Column("template", String(2048), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+findings_table = Table(
+    "discovery_findings",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("service", String(255), primary_key=True),
+    Column("key", String(2048), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reported_at", Float, nullable=False),
+)
+
+
+class StoreError(RuntimeError):
+    """The inventory database could not be opened or written."""
+
+
+def _engine_for(database: str) -> Engine:
+    if "://" in database:
+        return create_engine(database)
+    path = Path(database).expanduser().resolve()
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"discovery database directory {path.parent} does not exist; create it "
+            "or set discovery.database to another path"
+        )
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
+
+    # pysqlite opens transactions lazily; take the write lock at BEGIN so that a
+    # read-merge-write by one worker cannot interleave with another's.
+    @event.listens_for(engine, "connect")
+    def _manual_transactions(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _endpoint_json(endpoint: EndpointStats) -> str:
+    return json.dumps(endpoint.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+class InventoryStore:
+    """Inventories and reported findings in one database."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        try:
+            self.engine = _engine_for(database)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as error:
+            raise StoreError(f"cannot open discovery database {database}: {error}") from error
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def services(self, tenant: str | None = None) -> list[tuple[str, str]]:
+        query = select(services_table.c.tenant, services_table.c.service)
+        if tenant is not None:
+            query = query.where(services_table.c.tenant == tenant)
+        with self.engine.connect() as connection:
+            return [(row.tenant, row.service) for row in connection.execute(query)]
+
+    def load(self, tenant: str, service: str) -> ServiceInventory | None:
+        with self.engine.connect() as connection:
+            loaded = self._load(connection, tenant, service)
+        return loaded[0] if loaded else None
+
+    def _load(
+        self, connection: Connection, tenant: str, service: str
+    ) -> tuple[ServiceInventory, dict[tuple[str, str], str]] | None:
+        row = connection.execute(
+            select(services_table).where(
+                and_(services_table.c.tenant == tenant, services_table.c.service == service)
+            )
+        ).first()
+        if row is None:
+            return None
+        inventory = ServiceInventory(
+            tenant, service, PathTree.from_dict(json.loads(row.tree)), overflow=row.overflow
+        )
+        stored: dict[tuple[str, str], str] = {}
+        for item in connection.execute(
+            select(
+                endpoints_table.c.method, endpoints_table.c.template, endpoints_table.c.data
+            ).where(and_(endpoints_table.c.tenant == tenant, endpoints_table.c.service == service))
+        ):
+            endpoint = EndpointStats.from_dict(json.loads(item.data))
+            inventory.endpoints[(item.method, item.template)] = endpoint
+            stored[(item.method, item.template)] = item.data
+        return inventory, stored
+
+    def merge(self, delta: ServiceInventory, now: float) -> ServiceInventory:
+        """Add ``delta`` to the stored inventory of its service and return the merged whole."""
+        tenant, service = delta.tenant, delta.service
+        with self.engine.begin() as connection:
+            loaded = self._load(connection, tenant, service)
+            if loaded is None:
+                merged = ServiceInventory(tenant, service)
+                stored: dict[tuple[str, str], str] = {}
+                watched_since = delta.first_seen() or now
+                connection.execute(
+                    insert(services_table).values(
+                        tenant=tenant,
+                        service=service,
+                        tree="{}",
+                        overflow=0,
+                        watched_since=watched_since,
+                    )
+                )
+            else:
+                merged, stored = loaded
+            merged.merge(delta)
+            self._write_endpoints(connection, merged, stored)
+            connection.execute(
+                update(services_table)
+                .where(and_(services_table.c.tenant == tenant, services_table.c.service == service))
+                .values(
+                    tree=json.dumps(merged.tree.to_dict(), separators=(",", ":")),
+                    overflow=merged.overflow,
+                )
+            )
+        return merged
+
+    def _write_endpoints(
+        self, connection: Connection, merged: ServiceInventory, stored: dict[tuple[str, str], str]
+    ) -> None:
+        tenant, service = merged.tenant, merged.service
+        for key in stored.keys() - merged.endpoints.keys():
+            connection.execute(
+                delete(endpoints_table).where(
+                    and_(
+                        endpoints_table.c.tenant == tenant,
+                        endpoints_table.c.service == service,
+                        endpoints_table.c.method == key[0],
+                        endpoints_table.c.template == key[1],
+                    )
+                )
+            )
+        for key, endpoint in merged.endpoints.items():
+            data = _endpoint_json(endpoint)
+            if stored.get(key) == data:
+                continue
+            values = {
+                "hits": endpoint.hits,
+                "first_seen": endpoint.first_seen,
+                "last_seen": endpoint.last_seen,
+                "data": data,
+            }
+            if key in stored:
+                connection.execute(
+                    update(endpoints_table)
+                    .where(
+                        and_(
+                            endpoints_table.c.tenant == tenant,
+                            endpoints_table.c.service == service,
+                            endpoints_table.c.method == key[0],
+                            endpoints_table.c.template == key[1],
+                        )
+                    )
+                    .values(**values)
+                )
+            else:
+                connection.execute(
+                    insert(endpoints_table).values(
+                        tenant=tenant, service=service, method=key[0], template=key[1], **values
+                    )
+                )
+
+    def watched_since(self, tenant: str, service: str) -> float | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(services_table.c.watched_since).where(
+                    and_(services_table.c.tenant == tenant, services_table.c.service == service)
+                )
+            ).scalar()
+
+    def claim_findings(
+        self, tenant: str, service: str, findings: Iterable[Finding], now: float
+    ) -> list[Finding]:
+        """Record findings not reported before and return them; the others are dropped."""
+        fresh: list[Finding] = []
+        for finding in findings:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        insert(findings_table).values(
+                            tenant=tenant,
+                            service=service,
+                            key=finding.key,
+                            kind=finding.kind,
+                            reported_at=now,
+                        )
+                    )
+            except IntegrityError:
+                continue
+            fresh.append(finding)
+        return fresh
+
+    def reported(self, tenant: str, service: str) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(
+                connection.execute(
+                    select(findings_table.c.key).where(
+                        and_(findings_table.c.tenant == tenant, findings_table.c.service == service)
+                    )
+                ).scalars()
+            )
+
+    def declared_state(
+        self, tenant: str, service: str
+    ) -> tuple[str | None, set[tuple[str, str]], list[RetiredOperation]]:
+        """Return the last document's version and operations, and the retired operations."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(services_table).where(
+                    and_(services_table.c.tenant == tenant, services_table.c.service == service)
+                )
+            ).first()
+        if row is None or row.declared_keys is None:
+            return None, set(), []
+        keys = {(method, path) for method, path in json.loads(row.declared_keys)}
+        retired = [RetiredOperation(*item) for item in json.loads(row.retired or "[]")]
+        return row.declared_version, keys, retired
+
+    def save_declared_state(
+        self,
+        tenant: str,
+        service: str,
+        version: str,
+        keys: set[tuple[str, str]],
+        retired: list[RetiredOperation],
+        now: float,
+    ) -> None:
+        values = {
+            "declared_version": version,
+            "declared_keys": json.dumps(sorted(keys)),
+            "retired": json.dumps([[item.method, item.path, item.version] for item in retired]),
+        }
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(services_table)
+                .where(and_(services_table.c.tenant == tenant, services_table.c.service == service))
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                connection.execute(
+                    insert(services_table).values(
+                        tenant=tenant,
+                        service=service,
+                        tree="{}",
+                        overflow=0,
+                        watched_since=now,
+                        **values,
+                    )
+                )
