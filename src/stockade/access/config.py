@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from stockade.config.base import StrictModel
 
-ClaimValue = Annotated[str | int | bool, Field(union_mode="left_to_right")]
+ClaimValue = StrictBool | StrictInt | StrictStr
+"""Strict, so that YAML true stays a boolean and never becomes 1."""
 
 
 class ClaimCondition(StrictModel):
