@@ -1,7 +1,7 @@
 """Stockade's deliberately vulnerable demo API and its fixed variant.
 
 Run it with ``python examples/demo_api [--fixed] [--port N]``; README.md
-beside this file says more, and VULNERABILITIES.md lists every planted hole.
+beside this file explains more, and VULNERABILITIES.md lists every planted hole.
 """
 
 from demo_api.app import create_app

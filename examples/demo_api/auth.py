@@ -1,4 +1,4 @@
-"""Who is calling: bearer tokens and the admin check."""
+"""Bearer tokens of the calling user, and the admin check."""
 
 from __future__ import annotations
 

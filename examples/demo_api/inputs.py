@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 MAX_ID_DIGITS = 18
-"""Longest id accepted; SQLite integers are 64-bit, about 19 digits."""
+"""Maximum digits of an id, because SQLite integers are 64-bit (up to 19 digits)."""
 
 
 def parse_id(raw: str, name: str, *, fixed: bool) -> int:

@@ -30,11 +30,11 @@ REFLECTED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
 class ErrorMiddleware:
-    """Turns an unhandled exception into a 500 JSON answer.
+    """Turns an unhandled exception into a 500 JSON response.
 
-    With ``verbose`` the answer carries the exception and its stack trace
-    (the vulnerable variant's planted misconfiguration); without it the
-    answer says only that the server failed.
+    With ``verbose`` the response carries the exception and its stack trace
+    (the vulnerable variant's planted misconfiguration). Without it the
+    response states only that the server failed.
     """
 
     def __init__(self, app: ASGIApp, *, verbose: bool) -> None:
@@ -98,7 +98,7 @@ class ReflectingCorsMiddleware:
     """Planted CORS misconfiguration: any Origin is echoed back with credentials.
 
     A page on any site can then call the API with the victim's cookies or
-    credentials and read the answer.
+    credentials and read the response.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,7 +1,7 @@
 """MongoDB-style query operators, evaluated in Python by the vulnerable login.
 
 A login that passes the JSON ``password`` value straight into a document
-query lets a client send ``{"$ne": ""}`` in place of a password; this
+query lets a client send ``{"$ne": ""}`` in place of a password. This
 module reproduces that behaviour without a document database.
 """
 

@@ -34,7 +34,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class OutboundError(Exception):
-    """An outbound request failed; the message says why."""
+    """An outbound request failed; the message explains why."""
 
 
 class DestinationRejected(OutboundError):
@@ -60,7 +60,7 @@ def fetch_unchecked(url: str, method: str = "GET", body: bytes | None = None) ->
     """Request ``url`` wherever it points (the planted SSRF)."""
     _scheme_of(url)
     # An empty ProxyHandler ignores proxy variables, so the request goes
-    # exactly where the URL says.
+    # straight to the host in the URL.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         url, data=body, method=method, headers={"User-Agent": USER_AGENT}

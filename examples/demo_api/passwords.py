@@ -9,8 +9,8 @@ import secrets
 PBKDF2_ITERATIONS = 20_000
 """Work factor of the demo's hashes.
 
-NOTE: far below the several hundred thousand that current guidance asks
-for, so that the demo starts and logs in quickly; do not reuse it.
+NOTE: far below current recommendations for PBKDF2-SHA256, so that the
+demo starts and logs in quickly. Do not reuse it.
 """
 
 SALT_BYTES = 16

@@ -44,7 +44,7 @@ class Settings:
     """What one run of the demo API serves.
 
     ``fixed`` selects the variant with every planted vulnerability closed.
-    ``webhook_allowlist`` holds ``host:port`` origins that the fixed
+    ``webhook_allowlist`` contains ``host:port`` origins that the fixed
     variant's outbound calls may reach even on a private address, so a
     receiver on loopback can be used on purpose.
     """

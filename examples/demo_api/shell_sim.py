@@ -2,7 +2,7 @@
 
 The vulnerable variant behaves as if it ran ``ping -c 1 <host>`` through a
 shell: after a shell control operator (``;``, ``|``, ``&``, a newline, a
-backquote or ``$(``), the word ``sleep N`` delays the answer by N seconds.
+backquote or ``$(``), the word ``sleep N`` delays the response by N seconds.
 This module finds those ``sleep`` commands with plain string scanning and
 the endpoint sleeps in Python; nothing is passed to a shell or sent on the
 network, not even the ping itself.

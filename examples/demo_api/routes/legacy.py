@@ -23,7 +23,7 @@ def build_router(context: AppContext) -> APIRouter:
     def read_user_v1(userId: str) -> dict[str, Any]:
         if context.fixed:
             raise HTTPException(410, V1_RETIRED)
-        # Planted zombie API: v1 predates authentication and still answers.
+        # Planted zombie API: v1 predates authentication and still serves.
         user_id = parse_id(userId, "userId", fixed=False)
         with context.database.connect() as conn:
             user = load_user(conn, user_id)

@@ -28,7 +28,7 @@ def build_router(context: AppContext) -> APIRouter:
                 # Planted SQL injection: the search text is pasted into the
                 # statement. A syntax error reaches the verbose error handler
                 # (error-based), a true or false condition changes the rows
-                # (boolean-based), and sleep(N) delays the answer (time-based).
+                # (boolean-based), and sleep(N) delays the response (time-based).
                 statement = f"{PRODUCT_COLUMNS} WHERE name LIKE '%{search}%' ORDER BY id"
                 rows = conn.execute(statement).fetchall()
         return [product_view(row) for row in rows]

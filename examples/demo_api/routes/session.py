@@ -14,7 +14,7 @@ from demo_api.settings import TOKEN_LIFETIME_SECONDS
 from demo_api.views import User
 
 MAX_CREDENTIAL_LENGTH = 256
-"""Longest username or password accepted by the fixed variant."""
+"""Maximum length of a username or password in the fixed variant."""
 
 
 def build_router(context: AppContext) -> APIRouter:
