@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.ratelimit.redis_support import PrivateRedis, shared_redis_reachable
+
+
+@pytest.fixture
+def shared_redis() -> None:
+    if not shared_redis_reachable():
+        pytest.skip("Redis is not running on 127.0.0.1:6379; start it with scripts/services")
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis().start()
+    yield server
+    server.stop()
