@@ -29,6 +29,14 @@ class Fields:
             return False
         return self.get(name) is not None
 
+    def __eq__(self, other: object) -> bool:
+        """Compare names and values in order; name case counts, as the peer sent it."""
+        if not isinstance(other, Fields):
+            return NotImplemented
+        return self._items == other._items
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like list
+
     def __repr__(self) -> str:
         return f"Fields({self._items!r})"
 

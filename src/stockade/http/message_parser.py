@@ -239,8 +239,10 @@ class MessageParser:
         self._scanned = len(buffer)
         return -1
 
-    def _split_section(self, section: bytes, what: str) -> list[bytes]:
+    def _split_section(self, section: bytes, what: str, *, start_line: bool) -> list[bytes]:
         """Split a complete head or trailer section into lines, rejecting stray bytes.
+
+        ``start_line`` says whether the first line is a start line rather than a field line.
 
         RFC 9112 section 2.2 and RFC 9110 section 5.5: a bare CR, a bare LF or
         a NUL or other control character (HTAB aside) makes the message invalid.
@@ -257,9 +259,10 @@ class MessageParser:
             raise ProtocolError(f"bare LF in the {what}; HTTP/1.1 lines end with CRLF")
         if section.count(b"\r") != line_ends:
             raise ProtocolError(f"bare CR in the {what}")
-        if line_ends > self._limits.max_header_count:
+        field_count = line_ends if start_line else line_ends + 1
+        if field_count > self._limits.max_header_count:
             raise ProtocolError(
-                f"{line_ends} field lines in the {what}, more than the limit of "
+                f"{field_count} field lines in the {what}, more than the limit of "
                 f"{self._limits.max_header_count}",
                 431,
             )
@@ -395,15 +398,16 @@ class MessageParser:
         if buffer.startswith(b"\n", start):
             raise ProtocolError("last chunk ends with a bare LF")
         end = self._find_section_end() if len(buffer) - start > 1 else -1
+        section_bytes = len(buffer) - start if end == -1 else end + 4 - start
+        if section_bytes > self._limits.max_header_bytes:
+            raise ProtocolError(
+                f"trailer section larger than {self._limits.max_header_bytes} bytes", 431
+            )
         if end == -1:
-            if len(buffer) - start > self._limits.max_header_bytes:
-                raise ProtocolError(
-                    f"trailer section larger than {self._limits.max_header_bytes} bytes", 431
-                )
             return self._need_body_bytes()
         section = buffer[start:end]
         self._consume(end + 4)
-        lines = self._split_section(section, "trailer section")
+        lines = self._split_section(section, "trailer section", start_line=False)
         items, _ = parse_field_lines(lines, "trailer")
         # RFC 9110 section 6.5.1: trailers are kept apart from the header
         # section, so a trailer never changes what routing or a stage saw.

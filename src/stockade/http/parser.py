@@ -64,7 +64,7 @@ class RequestParser(MessageParser):
     __slots__ = ()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = self._split_section(head, "request head")
+        lines = self._split_section(head, "request head", start_line=True)
         method, target, version = self._parse_request_line(lines[0])
         items, framing_values = parse_field_lines(lines[1:], "header")
         path, target_authority = split_target(method, target)
@@ -198,7 +198,7 @@ class ResponseParser(MessageParser):
         return super()._next_event()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = self._split_section(head, "response head")
+        lines = self._split_section(head, "response head", start_line=True)
         version, status, reason = _parse_status_line(lines[0])
         items, framing_values = parse_field_lines(lines[1:], "header")
         connection = framing_values.get(b"connection")
