@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 COMMAND_MODULES = (
     "stockade.cli.serve",
     "stockade.cli.config_cmd",
+    "stockade.cli.credentials",
     "stockade.cli.discover",
 )
 """Modules that register subcommands, in the order ``--help`` lists them."""
