@@ -17,7 +17,7 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 FETCH_TIMEOUT_SECONDS = 5.0
 """Connect and read timeout of one outbound request."""
@@ -47,8 +47,15 @@ class FetchResult:
     body: bytes
 
 
+def _split(url: str) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise DestinationRejected(f"invalid URL {url!r}: {exc}") from None
+
+
 def _scheme_of(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
+    scheme = _split(url).scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise DestinationRejected(
             f"unsupported URL scheme {scheme!r} in {url!r}; use http or https"
@@ -79,7 +86,7 @@ def fetch_checked(
 ) -> FetchResult:
     """Request ``url`` if it resolves to a public address or is allowlisted."""
     scheme = _scheme_of(url)
-    parts = urlsplit(url)
+    parts = _split(url)
     host = parts.hostname
     if not host:
         raise DestinationRejected(f"URL {url!r} has no host")

@@ -21,6 +21,9 @@ from demo_api.settings import DEFAULT_PORT, LISTEN_HOST, Settings
 logger = logging.getLogger(__name__)
 
 MAX_PORT = 65535
+TRUSTED_PROXIES = "127.0.0.1,::1"
+"""Peers whose X-Forwarded-For header sets the client address."""
+
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -86,7 +89,16 @@ def bind_loopback(port: int) -> socket.socket:
 
 def serve(app: FastAPI, sock: socket.socket, *, server_header: bool, log_level: str) -> None:
     """Serve ``app`` on ``sock`` until interrupted."""
-    config = uvicorn.Config(app, log_level=log_level, server_header=server_header, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        server_header=server_header,
+        lifespan="off",
+        # A gateway in front runs on loopback, so the client address that
+        # the login limit counts comes from its X-Forwarded-For header.
+        proxy_headers=True,
+        forwarded_allow_ips=TRUSTED_PROXIES,
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -41,6 +41,7 @@ from demo_api.planted import PLANTED_HOLES, UNDOCUMENTED_PATHS  # noqa: E402
 from demo_api.seed import DEMO_PASSWORDS  # noqa: E402
 from demo_api.settings import (  # noqa: E402
     EXPORTS_PER_USER,
+    LOGIN_FAILURES_PER_CLIENT,
     LOGIN_FAILURES_PER_USERNAME,
     WEAK_JWT_SECRET,
     Settings,
@@ -60,6 +61,8 @@ ALICE_ID, BOB_ID, CAROL_ID, ADMIN_ID = 1, 2, 3, 4
 BOB_ORDER_ID = 3
 SENSITIVE_USER_FIELDS = ("password_hash", "ssn", "card_number", "internal_notes")
 FOREIGN_ORIGIN = "http://attacker.invalid"
+STUFFING_CLIENT, OTHER_CLIENT = "127.0.0.9", "127.0.0.10"
+"""Client addresses sent in X-Forwarded-For, which the demo trusts from loopback peers."""
 WEAK_KEY_WARNING = "ignore::jwt.warnings.InsecureKeyLengthWarning"
 """PyJWT warns about the planted short HMAC key, which these tests use on purpose."""
 
@@ -638,6 +641,22 @@ def test_login_no_rate_limit(vulnerable: DemoServer, fixed: DemoServer) -> None:
     assert fixed.login("alice"), "the lockout of one username leaves the others alone"
 
 
+def test_login_limit_per_client(fixed: DemoServer) -> None:
+    def attempt(username: str, client: str) -> Reply:
+        body = {"username": username, "password": "guess"}
+        return fixed.request(
+            "POST", "/api/v2/login", body=body, headers={"X-Forwarded-For": client}
+        )
+
+    statuses = [
+        attempt(f"stuffing-{index}", STUFFING_CLIENT).status
+        for index in range(LOGIN_FAILURES_PER_CLIENT)
+    ]
+    assert statuses == [401] * LOGIN_FAILURES_PER_CLIENT
+    assert attempt("stuffing-last", STUFFING_CLIENT).status == 429
+    assert attempt("stuffing-last", OTHER_CLIENT).status == 401
+
+
 # --- injection ----------------------------------------------------------------
 
 
@@ -759,11 +778,18 @@ def test_ssrf_url_fetch(vulnerable: DemoServer, fixed: DemoServer, canary: Liste
     assert len(canary.requests) == before
 
 
-def test_non_http_scheme_rejected(either: DemoServer) -> None:
-    query = {"url": "file:///etc/hostname"}
-    reply = either.request("GET", "/api/v2/fetch", token=either.token("bob"), query=query)
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/hostname", "unsupported URL scheme 'file'"),
+        ("gopher://127.0.0.1/", "unsupported URL scheme 'gopher'"),
+        ("http://[::1", "invalid URL"),
+    ],
+)
+def test_unusable_url_rejected(either: DemoServer, url: str, message: str) -> None:
+    reply = either.request("GET", "/api/v2/fetch", token=either.token("bob"), query={"url": url})
     assert reply.status == 400
-    assert "unsupported URL scheme" in reply.json()["error"]
+    assert message in reply.json()["error"]
 
 
 # --- API4 unrestricted resource consumption ----------------------------------
