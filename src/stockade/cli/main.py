@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "stockade.cli.config_cmd",
     "stockade.cli.credentials",
     "stockade.cli.discover",
+    "stockade.cli.admin",
+    "stockade.cli.report",
 )
 """Modules that register subcommands, in the order ``--help`` lists them."""
 

@@ -1,0 +1,48 @@
+"""Dynamic blocks: a tenant's deny list with expiry."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from stockade.admin.context import TenantBlockWriter, TenantReader
+from stockade.store import blocks
+from stockade.store.blocks import MAX_BLOCK_SECONDS
+
+router = APIRouter(prefix="/v1/tenants/{tenant_id}/blocks", tags=["blocks"])
+
+
+class NewBlock(BaseModel):
+    client: str = Field(description="IP address or CIDR network, e.g. 192.0.2.7 or 2001:db8::/32.")
+    reason: str = Field(min_length=1, max_length=1000)
+    ttl_seconds: float | None = Field(
+        None, gt=0, le=MAX_BLOCK_SECONDS, description="Seconds until the block ends; none: never.")
+
+
+@router.get("")
+def list_blocks(context: TenantReader, tenant_id: str) -> list[dict[str, Any]]:
+    """Blocks in force now."""
+    with context.session() as scope:
+        return [dataclasses.asdict(block) for block in blocks.list_blocks(scope, tenant_id)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def add_block(context: TenantBlockWriter, tenant_id: str, body: NewBlock) -> dict[str, Any]:
+    with context.session() as scope:
+        block = blocks.add_block(scope, tenant_id, body.client, body.reason, body.ttl_seconds)
+    return dataclasses.asdict(block)
+
+
+@router.get("/{block_id}")
+def get_block(context: TenantReader, tenant_id: str, block_id: str) -> dict[str, Any]:
+    with context.session() as scope:
+        return dataclasses.asdict(blocks.get_block(scope, tenant_id, block_id))
+
+
+@router.delete("/{block_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_block(context: TenantBlockWriter, tenant_id: str, block_id: str) -> None:
+    with context.session() as scope:
+        blocks.delete_block(scope, tenant_id, block_id)
