@@ -19,6 +19,7 @@ from stockade.events.config import EventsConfig
 from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySettings
 from stockade.ratelimit.config import RateLimitPolicy
 from stockade.store.settings import StoreSettings
+from stockade.waf.config import WafPolicy
 
 # --- limits and listeners -------------------------------------------------
 
@@ -128,6 +129,7 @@ class Policy(StrictModel):
     access: AccessPolicy | None = None
     rate_limit: RateLimitPolicy | None = None
     cors: CorsPolicy | None = None
+    waf: WafPolicy | None = None
     discovery: DiscoveryPolicy | None = None
 
     def mode_of(self, layer: str) -> Mode:

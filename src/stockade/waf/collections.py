@@ -1,0 +1,98 @@
+"""Collections of request data: ordered multi-maps with case-insensitive keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+class Collection:
+    """An ordered list of ``(key, value)`` pairs; a key may repeat (``a=1&a=2``).
+
+    Keys keep their original spelling for MATCHED_VAR_NAME, and lookups
+    ignore case, as SecLang selectors do.
+    """
+
+    __slots__ = ("_items", "name")
+
+    def __init__(self, name: str, items: Iterable[tuple[str, bytes]] = ()) -> None:
+        self.name = name
+        self._items: list[tuple[str, bytes]] = list(items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        return iter(self._items)
+
+    def add(self, key: str, value: bytes) -> None:
+        self._items.append((key, value))
+
+    def set(self, key: str, value: bytes) -> None:
+        """Replace every value of ``key`` with one value."""
+        self.remove(key)
+        self._items.append((key, value))
+
+    def remove(self, key: str) -> None:
+        lowered = key.lower()
+        self._items = [item for item in self._items if item[0].lower() != lowered]
+
+    def get(self, key: str) -> list[bytes]:
+        lowered = key.lower()
+        return [value for name, value in self._items if name.lower() == lowered]
+
+    def first(self, key: str) -> bytes | None:
+        lowered = key.lower()
+        for name, value in self._items:
+            if name.lower() == lowered:
+                return value
+        return None
+
+    def keys(self) -> list[str]:
+        return [name for name, _ in self._items]
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class MapCollection(Collection):
+    """A collection with one value per key, such as TX or IP, indexed for speed."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self, name: str, items: Iterable[tuple[str, bytes]] = ()) -> None:
+        super().__init__(name)
+        self._map: dict[str, tuple[str, bytes]] = {}
+        for key, value in items:
+            self.set(key, value)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        return iter(list(self._map.values()))
+
+    def add(self, key: str, value: bytes) -> None:
+        self.set(key, value)
+
+    def set(self, key: str, value: bytes) -> None:
+        self._map[key.lower()] = (key, value)
+
+    def remove(self, key: str) -> None:
+        self._map.pop(key.lower(), None)
+
+    def get(self, key: str) -> list[bytes]:
+        item = self._map.get(key.lower())
+        return [item[1]] if item is not None else []
+
+    def first(self, key: str) -> bytes | None:
+        item = self._map.get(key.lower())
+        return item[1] if item is not None else None
+
+    def keys(self) -> list[str]:
+        return [key for key, _ in self._map.values()]
+
+    def clear(self) -> None:
+        self._map.clear()
+
+    def snapshot(self) -> dict[str, tuple[str, bytes]]:
+        return dict(self._map)

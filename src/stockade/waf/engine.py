@@ -1,0 +1,37 @@
+"""The engine: a shared RuleSet plus one tenant's settings, making transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from stockade.waf.removals import Removals
+from stockade.waf.request import WafRequest
+from stockade.waf.rules import PHASES, Rule
+from stockade.waf.ruleset import RuleSet
+from stockade.waf.store import CollectionStore
+from stockade.waf.transaction import Transaction
+
+
+@dataclass(slots=True)
+class Engine:
+    """Runs ``ruleset`` (shared, read-only) with a tenant's own prelude and removals.
+
+    ``prelude`` holds the tenant's few rules (the SecAction that sets
+    paranoia level and thresholds); they run before the shared rules of
+    the same phase. ``removals`` apply the tenant's exclusions to every
+    transaction without copying any rule.
+    """
+
+    ruleset: RuleSet
+    prelude: Sequence[Rule] = ()
+    removals: Removals = field(default_factory=Removals)
+    store: CollectionStore = field(default_factory=CollectionStore)
+    prelude_by_phase: dict[int, list[Rule]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.prelude_by_phase = {phase: [rule for rule in self.prelude if rule.phase == phase]
+                                 for phase in PHASES}
+
+    def transaction(self, request: WafRequest) -> Transaction:
+        return Transaction(self, request)

@@ -1,0 +1,111 @@
+"""Turn WAF matches into security events and ModSecurity-style error log lines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stockade.events.model import Severity
+from stockade.waf.matches import Match
+from stockade.waf.request_vars import to_text
+
+if TYPE_CHECKING:
+    from stockade.gateway.exchange import Exchange
+    from stockade.events.model import SecurityEvent
+    from stockade.waf.transaction import Transaction
+
+MAX_EVIDENCE_CHARS = 200
+"""Matched data kept per rule in an event; enough to triage, too short to leak a body."""
+REDACTED = "[redacted]"
+SECRET_NAME_PARTS = ("authorization", "cookie", "password", "passwd", "secret", "token",
+                     "api-key", "api_key", "apikey", "session", "credential", "x-api-key")
+"""Variable names whose matched value is never copied into an event or log line."""
+
+SEVERITY_MAP = {0: Severity.CRITICAL, 1: Severity.CRITICAL, 2: Severity.CRITICAL,
+                3: Severity.HIGH, 4: Severity.MEDIUM, 5: Severity.LOW, 6: Severity.INFO,
+                7: Severity.INFO}
+"""SecLang severity (0 EMERGENCY to 7 DEBUG) to Stockade's severity."""
+
+
+def redact(variable: str, data: bytes) -> str:
+    """Return matched data safe to record: secrets replaced, long values cut."""
+    lowered = variable.lower()
+    if any(part in lowered for part in SECRET_NAME_PARTS):
+        return REDACTED
+    text = to_text(data).encode("unicode_escape", "backslashreplace").decode("ascii")
+    if len(text) > MAX_EVIDENCE_CHARS:
+        return text[:MAX_EVIDENCE_CHARS] + "..."
+    return text
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def error_log_line(match: Match, transaction: Transaction) -> str:
+    """Format one match as ModSecurity's error log does, for tools that parse it."""
+    request = transaction.request
+    parts = [
+        f'ModSecurity: Warning. Matched "{_quote(redact(match.variable, match.data))}" '
+        f'at {match.variable}.',
+        f'[id "{match.rule_id}"]',
+        f'[msg "{_quote(match.msg)}"]',
+        f'[data "{_quote(_redact_logdata(match))}"]',
+        f'[severity "{match.severity_number if match.severity_number is not None else ""}"]',
+    ]
+    parts.extend(f'[tag "{_quote(tag)}"]' for tag in match.tags)
+    parts.append(f'[uri "{_quote(to_text(request.target.partition(b"?")[0]))}"]')
+    parts.append(f'[unique_id "{request.unique_id}"]')
+    return " ".join(parts)
+
+
+def _redact_logdata(match: Match) -> str:
+    if any(part in match.variable.lower() for part in SECRET_NAME_PARTS):
+        return REDACTED
+    return match.logdata[:MAX_EVIDENCE_CHARS]
+
+
+def anomaly_scores(transaction: Transaction) -> dict[str, int]:
+    scores: dict[str, int] = {}
+    for key in ("blocking_inbound_anomaly_score", "blocking_outbound_anomaly_score",
+                "detection_inbound_anomaly_score", "detection_outbound_anomaly_score",
+                "inbound_anomaly_score", "outbound_anomaly_score", "anomaly_score"):
+        value = transaction.tx.first(key)
+        if value is not None and value.strip().lstrip(b"-").isdigit():
+            scores[key] = int(value)
+    return scores
+
+
+def security_event(exchange: Exchange, transaction: Transaction, *,
+                   blocked: bool) -> SecurityEvent | None:
+    """Build one event for the transaction's matches, or None when nothing logged."""
+    matches = [match for match in transaction.matches if match.rule_id < 949000
+               or match.rule_id > 999999 or blocked]
+    if not matches:
+        return None
+    worst = min((match.severity_number for match in matches
+                 if match.severity_number is not None), default=5)
+    interruption = transaction.interruption
+    main = next((match for match in matches if interruption is not None
+                 and match.rule_id == interruption.rule_id), matches[0])
+    kind = _kind(matches)
+    evidence: dict[str, Any] = {
+        "matches": [{"rule_id": match.rule_id, "msg": match.msg, "variable": match.variable,
+                     "data": redact(match.variable, match.data), "phase": match.phase}
+                    for match in matches],
+        "anomaly_scores": anomaly_scores(transaction),
+    }
+    if interruption is not None:
+        evidence["status"] = interruption.status
+    return exchange.event("waf", kind, main.msg or f"rule {main.rule_id} matched",
+                          SEVERITY_MAP.get(worst, Severity.MEDIUM),
+                          rule_ids=[str(match.rule_id) for match in matches],
+                          evidence=evidence)
+
+
+def _kind(matches: list[Match]) -> str:
+    """Name the event after the first attack-* tag, e.g. attack-sqli becomes sqli."""
+    for match in matches:
+        for tag in match.tags:
+            if tag.startswith("attack-"):
+                return tag.removeprefix("attack-")
+    return "crs"

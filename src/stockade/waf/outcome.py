@@ -1,0 +1,89 @@
+"""What happens after a rule matches: actions, the log entry, the disruptive action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stockade.waf.matches import Interruption, Match
+from stockade.waf.rules import Rule
+
+if TYPE_CHECKING:
+    from stockade.waf.transaction import Transaction
+
+DEFAULT_DENY_STATUS = 403
+INTERRUPTING = frozenset({"deny", "drop", "redirect"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    stop_phase: bool = False
+    skip: int = 0
+    skip_after: str | None = None
+
+
+CONTINUE = Outcome()
+
+
+def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
+    """Run the actions of a fully matched rule and apply its disruptive action."""
+    transaction.current_rule = rule
+    skip = 0
+    skip_after: str | None = None
+    for link in rule.links():
+        for action in link.actions:
+            action.execute(transaction, rule)
+        skip = skip or link.skip
+        skip_after = skip_after or link.skip_after
+    action = resolve_disruptive(rule)
+    if rule.log:
+        transaction.matches.append(_record(transaction, rule, phase, action))
+    if transaction.rule_engine != "On":
+        return Outcome(skip=skip, skip_after=skip_after)
+    if action in INTERRUPTING:
+        status = rule.status or rule.default_status or DEFAULT_DENY_STATUS
+        location = rule.disruptive_argument if action == "redirect" else None
+        if action == "redirect":
+            status = rule.status if rule.status in (301, 302, 303, 307) else 302
+        transaction.interruption = Interruption(rule.id, phase, status, action, location)
+        return Outcome(stop_phase=True)
+    if action == "allow":
+        return _allow(transaction, rule)
+    return Outcome(skip=skip, skip_after=skip_after)
+
+
+def resolve_disruptive(rule: Rule) -> str:
+    """Return the action a match takes; ``block`` means the phase's default action."""
+    action = rule.disruptive or rule.default_disruptive
+    if action == "block":
+        action = rule.default_disruptive
+        if action == "block":
+            action = "pass"
+    return action
+
+
+def _allow(transaction: Transaction, rule: Rule) -> Outcome:
+    scope = rule.disruptive_argument
+    if scope == "phase":
+        return Outcome(stop_phase=True)
+    if scope == "request":
+        transaction.allowed_request = True
+    else:
+        transaction.allowed_all = True
+    return Outcome(stop_phase=True)
+
+
+def _record(transaction: Transaction, rule: Rule, phase: int, action: str) -> Match:
+    msg = transaction.expand_macros(rule.msg) if rule.msg else ""
+    logdata = transaction.expand_macros(rule.logdata) if rule.logdata else ""
+    return Match(
+        rule_id=rule.id,
+        phase=phase,
+        msg=msg,
+        logdata=logdata,
+        tags=rule.tags,
+        severity_number=rule.severity,
+        variable=transaction.matched_var.name,
+        data=transaction.matched_var.value,
+        disruptive=action,
+    )
