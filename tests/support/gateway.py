@@ -39,6 +39,7 @@ class GatewayProcess:
         self.admin_port = free_port()
         config = dict(config)
         config.setdefault("listeners", [{"name": "public", "address": f"127.0.0.1:{self.port}"}])
+        self.port = int(config["listeners"][0]["address"].rsplit(":", 1)[1])
         config.setdefault("admin", {"address": f"127.0.0.1:{self.admin_port}"})
         config.setdefault("workers", workers)
         config.setdefault("access_log", {"path": str(directory / "access.log")})

@@ -61,6 +61,10 @@ class TestUpstream:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -95,6 +99,8 @@ class TestUpstream:
                     return
                 if (request.header("connection") or "").lower() == "close":
                     break
+        except asyncio.CancelledError:
+            pass
         finally:
             writer.close()
 

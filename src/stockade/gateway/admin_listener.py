@@ -46,7 +46,7 @@ async def start_admin_listener(address: str, worker: Worker) -> asyncio.Server:
         if request_line[0] != b"GET":
             status, body, kind = b"405 Method Not Allowed", b"only GET is served here\n", b"text/plain"
         elif path == b"/metrics":
-            status, body, kind = b"200 OK", render(), b"text/plain; version=0.0.4"
+            status, body, kind = b"200 OK", render(worker.metrics), b"text/plain; version=0.0.4"
         elif path == b"/healthz":
             state = b"draining" if worker.draining else b"ok"
             status, body, kind = b"200 OK", state + b"\n", b"text/plain"

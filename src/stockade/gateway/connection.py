@@ -9,7 +9,7 @@ one side slows the other side instead of filling memory.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Protocol, cast
 
 from stockade.http.messages import NEED_DATA, ParserEvent
 
@@ -47,8 +47,7 @@ class ParserProtocol(asyncio.Protocol):
     # asyncio callbacks ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)

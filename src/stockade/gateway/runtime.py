@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from stockade.config.models import GatewayConfig, Policy
 from stockade.events.model import SecurityEvent
 from stockade.gateway.accesslog import AccessLog
-from stockade.gateway.metrics import Metrics
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
 from stockade.gateway.routing import Resources, RouteTable
@@ -85,5 +84,3 @@ def buffer_limit(policy: Policy) -> tuple[int, bool]:
         partial = settings.over_buffer == "inspect_partial"
     return cap, partial
 
-
-__all__ = ["Metrics", "Runtime", "body_limit", "buffer_limit"]

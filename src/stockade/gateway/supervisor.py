@@ -122,7 +122,7 @@ class Supervisor:
 
     def _spawn(self, index: int) -> _WorkerProcess | None:
         read_fd, write_fd = os.pipe()
-        env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=self._metrics_dir)
+        env = dict(os.environ, STOCKADE_METRICS_DIR=self._metrics_dir)
         command = [sys.executable, "-m", "stockade.gateway.worker", "--config", self.config_path,
                    "--index", str(index), "--ready-fd", str(write_fd), "--log-level", self.log_level]
         process = subprocess.Popen(command, pass_fds=(write_fd,), env=env)

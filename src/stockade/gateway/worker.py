@@ -25,7 +25,7 @@ from stockade.config.models import GatewayConfig, Listener, parse_address
 from stockade.gateway.accesslog import AccessLog
 from stockade.gateway.admin_listener import start_admin_listener
 from stockade.gateway.exchange import Exchange
-from stockade.gateway.metrics import Metrics
+from stockade.gateway.metrics import SNAPSHOT_INTERVAL, Metrics
 from stockade.gateway.plugins import EVENT_PIPELINE_FACTORY, load_factory
 from stockade.gateway.runtime import Runtime
 from stockade.gateway.server import ClientConnection
@@ -43,7 +43,7 @@ class Worker:
         self.config_path = config_path
         self.index = index
         self.runtime = Runtime.build(config)
-        self.metrics = Metrics()
+        self.metrics = Metrics(index)
         self.access_log = AccessLog(config.access_log)
         self.connections: set[ClientConnection] = set()
         self.inflight = 0
@@ -53,6 +53,7 @@ class Worker:
         self.tls: dict[str, TlsContexts] = {}
         self.admin_server: asyncio.Server | None = None
         self.event_pipeline: Any = None
+        self._snapshot_task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
     # connection bookkeeping -------------------------------------------------
@@ -97,6 +98,12 @@ class Worker:
         admin = self.runtime.config.admin
         if admin is not None:
             self.admin_server = await start_admin_listener(admin.address, self)
+        self._snapshot_task = asyncio.get_running_loop().create_task(self._snapshot_metrics())
+
+    async def _snapshot_metrics(self) -> None:
+        while True:
+            await asyncio.sleep(SNAPSHOT_INTERVAL)
+            self.metrics.write_snapshot()
 
     async def _start_event_pipeline(self, config: GatewayConfig) -> None:
         factory = load_factory(EVENT_PIPELINE_FACTORY)
@@ -183,6 +190,9 @@ class Worker:
                             self.index, len(self.connections), self.runtime.config.shutdown_timeout)
                 for connection in list(self.connections):
                     connection.abort()
+        if self._snapshot_task is not None:
+            self._snapshot_task.cancel()
+        self.metrics.write_snapshot()
         self.access_log.close()
         if self.event_pipeline is not None:
             await self.event_pipeline.close(5.0)
