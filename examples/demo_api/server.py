@@ -18,8 +18,6 @@ from demo_api.app import create_app
 from demo_api.database import DatabaseError
 from demo_api.settings import DEFAULT_PORT, LISTEN_HOST, Settings
 
-logger = logging.getLogger(__name__)
-
 MAX_PORT = 65535
 TRUSTED_PROXIES = "127.0.0.1,::1"
 """Peers whose X-Forwarded-For header sets the client address."""
@@ -35,6 +33,15 @@ def _port(text: str) -> int:
     if not 0 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"invalid port {port}: expected 0 to {MAX_PORT}")
     return port
+
+
+def _origin(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"invalid origin {text!r}: expected HOST:PORT, such as 127.0.0.1:8080"
+        )
+    return f"{host.strip('[]').lower()}:{int(port)}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--webhook-allow",
+        type=_origin,
         action="append",
         default=[],
         metavar="HOST:PORT",
@@ -116,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(settings: Settings, port: int, log_level: str) -> int:
     try:
         app = create_app(settings)
-    except (DatabaseError, sqlite3.Error) as exc:
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"error: cannot prepare the database {settings.db_path}: {exc}", file=sys.stderr)
         return 1
     try:

@@ -36,9 +36,11 @@ if str(EXAMPLES_DIR) not in sys.path:
 
 from demo_api.app import ROUTE_MODULES  # noqa: E402
 from demo_api.context import AppContext  # noqa: E402
+from demo_api.database import Database, DatabaseError  # noqa: E402
 from demo_api.middleware import SECURITY_HEADERS  # noqa: E402
 from demo_api.planted import PLANTED_HOLES, UNDOCUMENTED_PATHS  # noqa: E402
 from demo_api.seed import DEMO_PASSWORDS  # noqa: E402
+from demo_api.server import build_parser  # noqa: E402
 from demo_api.settings import (  # noqa: E402
     EXPORTS_PER_USER,
     LOGIN_FAILURES_PER_CLIENT,
@@ -916,6 +918,34 @@ def test_shadow_internal_users(vulnerable: DemoServer, fixed: DemoServer) -> Non
     assert all("password_hash" in user for user in reply.json())
 
     assert fixed.request("GET", "/api/v2/internal/users").status == 404
+
+
+# --- start-up ------------------------------------------------------------------
+
+
+def test_reset_rejects_foreign_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database")
+    with pytest.raises(DatabaseError, match="is not a demo_api database"):
+        Database(foreign, sql_sleep=False).reset()
+    assert foreign.read_text() == "not a database"
+
+
+def test_reset_restores_seed(tmp_path: Path) -> None:
+    database = Database(tmp_path / "demo.sqlite3", sql_sleep=False)
+    database.reset()
+    with database.connect() as conn:
+        conn.execute("DELETE FROM orders")
+    database.reset()
+    with database.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http"])
+def test_cli_rejects_invalid_port(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--port", port])
+    assert "invalid port" in capsys.readouterr().err
 
 
 # --- the OpenAPI document and the ground truth ---------------------------------
