@@ -13,6 +13,7 @@ from stockade.waf.operators._text import to_bytes
 log = logging.getLogger(__name__)
 
 MAX_CAPTURES = 10  # TX.0 (the whole match) to TX.9
+MAX_ENGINE_MESSAGE = 160  # characters kept of an engine's error, which may quote the pattern
 RE2_MAX_MEMORY = (
     64 * 1024 * 1024
 )  # bytes per pattern; large CRS alternations exceed RE2's 8 MiB default
@@ -44,9 +45,14 @@ def _stop_scan(_id: int, _start: int, _end: int, _flags: int, _context: object) 
 def _error_text(error: Exception) -> str:
     """Return an RE2 error's message; the binding passes it as bytes."""
     message = error.args[0] if error.args else error
-    if isinstance(message, bytes):
-        return message.decode("utf-8", "replace")
-    return str(message)
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return _clip(text)
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_ENGINE_MESSAGE:
+        return text
+    return text[:MAX_ENGINE_MESSAGE] + "..."
 
 
 def compile_hyperscan(pattern: bytes) -> hyperscan.Database:
@@ -74,7 +80,7 @@ class CompiledRegex:
         try:
             self._hyperscan = compile_hyperscan(to_bytes(for_hyperscan(pattern)))
         except hyperscan.error as error:
-            hyperscan_error = str(error)
+            hyperscan_error = _clip(str(error))
         try:
             self._re2 = re2.compile(to_bytes(for_re2(pattern)), _RE2_OPTIONS)
         except re2.error as error:

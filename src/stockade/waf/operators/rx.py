@@ -27,13 +27,13 @@ class Rx:
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self._compiled: CompiledRegex | None = None
+        self.compiled: CompiledRegex | None = None
         self._expanded: OrderedDict[str, CompiledRegex] = OrderedDict()
         if "%{" not in pattern:
-            self._compiled = _compile(pattern)
+            self.compiled = _compile(pattern)
 
     def evaluate(self, value: bytes, ctx: OperatorContext) -> bool:
-        compiled = self._compiled or self._compile_expanded(ctx.expand_macros(self.pattern))
+        compiled = self.compiled or self._compile_expanded(ctx.expand_macros(self.pattern))
         if not ctx.capture:
             return compiled.search(value)
         groups = compiled.search_groups(value)
