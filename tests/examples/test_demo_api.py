@@ -232,13 +232,15 @@ def _await_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
     raise AssertionError(f"demo API did not start; its log:\n{log_path.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def _stop(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -271,8 +273,7 @@ def servers(
         fixed.port = _await_port(fixed_process, logs / "fixed.log")
         yield vulnerable, fixed
     finally:
-        _stop(vulnerable_process)
-        _stop(fixed_process)
+        _stop(vulnerable_process, fixed_process)
 
 
 @pytest.fixture(scope="module")
