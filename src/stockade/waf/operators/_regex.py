@@ -35,7 +35,7 @@ def _re2_options() -> re2.Options:
     return options
 
 
-_RE2_OPTIONS = _re2_options()
+RE2_OPTIONS = _re2_options()
 
 
 def _stop_scan(_id: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
@@ -82,7 +82,7 @@ class CompiledRegex:
         except hyperscan.error as error:
             hyperscan_error = _clip(str(error))
         try:
-            self._re2 = re2.compile(to_bytes(for_re2(pattern)), _RE2_OPTIONS)
+            self._re2 = re2.compile(to_bytes(for_re2(pattern)), RE2_OPTIONS)
         except re2.error as error:
             re2_error = _error_text(error)
         if self._hyperscan is None and self._re2 is None:
