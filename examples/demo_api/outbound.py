@@ -23,7 +23,7 @@ FETCH_TIMEOUT_SECONDS = 5.0
 """Connect and read timeout of one outbound request."""
 
 MAX_RESPONSE_BYTES = 64 * 1024
-"""Most of a response body that is read and returned."""
+"""Maximum bytes of a response body that are read and returned."""
 
 ALLOWED_SCHEMES = ("http", "https")
 """Schemes either variant calls; urllib's file:, ftp: and data: stay closed
@@ -144,6 +144,8 @@ def _pinned_connection(
         plain = http.client.HTTPConnection(host, port, timeout=FETCH_TIMEOUT_SECONDS)
         plain.sock = sock
         return plain
+    # NOTE: the tests reach only a plain-http listener on loopback, so this
+    # https branch has not been run against a server.
     context = ssl.create_default_context()
     secure = http.client.HTTPSConnection(host, port, timeout=FETCH_TIMEOUT_SECONDS, context=context)
     try:
