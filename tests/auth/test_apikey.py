@@ -4,7 +4,8 @@ import datetime as dt
 
 from stockade.auth.hashing import hash_api_key, new_api_key
 from stockade.events.model import Action
-from tests.auth.support import Gate, field, gateway_config
+from stockade.gateway.routing import RouteTable
+from tests.auth.support import Gate, field, gateway_config, security_registry
 
 KEY = new_api_key()
 OTHER_KEY = new_api_key()
@@ -120,3 +121,15 @@ async def test_optional_auth_passes_anonymous() -> None:
     verdict, exchange = await g.request()
     assert not verdict.reject
     assert exchange.consumer is None
+
+
+async def test_reload_picks_up_new_keys() -> None:
+    first = gate()
+    new_key = new_api_key()
+    consumers = [{"id": "mobile", "api_keys": [{"id": "k9", "hash": hash_api_key(new_key)}]}]
+    reloaded = Gate(gateway_config({"auth": {"api_key": {}}}, consumers=consumers))
+    reloaded.resources = first.resources  # a worker keeps its resources across reloads
+    reloaded.table = RouteTable(reloaded.config, security_registry(), first.resources)
+    assert not (await reloaded.request(headers=[("X-API-Key", new_key)]))[0].reject
+    assert (await reloaded.request(headers=[("X-API-Key", KEY)]))[0].status == 401
+    assert not (await first.request(headers=[("X-API-Key", KEY)]))[0].reject

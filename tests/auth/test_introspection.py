@@ -143,3 +143,13 @@ def test_missing_secret_variable_named(
     monkeypatch.delenv(SECRET_ENV, raising=False)
     with pytest.raises(ValueError, match=SECRET_ENV):
         introspection_gate(auth_server)
+
+
+async def test_concurrent_requests_share_one_call(server: LocalAuthServer) -> None:
+    import asyncio
+
+    gate = introspection_gate(server)
+    results = await asyncio.gather(*(gate.request(headers=bearer("tok-active")) for _ in range(20)))
+    await gate.close()
+    assert all(not verdict.reject for verdict, _ in results)
+    assert len(server.posts) == 1

@@ -382,3 +382,22 @@ def test_config_refuses_private_jwk() -> None:
     private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(RSA_1))
     with pytest.raises(ValueError, match="private key material"):
         jwt_gate(issuer(keys=[{"jwk": private}]))
+
+
+async def test_jwks_refreshed_in_background(auth_server: LocalAuthServer) -> None:
+    import asyncio
+
+    auth_server.documents["/jwks"] = {"keys": [public_jwk(RSA_1, "k1")]}
+    gate = jwt_gate(issuer(jwks_url=auth_server.url("/jwks"), jwks_refresh_seconds=1))
+    try:
+        assert not (await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1"))))[0].reject
+        auth_server.documents["/jwks"] = {"keys": [public_jwk(RSA_2, "k1")]}
+        await asyncio.sleep(1.5)
+        # The refresh replaced the key under the same kid without any unknown-kid refetch.
+        assert auth_server.hits["/jwks"] == 2
+        old, _ = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1")))
+        new, _ = await gate.request(headers=bearer(sign(RSA_2, "RS256", "k1")))
+    finally:
+        await gate.close()
+    assert old.reason == "jwt-bad-signature"
+    assert not new.reject

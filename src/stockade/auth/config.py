@@ -82,7 +82,7 @@ class JwtIssuer(StrictModel):
         None, description="http(s) URL of the issuer's JWKS, cached and refreshed."
     )
     jwks_refresh_seconds: float = Field(
-        300.0, ge=10, description="Seconds between background JWKS refreshes."
+        300.0, ge=1, description="Seconds between background JWKS refreshes."
     )
     jwks_refetch_cooldown_seconds: float = Field(
         30.0, ge=1, description="Minimum seconds between refetches caused by an unknown 'kid'."

@@ -3,11 +3,13 @@
 The cache keys on the SHA-256 of the token, so no token is kept in clear.
 An active answer is reused for at most ``cache_seconds`` and never past the
 token's own ``exp``; an inactive answer for ``negative_cache_seconds``.
-Failures to reach the server are not cached.
+Failures to reach the server are not cached. Concurrent requests with the
+same token share one call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -49,6 +51,7 @@ class Introspector:
         self._client = client
         self._secret = secret
         self._cache: OrderedDict[bytes, tuple[float, Introspection]] = OrderedDict()
+        self._pending: dict[bytes, asyncio.Task[Introspection]] = {}
         self.calls = 0  # requests sent to the server, for metrics and tests
 
     async def introspect(self, token: str) -> Introspection:
@@ -60,7 +63,13 @@ class Introspector:
                 self._cache.move_to_end(key)
                 return cached[1]
             del self._cache[key]
-        answer = await self._ask(token)
+        pending = self._pending.get(key)
+        if pending is None:
+            # Concurrent requests with the same new token share one call to the server.
+            pending = asyncio.get_running_loop().create_task(self._ask(token))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        answer = await asyncio.shield(pending)
         self._remember(key, answer, now)
         return answer
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from stockade.auth.apikey import ApiKeyAuthenticator
 from stockade.auth.basic import BasicAuthenticator
@@ -24,7 +27,7 @@ from stockade.auth.introspection import Introspector
 from stockade.auth.jwks import KeySource, RemoteJwks, StaticKeySource
 from stockade.auth.jwt_keys import JwtKeyError, KeySet, key_from_jwk, key_from_pem, load_jwks_file
 from stockade.auth.jwt_verify import JwtVerifier
-from stockade.auth.mtls import CertificateAuthenticator, client_ca_for
+from stockade.auth.mtls import CertificateAuthenticator, ClientCaSettings, client_ca_for
 from stockade.auth.outcome import CERTIFICATE, Authenticator, AuthFailure
 from stockade.events.model import Severity
 from stockade.gateway.exchange import Exchange
@@ -32,6 +35,8 @@ from stockade.gateway.pipeline import CONTINUE, Phase, StageRegistry, Verdict, r
 from stockade.gateway.routing import Resources, RouteContext
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 AUTH_STAGE_ORDER = 200
 INTROSPECTION_RETRY_AFTER_SECONDS = (
@@ -157,8 +162,11 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
     resources = context.resources
     tenant = context.tenant
     where = f"tenant {tenant.id}, service {context.service.id}, route {context.route.id}"
-    directory: ConsumerDirectory = resources.get_or_create(
-        f"auth.directory:{tenant.id}", lambda: ConsumerDirectory.build(tenant.id, tenant.consumers)
+    directory: ConsumerDirectory = shared(
+        resources,
+        f"auth.directory:{tenant.id}",
+        tenant.consumers,
+        lambda: ConsumerDirectory.build(tenant.id, tenant.consumers),
     )
     hide = policy.hide_credentials
     authenticators: list[Authenticator] = []
@@ -175,14 +183,19 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
     if policy.basic is not None:
         settings = policy.basic
         authenticators.append(
-            resources.get_or_create(
+            shared(
+                resources,
                 f"auth.basic:{tenant.id}:{_digest(settings.model_dump_json())}:{hide}",
+                directory,
                 lambda: BasicAuthenticator(settings, directory, hide=hide),
             )
         )
     certificate = None
     if policy.mtls is not None:
-        service_policy_ca = client_ca_for(context.config)
+        config = context.config
+        service_policy_ca: dict[str, ClientCaSettings] = shared(
+            resources, "auth.client-ca", config, lambda: client_ca_for(config)
+        )
         expected = next(
             (
                 item.ca_bundle
@@ -193,6 +206,26 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
         )
         certificate = CertificateAuthenticator(policy.mtls, directory, expected, service_policy_ca)
     return AuthStage(policy, authenticators, certificate)
+
+
+def shared(resources: Resources, key: str, source: object, create: Callable[[], T]) -> T:
+    """Return the object built from ``source``, building it anew once ``source`` changes.
+
+    Resources outlive config reloads, so an object built from config data is
+    reused only while that data is the same object or an equal one.
+    """
+    entry = resources.items.get(key)
+    if isinstance(entry, _Built) and (entry.source is source or entry.source == source):
+        return cast(T, entry.value)
+    value = create()
+    resources.items[key] = _Built(source, value)
+    return value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Built:
+    source: object
+    value: object
 
 
 def _jwt_verifier(settings: JwtAuth, resources: Resources, where: str) -> JwtVerifier:
