@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from demo_api.seed import seed
@@ -69,7 +70,7 @@ class _SleepBudget:
     SQLite has no sleep function, unlike MySQL's ``SLEEP()`` or PostgreSQL's
     ``pg_sleep()``, so time-based SQL injection would otherwise depend on a
     CPU-heavy query whose duration varies by machine. This function gives
-    an injected delay that is exact and repeatable, capped per connection.
+    an injected delay that is exact and repeatable, capped per request.
     """
 
     def __init__(self) -> None:
@@ -84,7 +85,7 @@ class _SleepBudget:
 
 def _is_demo_database(path: Path) -> bool:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
                 (META_TABLE,),
@@ -95,18 +96,26 @@ def _is_demo_database(path: Path) -> bool:
 
 
 class Database:
-    """Opens connections to one SQLite file; one connection per request."""
+    """Connections to one SQLite file, one kept open per thread.
+
+    Endpoints run in a thread pool, so a thread reuses its connection from
+    one request to the next instead of opening the file every time.
+    """
 
     def __init__(self, path: Path, *, sql_sleep: bool) -> None:
         self.path = path
         self.sql_sleep = sql_sleep
+        self._local = threading.local()
 
     def reset(self) -> None:
         """Recreate the schema and the seed data, discarding earlier changes.
 
-        Raises DatabaseError when the file exists but is not a demo
-        database, so a mistyped ``--db`` never destroys another file.
+        Call it before serving: connections that other threads keep open
+        would go on using the replaced file. Raises DatabaseError when the
+        file exists but is not a demo database, so a mistyped ``--db``
+        never destroys another file.
         """
+        self._close_thread_connection()
         if self.path.exists():
             if not _is_demo_database(self.path):
                 raise DatabaseError(
@@ -116,6 +125,8 @@ class Database:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         with self.connect() as conn:
+            # WAL lets readers run beside a writer; the mode stays set in the file.
+            conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
             conn.execute(f"INSERT INTO {META_TABLE} VALUES ('schema', '1')")  # noqa: S608
             seed(conn)
@@ -123,15 +134,21 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """Open a connection that commits on success and rolls back on error."""
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
-        try:
+        """Yield this thread's connection; commit on success, roll back on error."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            if self.sql_sleep:
-                conn.create_function("sleep", 1, _SleepBudget().sleep)
-            with conn:
-                yield conn
-        finally:
+            self._local.conn = conn
+        if self.sql_sleep:
+            # A fresh budget for every request.
+            conn.create_function("sleep", 1, _SleepBudget().sleep)
+        with conn:
+            yield conn
+
+    def _close_thread_connection(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
             conn.close()
+            self._local.conn = None
