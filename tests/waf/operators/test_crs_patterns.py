@@ -1,8 +1,8 @@
 """Every @rx, @pm and @pmFromFile argument of the Core Rule Set compiles and behaves alike.
 
-A small reader pulls the operator out of each ``SecRule`` line; it knows
+A small reader pulls the operator out of each ``SecRule`` line. It handles
 line continuations, comments and ``\\"`` inside the quoted operator, which
-is all the CRS rule files use.
+covers every construct the CRS rule files use.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def regex_patterns(operator: Operator) -> str | None:
     when the rule runs. Compile the pattern with ``HS_FLAG_DOTALL`` to match
     as ``@rx`` does. Hyperscan's ``$`` also matches before a final newline,
     so a prefilter built from this text may pass a few more values than the
-    operator; it never rejects a value the operator would match.
+    operator. It never rejects a value the operator would match.
     """
     if isinstance(operator, rx.Rx) and "%{" not in operator.pattern:
         return operator.pattern

@@ -4,8 +4,8 @@ ModSecurity compiles ``@rx`` patterns with PCRE_DOTALL and PCRE_DOLLAR_ENDONLY
 and no UTF mode. Both engines here run in byte mode with dot-all set, which
 leaves two differences to fix in the pattern text:
 
-* hyperscan's ``$`` also matches before a final newline, as plain PCRE does;
-  with DOLLAR_ENDONLY it must match only at the very end, so ``$`` becomes
+* hyperscan's ``$`` also matches before a final newline, as plain PCRE does.
+  With DOLLAR_ENDONLY it must match only at the very end, so ``$`` becomes
   ``\\z`` unless the pattern turns on multi-line mode.
 * RE2's ``\\s`` leaves out the vertical tab (0x0b), which PCRE includes, so
   ``\\s`` gains ``\\x0b`` and ``\\S`` loses it.

@@ -14,9 +14,6 @@ log = logging.getLogger(__name__)
 
 MAX_CAPTURES = 10  # TX.0 (the whole match) to TX.9
 MAX_ENGINE_MESSAGE = 160  # characters kept of an engine's error, which may quote the pattern
-RE2_MAX_MEMORY = (
-    64 * 1024 * 1024
-)  # bytes per pattern; large CRS alternations exceed RE2's 8 MiB default
 
 HYPERSCAN_FLAGS = (
     hyperscan.HS_FLAG_DOTALL | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY

@@ -12,7 +12,7 @@ MAX_ARGUMENT_IN_ERROR = 200  # characters of an argument quoted in an error mess
 
 
 class OperatorContext(Protocol):
-    """What an operator may use from the transaction that runs it."""
+    """The part of the running transaction that an operator may use."""
 
     capture: bool
     """True when the rule has the ``capture`` action."""

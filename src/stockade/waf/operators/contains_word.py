@@ -11,7 +11,7 @@ _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 
 def _is_boundary(value: bytes, index: int) -> bool:
-    """Tell whether position ``index`` is outside ``value`` or holds a non-word byte."""
+    """Tell whether position ``index`` is outside ``value`` or is a non-word byte."""
     return index < 0 or index >= len(value) or value[index] not in _WORD_BYTES
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 from stockade.waf.operators._regex import CompiledRegex, RegexCompileError
 from stockade.waf.operators._registry import Operator, OperatorContext, OperatorError, register
 
-MAX_EXPANDED_PATTERNS = 64  # compiled patterns kept per rule whose pattern holds macros
+MAX_EXPANDED_PATTERNS = 64  # compiled patterns cached per rule whose pattern contains macros
 
 
 class Rx:
     """Match a PCRE-style regular expression anywhere in the value.
 
     The pattern runs in byte mode with dot-all set and ``$`` matching only at
-    the very end, as ModSecurity compiles it; inline flags such as ``(?i)``
+    the very end, as ModSecurity compiles it. Inline flags such as ``(?i)``
     work. With the ``capture`` action, TX.0 is the whole match and TX.1 to
     TX.9 its groups. Macros in the pattern are expanded when the rule runs.
 

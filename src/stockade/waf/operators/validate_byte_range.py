@@ -10,7 +10,7 @@ _MAX_BYTE = 255
 
 
 class ValidateByteRange:
-    """Match when the value holds a byte outside the allowed ranges.
+    """Match when the value contains a byte outside the allowed ranges.
 
     Argument: byte values and inclusive ranges, separated by commas.
     Example: ``@validateByteRange 32-126`` matches ``a\\x00b`` but not ``ab``.

@@ -10,7 +10,7 @@ _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
 class ValidateUrlEncoding:
-    """Match when the value holds an invalid ``%`` escape.
+    """Match when the value contains an invalid ``%`` escape.
 
     An escape is invalid when the two bytes after ``%`` are missing or are
     not both hex digits.

@@ -2,8 +2,8 @@
 
 Each transformation is a function from bytes to bytes in its own module,
 named after its SecLang name, that registers itself on import. They follow
-ModSecurity v3 byte for byte unless their docstring says otherwise, and
-return the input object itself when there is nothing to change.
+ModSecurity v3 byte for byte unless their docstring states otherwise, and
+the decoders skip the work when a value contains nothing to decode.
 
 >>> get_transformation("URLDECODEUNI")(b"%u0041+b")
 b'A b'

@@ -11,8 +11,8 @@ _QUANTUM = 4  # Base64 characters per three decoded bytes
 def decode_clean(characters: bytes) -> bytes:
     """Decode Base64 characters that are all from the alphabet, padding optional.
 
-    A final group of two or three characters yields one or two bytes; a
-    lone final character carries too few bits for a byte and is dropped.
+    A final group of two or three characters yields one or two bytes. A
+    lone final character carries too few bits for a byte, so it is dropped.
     """
     whole = len(characters) - len(characters) % _QUANTUM
     decoded = binascii.a2b_base64(characters[:whole]) if whole else b""

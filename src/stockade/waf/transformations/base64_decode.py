@@ -7,10 +7,17 @@ from stockade.waf.transformations._registry import register
 
 # Maps alphabet bytes to "a", CR and LF to "n" and everything else to "!",
 # so the first byte that ends decoding can be found with bytes.find().
-_CLASSES = bytes(
-    ord("a") if byte in ALPHABET else ord("n") if byte in b"\r\n" else ord("!")
-    for byte in range(256)
-)
+
+
+def _byte_class(byte: int) -> int:
+    if byte in ALPHABET:
+        return ord("a")
+    if byte in b"\r\n":
+        return ord("n")
+    return ord("!")
+
+
+_CLASSES = bytes(_byte_class(byte) for byte in range(256))
 
 
 @register("base64Decode")

@@ -7,10 +7,16 @@ from stockade.waf.transformations._registry import register
 # Bytes copied as they are; a space becomes "+" and every other byte %xx.
 _UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*")
 
-_ENCODED: tuple[bytes, ...] = tuple(
-    bytes([byte]) if byte in _UNRESERVED else b"+" if byte == 0x20 else b"%%%02x" % byte
-    for byte in range(256)
-)
+
+def _encode_byte(byte: int) -> bytes:
+    if byte in _UNRESERVED:
+        return bytes([byte])
+    if byte == ord(" "):
+        return b"+"
+    return b"%%%02x" % byte
+
+
+_ENCODED: tuple[bytes, ...] = tuple(_encode_byte(byte) for byte in range(256))
 
 
 @register("urlEncode")
