@@ -43,10 +43,10 @@ class OperatorError(ValueError):
         self.operator = operator
         self.argument = argument
         self.reason = reason
-        shown = argument
-        if len(shown) > MAX_ARGUMENT_IN_ERROR:
-            shown = shown[:MAX_ARGUMENT_IN_ERROR] + "..."
-        super().__init__(f"@{operator} {shown!r}: {reason}")
+        quoted = argument
+        if len(quoted) > MAX_ARGUMENT_IN_ERROR:
+            quoted = quoted[:MAX_ARGUMENT_IN_ERROR] + "..."
+        super().__init__(f"@{operator} {quoted!r}: {reason}")
 
 
 _FACTORIES: dict[str, OperatorFactory] = {}

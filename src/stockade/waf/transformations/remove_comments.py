@@ -14,10 +14,10 @@ _CLOSERS = (b"*/", b"-->")
 def remove_comments(value: bytes) -> bytes:
     """Remove ``/* */`` and ``<!-- -->`` comments and cut at ``--`` or ``#``.
 
-    Follows ModSecurity v3 byte for byte: either closer ends either kind of
-    comment, the byte right after a comment's end is copied without being
-    examined (a NUL byte when the comment ends the value), and a comment
-    left open becomes one space.
+    Either closer ends either kind of comment, as in ModSecurity v3. The
+    byte right after a comment's end is copied without being examined, and
+    it is a NUL byte when the comment ends the value. A comment left open
+    becomes one space.
 
     Argument: none.
     Example: ``t:removeComments`` turns ``1 <!--x-->OR/**/2-- rest`` into ``1 OR2``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stockade.waf.transformations._registry import register
 
-# Bytes copied as they are; a space becomes "+" and every other byte %xx.
+# Bytes copied as they are. A space becomes "+" and every other byte %xx.
 _UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*")
 
 
