@@ -12,9 +12,8 @@ import pytest
 
 from stockade.config.models import GatewayConfig
 from stockade.events import metrics
-from stockade.events.factory import create_event_pipeline
 from stockade.events.model import Action, SecurityEvent, Severity
-from stockade.events.pipeline import EventPipeline
+from stockade.events.pipeline import EventPipeline, create_event_pipeline
 from stockade.events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from stockade.events.sinks.base import Delivery
 

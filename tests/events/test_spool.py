@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from stockade.events import spool as spool_module
-from stockade.events.spool import DiskSpool
+from stockade.events.spool import DiskSpool, SpoolSlot
 
 
 def _lines(start: int, count: int) -> list[bytes]:
@@ -82,3 +82,15 @@ def test_unreadable_cursor_starts_over(tmp_path: Path) -> None:
     spool.close()
     (tmp_path / "cursor.json").write_text("garbage")
     assert DiskSpool(tmp_path, max_bytes=1 << 20).read(10).lines == _lines(0, 2)
+
+
+def test_slots_exclusive_per_process(tmp_path: Path) -> None:
+    first = SpoolSlot(tmp_path)
+    second = SpoolSlot(tmp_path)
+    assert first.directory == tmp_path / "slot-0"
+    assert second.directory == tmp_path / "slot-1"
+    first.release()
+    third = SpoolSlot(tmp_path)
+    assert third.directory == tmp_path / "slot-0"
+    second.release()
+    third.release()

@@ -9,8 +9,8 @@ from pathlib import Path
 from cryptography import x509
 
 from stockade.config.models import GatewayConfig
-from stockade.events.factory import create_event_pipeline
 from stockade.events.model import Action, SecurityEvent, Severity
+from stockade.events.pipeline import create_event_pipeline
 from tests.auth.certs import issue, make_ca
 
 
@@ -82,7 +82,7 @@ async def test_syslog_tls_rejects_unknown_ca(tmp_path: Path) -> None:
     server.close()
     await server.wait_closed()
     assert pipeline.stats()["siem"].delivered == 0
-    spooled = (tmp_path / "spool" / "siem").glob("*.jsonl")
+    spooled = (tmp_path / "spool" / "siem").glob("slot-*/*.jsonl")
     assert any(json.loads(line)["kind"] == "k" for path in spooled
                for line in path.read_text().splitlines())
 

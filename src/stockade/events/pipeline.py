@@ -19,13 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stockade.config.models import GatewayConfig
 from stockade.events import metrics
 from stockade.events.alerts import AlertEvaluator
 from stockade.events.config import AlertRule, SinkConfig, severity_of
 from stockade.events.model import SecurityEvent, Severity
 from stockade.events.serialization import EventDecodeError, decode_line, encode_line
 from stockade.events.sinks.base import DeliveryError, Sink
-from stockade.events.spool import DiskSpool
+from stockade.events.sinks.registry import build_sink
+from stockade.events.spool import DiskSpool, SpoolSlot
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,12 @@ class SinkRoute:
 class SinkWorker:
     """Delivers one sink's spooled events, retrying failures with back-off."""
 
-    def __init__(self, sink: Sink, config: SinkConfig, spool: DiskSpool) -> None:
+    def __init__(self, sink: Sink, config: SinkConfig, spool: DiskSpool,
+                 slot: SpoolSlot | None = None) -> None:
         self.sink = sink
         self.config = config
         self.spool = spool
+        self._slot = slot
         self.route = SinkRoute(frozenset(config.tenants) if config.tenants is not None else None,
                                severity_of(config.min_severity))
         self.stats = SinkStats()
@@ -145,6 +149,9 @@ class SinkWorker:
             self._task = None
         await self.sink.close()
         self.spool.close()
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
 
 
 class EventPipeline:
@@ -255,5 +262,17 @@ class EventPipeline:
         return {name: worker.stats for name, worker in self.workers.items()}
 
 
-def spool_path(spool_dir: str, sink_name: str) -> Path:
-    return Path(spool_dir) / sink_name
+def create_event_pipeline(config: GatewayConfig) -> EventPipeline:
+    """Create (not start) the pipeline of ``config.events``; await ``start()`` next.
+
+    Each sink spools under ``events.spool_dir/SINK/slot-N``, one slot per
+    process. Raises ValueError when a sink's secret variable is unset.
+    """
+    events = config.events
+    workers = []
+    for sink_config in events.sinks:
+        sink = build_sink(sink_config, config.store.url)
+        slot = SpoolSlot(Path(events.spool_dir) / sink_config.name)
+        spool = DiskSpool(slot.directory, sink_config.spool_max_bytes)
+        workers.append(SinkWorker(sink, sink_config, spool, slot))
+    return EventPipeline(workers, events.queue_size, events.alert_rules)

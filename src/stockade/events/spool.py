@@ -8,12 +8,16 @@ event is delivered at least once. A process always appends to a new
 segment, so a line cut short by a crash is never followed by good lines
 in the same file.
 
+NOTE: when fewer processes run than before, events left in the extra
+slots wait until a process claims those slots again.
+
 NOTE: appends are flushed, not fsynced: a process crash loses nothing, a
 power loss can lose the last events written.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -29,6 +33,10 @@ SEGMENT_MAX_BYTES = 8 * MIB
 """Size at which appends move to a new segment, so delivered segments can be deleted."""
 
 CURSOR_FILE = "cursor.json"
+LOCK_FILE = "lock"
+
+MAX_SLOTS = 1024
+"""Most processes that can spool for one sink on one host at the same time."""
 SEGMENT_SUFFIX = ".jsonl"
 
 
@@ -190,3 +198,35 @@ class DiskSpool:
         temporary.write_text(json.dumps({"segment": self._cursor.segment,
                                          "offset": self._cursor.offset}))
         os.replace(temporary, path)
+
+
+class SpoolSlot:
+    """An exclusive claim on one spool directory, held with a lock file.
+
+    Each worker process of a gateway runs its own pipeline, so each sink gets
+    one spool directory per process: ``BASE/slot-N``. A process claims the
+    lowest free slot and the operating system releases the claim when the
+    process exits, so a restarted worker takes over a slot and delivers what
+    was left in it.
+    """
+
+    def __init__(self, base: Path) -> None:
+        base.mkdir(parents=True, exist_ok=True)
+        for number in range(MAX_SLOTS):
+            directory = base / f"slot-{number}"
+            directory.mkdir(exist_ok=True)
+            handle = (directory / LOCK_FILE).open("a")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self.directory = directory
+            self._handle = handle
+            return
+        raise RuntimeError(f"all {MAX_SLOTS} spool slots under {base} are in use; "
+                           "stop other processes that spool there")
+
+    def release(self) -> None:
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+        self._handle.close()
