@@ -18,7 +18,7 @@ must close the connection.
 
 from __future__ import annotations
 
-from stockade.http.charsets import HEAD_TEXT_CHARS, first_invalid_byte
+from stockade.http.charsets import HEAD_TEXT_CHARS, LINE_TEXT_CHARS, first_invalid_byte
 from stockade.http.chunks import MAX_CHUNK_SIZE_DIGITS, parse_chunk_line
 from stockade.http.errors import ProtocolError
 from stockade.http.field_lines import parse_field_lines
@@ -163,6 +163,9 @@ class MessageParser:
         """Return the error for a head (complete or not) past ``max_header_bytes``."""
         raise NotImplementedError
 
+    def _check_partial_head(self, buffer: bytes, start: int) -> None:
+        """Reject an incomplete head early when its start line is already too long."""
+
     def _peer_error(self, exc: ProtocolError) -> ProtocolError:
         """Return ``exc`` with the status the client gets for this direction."""
         return exc
@@ -197,6 +200,7 @@ class MessageParser:
         if end == -1:
             if len(buffer) - start > self._limits.max_header_bytes:
                 raise self._head_too_large(buffer[start:])
+            self._check_partial_head(buffer, start)
             if self._eof and len(buffer) > start:
                 raise ProtocolError("connection closed inside a message head")
             return NEED_DATA
@@ -247,18 +251,12 @@ class MessageParser:
         RFC 9112 section 2.2 and RFC 9110 section 5.5: a bare CR, a bare LF or
         a NUL or other control character (HTAB aside) makes the message invalid.
         """
-        if section.translate(None, HEAD_TEXT_CHARS):
-            offset = first_invalid_byte(section, HEAD_TEXT_CHARS)
-            line_number = section.count(b"\n", 0, offset) + 1
-            raise ProtocolError(
-                f"control character 0x{section[offset]:02x} in line {line_number} of the {what}"
-            )
         lines = section.split(b"\r\n")
         line_ends = len(lines) - 1
-        if section.count(b"\n") != line_ends:
-            raise ProtocolError(f"bare LF in the {what}; HTTP/1.1 lines end with CRLF")
-        if section.count(b"\r") != line_ends:
-            raise ProtocolError(f"bare CR in the {what}")
+        # Deleting every byte allowed inside a line leaves only CR, LF and
+        # control characters; a valid section leaves exactly its CRLF pairs.
+        if section.translate(None, LINE_TEXT_CHARS) != b"\r\n" * line_ends:
+            _raise_stray_bytes(section, what)
         field_count = line_ends if start_line else line_ends + 1
         if field_count > self._limits.max_header_count:
             raise ProtocolError(
@@ -414,3 +412,16 @@ class MessageParser:
         check_trailer_names(items)
         self._state = _DONE
         return EndOfMessage(trailers=Fields(items))
+
+
+def _raise_stray_bytes(section: bytes, what: str) -> None:
+    """Raise the error for a section holding a control character, bare CR or bare LF."""
+    offset = first_invalid_byte(section, HEAD_TEXT_CHARS)
+    if offset != -1:
+        line_number = section.count(b"\n", 0, offset) + 1
+        raise ProtocolError(
+            f"control character 0x{section[offset]:02x} in line {line_number} of the {what}"
+        )
+    if section.count(b"\n") != section.count(b"\r\n"):
+        raise ProtocolError(f"bare LF in the {what}; HTTP/1.1 lines end with CRLF")
+    raise ProtocolError(f"bare CR in the {what}")

@@ -142,16 +142,23 @@ class RequestParser(MessageParser):
 
     def _head_too_large(self, head: bytes) -> ProtocolError:
         request_line, line_end, _ = head.partition(b"\r\n")
-        _, space, rest = request_line.partition(b" ")
-        target_length = len(rest.partition(b" ")[0]) if space else 0
-        if target_length > self._limits.max_target_bytes:
-            return self._target_too_long(target_length)
-        if not line_end and not space:
+        if _target_length(request_line) > self._limits.max_target_bytes:
+            return self._target_too_long(_target_length(request_line))
+        if not line_end and b" " not in request_line:
             return ProtocolError("request line without a space in the first "
                                  f"{self._limits.max_header_bytes} bytes")
         return ProtocolError(
             f"request head larger than {self._limits.max_header_bytes} bytes", 431
         )
+
+    def _check_partial_head(self, buffer: bytes, start: int) -> None:
+        max_target = self._limits.max_target_bytes
+        if len(buffer) - start <= max_target:
+            return
+        line_end = buffer.find(b"\r\n", start)
+        request_line = buffer[start:line_end] if line_end != -1 else buffer[start:]
+        if _target_length(request_line) > max_target:
+            raise self._target_too_long(_target_length(request_line))
 
     def _target_too_long(self, length: int) -> ProtocolError:
         return ProtocolError(
@@ -266,6 +273,12 @@ def _parse_status_line(line: bytes) -> tuple[bytes, int, bytes]:
     if reason.translate(None, LINE_TEXT_CHARS):
         raise ProtocolError("control character in the reason phrase")
     return version, status, reason
+
+
+def _target_length(request_line: bytes) -> int:
+    """Return the length of the target in a request line, complete or not."""
+    _, space, rest = request_line.partition(b" ")
+    return len(rest.partition(b" ")[0]) if space else 0
 
 
 def _is_version_syntax(text: bytes) -> bool:
