@@ -8,6 +8,7 @@ import pytest
 
 from stockade.waf.operators import OperatorError, build_operator, regex_patterns
 from stockade.waf.operators._regex import CompiledRegex
+from stockade.waf.operators.rx import Rx
 from tests.waf.operators.recording import RecordingContext
 
 MATCH_CASES = [
@@ -120,6 +121,14 @@ def test_repeat_too_large_for_re2_uses_hyperscan(capturing: RecordingContext) ->
     assert CompiledRegex(pattern).engines == ("hyperscan",)
     assert build_operator("rx", pattern).evaluate(b"abcx", capturing)
     assert capturing.captures is None  # RE2 cannot report groups for it
+
+
+def test_same_pattern_compiles_once() -> None:
+    first = build_operator("rx", "(?i)shared\\s+pattern")
+    second = build_operator("rx", "(?i)shared\\s+pattern")
+    assert isinstance(first, Rx)
+    assert isinstance(second, Rx)
+    assert first.compiled is second.compiled
 
 
 def test_regex_patterns_returns_rule_text() -> None:

@@ -67,7 +67,7 @@ class CompiledRegex:
     match and groups as PCRE.
     """
 
-    __slots__ = ("_hyperscan", "_re2", "pattern")
+    __slots__ = ("__weakref__", "_hyperscan", "_re2", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -9,6 +10,15 @@ from stockade.waf.operators._regex import CompiledRegex, RegexCompileError
 from stockade.waf.operators._registry import Operator, OperatorContext, OperatorError, register
 
 MAX_EXPANDED_PATTERNS = 64  # compiled patterns cached per rule whose pattern contains macros
+
+# Patterns written in rule files, shared by every rule set of the process that
+# uses them, so tenants loading the same CRS compile each pattern once (a
+# hyperscan compile takes up to a second for the largest CRS patterns). An
+# entry lives as long as some operator refers to it.
+# NOTE: a hyperscan database has one scratch space, so scans must come from one
+# thread at a time (a worker's event loop). A concurrent scan raises
+# hyperscan.ScratchInUseError.
+_STATIC_PATTERNS: weakref.WeakValueDictionary[str, CompiledRegex] = weakref.WeakValueDictionary()
 
 
 class Rx:
@@ -30,7 +40,10 @@ class Rx:
         self.compiled: CompiledRegex | None = None
         self._expanded: OrderedDict[str, CompiledRegex] = OrderedDict()
         if "%{" not in pattern:
-            self.compiled = _compile(pattern)
+            self.compiled = _STATIC_PATTERNS.get(pattern)
+            if self.compiled is None:
+                self.compiled = _compile(pattern)
+                _STATIC_PATTERNS[pattern] = self.compiled
 
     def evaluate(self, value: bytes, ctx: OperatorContext) -> bool:
         compiled = self.compiled or self._compile_expanded(ctx.expand_macros(self.pattern))
