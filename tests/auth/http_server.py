@@ -1,4 +1,4 @@
-"""A small HTTP server on loopback serving JWKS documents and introspection answers."""
+"""A small HTTP server on loopback serving JWKS documents and introspection responses."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ async def test_inactive_token_rejected(server: LocalAuthServer) -> None:
     assert verdict.reason == "token-inactive"
 
 
-async def test_answers_cached_both_ways(server: LocalAuthServer) -> None:
+async def test_responses_cached_both_ways(server: LocalAuthServer) -> None:
     gate = introspection_gate(server)
     for _ in range(3):
         assert not (await gate.request(headers=bearer("tok-active")))[0].reject
@@ -92,7 +92,7 @@ async def test_cache_never_outlives_token(server: LocalAuthServer) -> None:
     time.sleep(1.1)
     verdict, _ = await gate.request(headers=bearer("tok-short"))
     await gate.close()
-    # The cached answer expired with the token; the server was asked again and said inactive.
+    # The cached response expired with the token; the server was called again and returned inactive.
     assert len(server.posts) == 2
     assert verdict.status == 401
     assert verdict.reason == "token-inactive"
@@ -120,7 +120,7 @@ async def test_client_secret_post(server: LocalAuthServer) -> None:
     assert not verdict.reject
 
 
-async def test_server_down_answers_503(server: LocalAuthServer) -> None:
+async def test_server_down_gets_503(server: LocalAuthServer) -> None:
     gate = introspection_gate(server, endpoint="http://127.0.0.1:9/introspect", timeout_seconds=0.5)
     verdict, exchange = await gate.request(headers=bearer("tok-active"))
     await gate.close()
@@ -129,7 +129,7 @@ async def test_server_down_answers_503(server: LocalAuthServer) -> None:
     assert "tok-active" not in repr(exchange.events[0].to_dict())
 
 
-async def test_bad_answer_answers_503(server: LocalAuthServer) -> None:
+async def test_invalid_response_gets_503(server: LocalAuthServer) -> None:
     server.introspection = lambda form, authorization: (200, {"active": "yes"})
     gate = introspection_gate(server)
     verdict, _ = await gate.request(headers=bearer("tok-active"))

@@ -124,18 +124,20 @@ async def test_unknown_kid_refetches_capped_per_hour(auth_server: LocalAuthServe
             jwks_max_refetches_per_hour=2,
         )
     )
-    source_calls = []
+    fetches_after_each = []
     try:
         for index in range(3):
             await gate.request(headers=bearer(sign(RSA_2, "RS256", f"r{index}")))
+            # Age the recorded refetches past the cooldown instead of sleeping through it.
             source = remote_source(gate)
             source._refetch_times = type(source._refetch_times)(
                 t - 5 for t in source._refetch_times
             )
-            source_calls.append(auth_server.hits["/jwks"])
+            fetches_after_each.append(auth_server.hits["/jwks"])
     finally:
         await gate.close()
-    assert source_calls == [2, 3, 3]
+    # Initial load plus one refetch, a second refetch, then the cap of two per hour holds.
+    assert fetches_after_each == [2, 3, 3]
 
 
 async def test_algorithm_confusion_rejected(remote: tuple[Gate, LocalAuthServer]) -> None:
@@ -348,7 +350,7 @@ async def test_missing_token_gets_bare_challenge(remote: tuple[Gate, LocalAuthSe
     assert field(verdict, "WWW-Authenticate") == ['Bearer realm="stockade"']
 
 
-def test_config_refuses_hmac_mixed_with_public_key_algorithms() -> None:
+def test_config_rejects_hmac_mixed_with_public_key_algorithms() -> None:
     with pytest.raises(ValidationError, match="mixes HMAC"):
         gateway_config(
             {
@@ -365,7 +367,7 @@ def test_config_refuses_hmac_mixed_with_public_key_algorithms() -> None:
         )
 
 
-def test_config_refuses_alg_none() -> None:
+def test_config_rejects_alg_none() -> None:
     with pytest.raises(ValidationError, match="algorithms"):
         gateway_config(
             {
@@ -378,7 +380,7 @@ def test_config_refuses_alg_none() -> None:
         )
 
 
-def test_config_refuses_private_jwk() -> None:
+def test_config_rejects_private_jwk() -> None:
     private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(RSA_1))
     with pytest.raises(ValueError, match="private key material"):
         jwt_gate(issuer(keys=[{"jwk": private}]))

@@ -136,7 +136,7 @@ async def test_wrong_ca_fails_handshake(tls_server: Any, tmp_path: Path) -> None
 
 async def test_no_certificate_rejected_when_required(tls_server: Any, tmp_path: Path) -> None:
     # OpenSSL keeps the front context's optional verify mode across the SNI switch,
-    # so the handshake completes and the auth stage answers 403.
+    # so the handshake completes and the auth stage rejects with 403.
     port, answers = await tls_server()
     assert await call(port, tmp_path, None) == 403
     assert answers[0].reason == "certificate-missing"

@@ -1,4 +1,4 @@
-"""The CORS stage: answers preflight requests and adds CORS fields for allowed origins.
+"""The CORS stage: responds to preflight requests and adds CORS fields for allowed origins.
 
 An allowed origin is echoed only when it is in the configured list; the
 config rejects ``*`` together with credentials, so no origin outside the list
@@ -65,7 +65,7 @@ class CorsStage:
         names = [name.strip().lower() for name in requested.split(b",") if name.strip()]
         if len(names) > MAX_REQUESTED_HEADERS or any(name not in self._headers for name in names):
             return self._deny(exchange, "cors-header-not-allowed", origin)
-        # NOTE: a reject verdict is the only early answer a stage has, so the pipeline records an
+        # NOTE: a reject verdict is the only early response a stage has, so the pipeline records an
         # INFO event for every preflight; a non-event "respond" verdict would avoid that.
         event = exchange.event(
             "cors", "cors-preflight", "preflight answered by the gateway", Severity.INFO

@@ -77,14 +77,14 @@ class ApiKeyAuthenticator:
     def _read_query(self, exchange: Exchange) -> bytes | AuthFailure | None:
         request = exchange.request
         found: list[bytes] = []
-        kept: list[bytes] = []
+        other_pairs: list[bytes] = []
         pairs = request.query.split(b"&")
         for pair in pairs[:MAX_QUERY_PAIRS]:
             name, _, value = pair.partition(b"=")
             if unquote_to_bytes(name.replace(b"+", b" ")) == self._parameter:
                 found.append(unquote_to_bytes(value.replace(b"+", b" ")))
             else:
-                kept.append(pair)
+                other_pairs.append(pair)
         if not found:
             return None
         if len(found) > 1:
@@ -92,7 +92,7 @@ class ApiKeyAuthenticator:
                 "api-key-ambiguous", API_KEY, "the key parameter appears more than once"
             )
         if self._hide:
-            kept.extend(pairs[MAX_QUERY_PAIRS:])
-            query = b"&".join(kept)
+            other_pairs.extend(pairs[MAX_QUERY_PAIRS:])
+            query = b"&".join(other_pairs)
             request.target = request.path + (b"?" + query if query else b"")
         return found[0]

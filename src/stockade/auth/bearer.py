@@ -20,10 +20,6 @@ _TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 MAX_BEARER_TOKEN_BYTES = 16 * 1024  # larger tokens are rejected before any parsing
 
 
-class IntrospectionDown(Exception):
-    """Raised to the stage so it can answer 503 rather than 401."""
-
-
 def is_b64token(token: bytes) -> bool:
     body = token.rstrip(b"=")
     return bool(body) and all(char in _TOKEN_CHARS for char in body)

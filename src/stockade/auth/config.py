@@ -168,13 +168,13 @@ class IntrospectionAuth(StrictModel):
         2.0, gt=0, le=30, description="Seconds allowed for one introspection call."
     )
     cache_seconds: float = Field(
-        60.0, ge=0, description="Longest time an active answer is reused; never past 'exp'."
+        60.0, ge=0, description="Maximum seconds an active response is cached; never past 'exp'."
     )
     negative_cache_seconds: float = Field(
-        10.0, ge=0, description="Time an inactive answer is reused."
+        10.0, ge=0, description="Seconds an inactive response is cached."
     )
     cache_max_entries: int = Field(
-        10_000, ge=0, le=1_000_000, description="Answers kept per worker."
+        10_000, ge=0, le=1_000_000, description="Responses cached per worker."
     )
     issuer: str | None = Field(None, description="Issuer name used to map subjects to consumers.")
     consumer_claim: str = Field(

@@ -1,8 +1,8 @@
 """OAuth 2.0 token introspection (RFC 7662) with a bounded per-worker cache.
 
 The cache keys on the SHA-256 of the token, so no token is kept in clear.
-An active answer is reused for at most ``cache_seconds`` and never past the
-token's own ``exp``; an inactive answer for ``negative_cache_seconds``.
+An active response is cached for at most ``cache_seconds`` and never past
+the token's own ``exp``, and an inactive one for ``negative_cache_seconds``.
 Failures to reach the server are not cached. Concurrent requests with the
 same token share one call.
 """
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class IntrospectionUnavailable(Exception):
-    """The authorization server could not be asked or gave an unusable answer."""
+    """The request to the authorization server failed or its response is unusable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,7 @@ class Introspector:
             authorization = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
         else:
             form |= {"client_id": settings.client_id, "client_secret": self._secret}
+
         self.calls += 1
         try:
             document = await self._client.post_form(
@@ -92,22 +93,16 @@ class Introspector:
             raise IntrospectionUnavailable(str(error)) from None
         if not isinstance(document, dict) or not isinstance(document.get("active"), bool):
             raise IntrospectionUnavailable(
-                f"{settings.endpoint} answered without a boolean 'active'"
+                f"{settings.endpoint} responded without a boolean 'active'"
             )
+
+        now = time.time()
+        expires = _number(document.get("exp"))
+        not_before = _number(document.get("nbf"))
         if document["active"] is not True:
             return INACTIVE
-        expires = document.get("exp")
-        if (
-            isinstance(expires, int | float)
-            and not isinstance(expires, bool)
-            and expires <= time.time()
-        ):
-            return INACTIVE
-        not_before = document.get("nbf")
-        if (
-            isinstance(not_before, int | float)
-            and not isinstance(not_before, bool)
-            and not_before > time.time()
+        if (expires is not None and expires <= now) or (
+            not_before is not None and not_before > now
         ):
             return INACTIVE
         return Introspection(True, document)
@@ -127,3 +122,10 @@ class Introspector:
         self._cache.move_to_end(key)
         while len(self._cache) > settings.cache_max_entries:
             self._cache.popitem(last=False)
+
+
+def _number(value: object) -> float | None:
+    """Return a JSON number as float; None for anything else, booleans included."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None

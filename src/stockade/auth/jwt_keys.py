@@ -80,7 +80,7 @@ def key_from_pem(pem: str, kid: str | None) -> VerificationKey:
     """Parse a PEM public key or certificate."""
     raw = pem.encode("ascii", "replace")
     if b"PRIVATE KEY" in raw:
-        raise JwtKeyError("the PEM holds a private key; configure the public key or certificate")
+        raise JwtKeyError("the PEM contains a private key; configure the public key or certificate")
     try:
         if b"BEGIN CERTIFICATE" in raw:
             public: Any = x509.load_pem_x509_certificate(raw).public_key()

@@ -59,9 +59,11 @@ class JwtVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
             return _failure("jwt-malformed", "header is not valid JOSE")
+
         issuer = self._issuer_of(token)
         if issuer is None:
             return _failure("jwt-unknown-issuer", "no configured issuer matches 'iss'")
+
         algorithm = header.get("alg")
         kid = header.get("kid")
         evidence: dict[str, Any] = {
@@ -79,6 +81,7 @@ class JwtVerifier:
             )
         if kid is not None and not isinstance(kid, str):
             return _failure("jwt-malformed", "'kid' is not a string", evidence)
+
         keys = await self._keys_for(issuer, kid, algorithm)
         if not keys:
             return _failure(

@@ -1,7 +1,7 @@
 """Client certificates: which CA each hostname trusts, and which consumer a certificate names.
 
-The TLS listener verifies the chain during the handshake: it asks
-``client_ca_for`` which CA bundle a hostname uses and calls
+The TLS listener verifies the chain during the handshake: it calls
+``client_ca_for`` to learn which CA bundle a hostname uses and calls
 ``configure_client_verification`` on that hostname's SSL context. The auth
 stage then maps the verified certificate to a consumer by subject or SAN and
 checks certificate-bound tokens (RFC 8705): a token whose ``cnf`` carries
@@ -28,7 +28,7 @@ from stockade.gateway.exchange import Consumer, Exchange
 
 @dataclass(frozen=True, slots=True)
 class ClientCaSettings:
-    """How the TLS handshake for one hostname treats client certificates."""
+    """Client certificate settings of the TLS handshake for one hostname."""
 
     ca_bundle: str  # PEM file of the CAs that issue client certificates
     required: bool  # True: no certificate, no handshake; False: a certificate is verified if sent

@@ -1,4 +1,4 @@
-"""What an authenticator returns: a consumer, a failure, or None without such a credential."""
+"""Authenticator results: a consumer, a failure, or None when the request lacks that credential."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ CERTIFICATE = "Certificate"
 @dataclass(frozen=True, slots=True)
 class AuthFailure:
     reason: str  # machine name for the security event, e.g. "jwt-expired"
-    scheme: str  # the challenge to answer with
+    scheme: str  # the challenge sent with the 401
     message: str = ""  # for the analyst, never the client
     status: int = 401
     evidence: dict[str, Any] = field(default_factory=dict)  # key ids, issuer, never a secret

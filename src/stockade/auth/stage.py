@@ -1,4 +1,4 @@
-"""The authentication stage: find the consumer of the tenant, or answer 401.
+"""The authentication stage: find the consumer of the tenant, or reject with 401.
 
 The first credential the request carries decides, in this order: API key,
 bearer token, Basic. A request that carries a bad credential is rejected
@@ -168,6 +168,7 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
         tenant.consumers,
         lambda: ConsumerDirectory.build(tenant.id, tenant.consumers),
     )
+
     hide = policy.hide_credentials
     authenticators: list[Authenticator] = []
     if policy.api_key is not None:
@@ -190,6 +191,7 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
                 lambda: BasicAuthenticator(settings, directory, hide=hide),
             )
         )
+
     certificate = None
     if policy.mtls is not None:
         config = context.config

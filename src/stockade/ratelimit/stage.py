@@ -1,4 +1,4 @@
-"""The rate limit stage: counts each request against the route's limits, answers 429 past them.
+"""The rate limit stage: counts each request against the route's limits, rejects with 429 past them.
 
 Every limit of the route is decided in one store call, so a request that
 any window rejects consumes quota in none. Allowed responses carry the
@@ -111,7 +111,7 @@ class RateLimitStage:
         )
 
     def keys_of(self, exchange: Exchange) -> list[str]:
-        """One store key per window; the tenant is the hash tag of all of them."""
+        """Return one store key per window; the tenant is the hash tag of all of them."""
         prefix = f"{self.policy.key_prefix}:{{{quote(self._tenant, safe='')}}}"
         keys: list[str] = []
         for rule, windows in self._rules:
