@@ -53,10 +53,26 @@ def register(subparsers: Any) -> None:
     exporter.add_argument("-o", "--output", help="File to write instead of standard output.")
     exporter.set_defaults(handler=_export)
 
+    follower = commands.add_parser(
+        "follow", help="Keep this node's config file in step with the store.")
+    follower.add_argument("--store", required=True, help="Database URL of the store.")
+    follower.add_argument("--base", required=True,
+                          help="YAML file with this node's own settings (listeners, workers, "
+                               "sinks); the store adds tenants, policy and alert rules.")
+    follower.add_argument("--output", required=True,
+                          help="Config file the gateway serves (stockade serve -c FILE).")
+    follower.add_argument("--poll-seconds", type=float, default=2.0,
+                          help="Seconds between version checks when no notification comes.")
+    follower.add_argument("--log-level", default="info",
+                          choices=["debug", "info", "warning", "error"])
+    follower.set_defaults(handler=_follow)
+
 
 def _serve(args: argparse.Namespace) -> int:
     from stockade.admin.server import serve_admin
+    from stockade.logs import configure_logging
 
+    configure_logging(args.log_level)
     config = load_optional_config(args)
     inventory = config.discovery.database if config and config.discovery else None
     try:
@@ -65,6 +81,24 @@ def _serve(args: argparse.Namespace) -> int:
                     log_level=args.log_level)
     except (StoreError, ValueError) as exc:
         print(f"admin API not started: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _follow(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from stockade.logs import configure_logging
+    from stockade.store.follow import follow
+
+    configure_logging(args.log_level)
+    if args.poll_seconds <= 0:
+        print(f"--poll-seconds must be positive, not {args.poll_seconds}", file=sys.stderr)
+        return 2
+    try:
+        follow(args.store, Path(args.base), Path(args.output), args.poll_seconds)
+    except (StoreError, OSError) as exc:
+        print(f"config follower stopped: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -88,7 +122,8 @@ def _create_operator(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     args.config = args.file
     config = load_optional_config(args)
-    assert config is not None
+    if config is None:
+        return 2
     try:
         store = open_store(store_url(args, config))
         with store.session(None, cli_actor()) as scope:
