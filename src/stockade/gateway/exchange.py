@@ -56,6 +56,7 @@ class Exchange:
     consumer: Consumer | None = None
     body: bytes | None = None  # the whole request body, when a stage asked for it
     body_truncated: bool = False  # body holds only the first buffer_max_bytes
+    capture_bytes: int = 0  # copy up to this many bytes of each streamed body for log observers
     response: ResponseHead | None = None
     response_body: bytes | None = None
     response_fields_extra: list[tuple[bytes, bytes]] = field(default_factory=list)

@@ -27,7 +27,7 @@ STAGE_MODULES = (
 OBSERVER_FACTORIES = (
     "stockade.protection.discovery.observer:create_observer",
 )
-"""``module:function`` factories taking (config, resources) and returning a LogObserver or None."""
+"""``module:function`` factories taking (config, resources, emit) and returning a LogObserver or None."""
 
 EVENT_PIPELINE_FACTORY = "stockade.events.pipeline:create_event_pipeline"
 

@@ -91,6 +91,8 @@ class BodyReader:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         if self.prefix:
+            if self.exchange.body is None:
+                _capture_request(self.exchange, self.prefix)
             yield self.prefix
         if self.complete:
             return
@@ -102,6 +104,7 @@ class BodyReader:
                 return
             if isinstance(event, Data) and event.data:
                 self.exchange.request_bytes += len(event.data)
+                _capture_request(self.exchange, event.data)
                 yield event.data
 
 
@@ -274,16 +277,19 @@ async def _relay_response(client: ClientConnection, runtime: Runtime, exchange: 
         fields.add(b"Connection", b"close")
 
     exchange.status = response.status
-    head_bytes = serialize_response_head(response.status, response.reason, fields)
-    client.write(head_bytes)
-    exchange.response_bytes += len(head_bytes)
+    # The head and whatever body bytes have already arrived go out in one
+    # write: on loopback each send costs about as much as parsing a request.
+    parts = [serialize_response_head(response.status, response.reason, fields)]
+    if buffered:
+        parts.append(encode_chunk(buffered) if chunked else buffered)
     try:
-        if buffered:
-            _client_write(client, encode_chunk(buffered) if chunked else buffered, exchange)
+        if not upstream_done:
+            upstream_done = _take_available_body(upstream, exchange, parts, chunked)
+        if upstream_done and chunked:
+            parts.append(LAST_CHUNK)
+        _client_write(client, b"".join(parts), exchange)
         if not upstream_done:
             await _stream_response(client, upstream, exchange, chunked, read_timeout)
-        elif chunked:
-            client.write(LAST_CHUNK)
     except (UpstreamError, ClientGone):
         upstream.abort()
         client.abort()
@@ -292,6 +298,39 @@ async def _relay_response(client: ClientConnection, runtime: Runtime, exchange: 
     if not client_keep_alive:
         client.close()
     return client_keep_alive
+
+
+def _capture_request(exchange: Exchange, data: bytes) -> None:
+    room = exchange.capture_bytes - len(exchange.body or b"")
+    if room > 0:
+        exchange.body = (exchange.body or b"") + data[:room]
+        if len(data) > room:
+            exchange.body_truncated = True
+
+
+def _capture_response(exchange: Exchange, data: bytes) -> None:
+    room = exchange.capture_bytes - len(exchange.response_body or b"")
+    if room > 0:
+        exchange.response_body = (exchange.response_body or b"") + data[:room]
+
+
+def _take_available_body(upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes],
+                         chunked: bool) -> bool:
+    """Move body events already parsed into ``parts``; return True when the body ended."""
+    while True:
+        try:
+            event = upstream.parser.next_event()
+        except ProtocolError as exc:
+            raise UpstreamError(f"upstream response body failed: {exc.reason}", 502, reached=True) from exc
+        if isinstance(event, EndOfMessage):
+            return True
+        if isinstance(event, Data):
+            if event.data:
+                if exchange.capture_bytes:
+                    _capture_response(exchange, event.data)
+                parts.append(encode_chunk(event.data) if chunked else event.data)
+            continue
+        return False
 
 
 async def _buffer_response(upstream: UpstreamConnection, timeout: float) -> tuple[bytes, bool]:
@@ -317,6 +356,8 @@ async def _stream_response(client: ClientConnection, upstream: UpstreamConnectio
                 client.write(LAST_CHUNK)
             return
         if isinstance(event, Data) and event.data:
+            if exchange.capture_bytes:
+                _capture_response(exchange, event.data)
             _client_write(client, encode_chunk(event.data) if chunked else event.data, exchange)
             try:
                 await client.drain()

@@ -37,7 +37,8 @@ class Runtime:
     emit: Callable[[SecurityEvent], None] = lambda event: None
 
     @classmethod
-    def build(cls, config: GatewayConfig, resources: Resources | None = None) -> Runtime:
+    def build(cls, config: GatewayConfig, resources: Resources | None = None,
+              emit: Callable[[SecurityEvent], None] | None = None) -> Runtime:
         resources = resources or Resources()
         routes = RouteTable(config, build_registry(), resources)
         pools = {
@@ -55,11 +56,14 @@ class Runtime:
         observers: list[LogObserver] = []
         for spec in OBSERVER_FACTORIES:
             factory = load_factory(spec)
-            observer = factory(config, resources) if factory is not None else None
+            observer = factory(config, resources, emit) if factory is not None else None
             if observer is not None:
                 observers.append(observer)
-        return cls(config, routes, pools, parser_limits, config.request_id_header.encode("ascii"),
-                   resources, observers)
+        runtime = cls(config, routes, pools, parser_limits, config.request_id_header.encode("ascii"),
+                      resources, observers)
+        if emit is not None:
+            runtime.emit = emit
+        return runtime
 
     def close(self) -> None:
         for pool in self.pools.values():

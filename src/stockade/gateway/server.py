@@ -13,6 +13,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from stockade.access.client_address import resolve_client_address
 from stockade.gateway.connection import ParserProtocol, PeerClosed
 from stockade.gateway.exchange import ClientInfo, Exchange
 from stockade.gateway.forwarding import request_id_from
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+OBSERVER_CAPTURE_BYTES = 64 * 1024
+"""Bytes of each body copied for a log observer that samples this exchange."""
 
 
 class ClientConnection(ParserProtocol):
@@ -117,7 +121,7 @@ class ClientConnection(ParserProtocol):
         """Serve one request; return True when the connection may serve another."""
         exchange = Exchange(
             request_id=request_id_from(head.fields, runtime.request_id_header),
-            client=self._client_info(),
+            client=self._client_info(runtime, head),
             request=head,
         )
         try:
@@ -152,6 +156,10 @@ class ClientConnection(ParserProtocol):
         if has_body and head.expect_continue:
             self.write(CONTINUE_RESPONSE)
         body = BodyReader(self, runtime, exchange, has_body)
+        for observer in runtime.observers:
+            wants_bodies = getattr(observer, "wants_bodies", None)
+            if wants_bodies is not None and wants_bodies(exchange):
+                exchange.capture_bytes = max(exchange.capture_bytes, OBSERVER_CAPTURE_BYTES)
         try:
             if has_body and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)
@@ -194,8 +202,13 @@ class ClientConnection(ParserProtocol):
         fields = tuple(exchange.response_fields_extra) + verdict.fields
         return self._reply(runtime, exchange, verdict.status, message, fields, verdict.close)
 
-    def _client_info(self) -> ClientInfo:
-        info = ClientInfo(address=self.peer[0], port=self.peer[1], peer_address=self.peer[0],
+    def _client_info(self, runtime: Runtime, head: RequestHead) -> ClientInfo:
+        address = self.peer[0]
+        trusted = runtime.config.trusted_proxies
+        if trusted:
+            forwarded = b",".join(head.fields.get_all(b"x-forwarded-for")) or None
+            address = resolve_client_address(address, forwarded, trusted)
+        info = ClientInfo(address=address, port=self.peer[1], peer_address=self.peer[0],
                           tls=self.tls)
         if self.tls and self.transport is not None:
             ssl_object = self.transport.get_extra_info("ssl_object")

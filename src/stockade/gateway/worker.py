@@ -24,6 +24,7 @@ from stockade.config.loader import ConfigError, load_config
 from stockade.config.models import GatewayConfig, Listener, parse_address
 from stockade.gateway.accesslog import AccessLog
 from stockade.gateway.admin_listener import start_admin_listener
+from stockade.events.model import SecurityEvent
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.metrics import SNAPSHOT_INTERVAL, Metrics
 from stockade.gateway.plugins import EVENT_PIPELINE_FACTORY, load_factory
@@ -42,7 +43,8 @@ class Worker:
     def __init__(self, config_path: str, config: GatewayConfig, index: int = 0) -> None:
         self.config_path = config_path
         self.index = index
-        self.runtime = Runtime.build(config)
+        self.event_pipeline: Any = self._create_event_pipeline(config)
+        self.runtime = Runtime.build(config, emit=self.emit)
         self.metrics = Metrics(index)
         self.access_log = AccessLog(config.access_log)
         self.connections: set[ClientConnection] = set()
@@ -52,7 +54,6 @@ class Worker:
         self.listener_settings: dict[str, Listener] = {}
         self.tls: dict[str, TlsContexts] = {}
         self.admin_server: asyncio.Server | None = None
-        self.event_pipeline: Any = None
         self._snapshot_task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
 
@@ -74,9 +75,8 @@ class Worker:
         exchange.finished = time.perf_counter()
         self.access_log.record(exchange)
         self.metrics.record(exchange)
-        if exchange.events:
-            for event in exchange.events:
-                runtime.emit(event)
+        for event in exchange.events:
+            runtime.emit(event)
         for observer in runtime.observers:
             try:
                 observer.observe(exchange)
@@ -92,7 +92,8 @@ class Worker:
     # start, reload, stop ----------------------------------------------------
 
     async def start(self) -> None:
-        await self._start_event_pipeline(self.runtime.config)
+        if self.event_pipeline is not None:
+            await self.event_pipeline.start()
         for listener in self.runtime.config.listeners:
             await self._open_listener(listener)
         admin = self.runtime.config.admin
@@ -105,13 +106,15 @@ class Worker:
             await asyncio.sleep(SNAPSHOT_INTERVAL)
             self.metrics.write_snapshot()
 
-    async def _start_event_pipeline(self, config: GatewayConfig) -> None:
+    @staticmethod
+    def _create_event_pipeline(config: GatewayConfig) -> Any:
         factory = load_factory(EVENT_PIPELINE_FACTORY)
-        if factory is None:
-            return
-        self.event_pipeline = factory(config)
-        await self.event_pipeline.start()
-        self.runtime.emit = self.event_pipeline.submit
+        return factory(config) if factory is not None else None
+
+    def emit(self, event: SecurityEvent) -> None:
+        """Hand a security event to the event pipeline; never blocks."""
+        if self.event_pipeline is not None:
+            self.event_pipeline.submit(event)
 
     async def _open_listener(self, listener: Listener) -> None:
         host, port = parse_address(listener.address)
@@ -132,7 +135,7 @@ class Worker:
         """Load the config file again and swap it in; keep the old one when it is invalid."""
         try:
             config = load_config(self.config_path)
-            runtime = Runtime.build(config, self.runtime.resources)
+            runtime = Runtime.build(config, self.runtime.resources, self.emit)
         except ConfigError as exc:
             log.error("config reload rejected, the previous config keeps serving:\n%s", exc)
             return False
@@ -145,7 +148,6 @@ class Worker:
             log.error("config reload rejected: a listener could not be set up: %s", exc)
             runtime.close()
             return False
-        runtime.emit = self.runtime.emit
         old, self.runtime = self.runtime, runtime
         old.close()
         log.info("worker %d reloaded %s", self.index, self.config_path)
