@@ -3,9 +3,9 @@
 Run: python bench/httptools_framing_cases.py
 
 Each request is fed whole to both parsers. For httptools, "accepted" means
-feed_data raised no error; what it made of the request (messages completed,
-body bytes) is printed beside it, because an accepted request that a strict
-peer reads differently is what request smuggling needs.
+feed_data raised no error. What it made of the request (messages completed,
+body bytes) is printed beside it, because request smuggling needs exactly an
+accepted request that a strict peer reads differently.
 """
 
 from __future__ import annotations

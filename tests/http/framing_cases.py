@@ -1,6 +1,6 @@
 """Malformed request framing, one table shared by the parser tests and the e2e tests.
 
-Each entry is a raw request and the status the gateway answers with before
+Each entry is a raw request and the status the gateway responds with before
 closing the connection. The numbers group the variants by framing problem;
 ``CASE_TITLES`` names each group. Every request uses Host ``a.example``, so a
 gateway that wrongly accepted one would route it to its upstream.

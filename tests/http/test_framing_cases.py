@@ -1,7 +1,7 @@
 """Malformed and ambiguous request framing: each case and the status it gets.
 
 Every variant is fed whole and one byte at a time, because some checks run
-while a head is still incomplete and must give the same answer. The variants
+while a head is still incomplete and must return the same status. The variants
 live in ``framing_cases`` so the e2e tests send the very same bytes.
 """
 

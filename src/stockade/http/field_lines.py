@@ -1,6 +1,6 @@
 """Field lines (RFC 9112 section 5) of a header section or a trailer section.
 
-The caller has already split the section at CRLF and checked that it holds no
+The caller has already split the section at CRLF and checked that it contains no
 control characters, bare CR or bare LF. This module checks each line's shape:
 a token name, a colon right after it, and a value with its optional whitespace
 removed. Values are not echoed in error reasons, because they may carry
@@ -47,7 +47,7 @@ def parse_field_lines(lines: list[bytes], section: str) -> tuple[FieldItems, Fra
         if lowered in FRAMING_FIELD_NAMES:
             framing.setdefault(lowered, []).append(value)
     # One translate over all names joined by LF (which no line contains) is
-    # cheaper than one per name; the slow path then finds the bad line.
+    # cheaper than one per name. The slow path below then finds the bad line.
     if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
         for line, name in zip(lines, names, strict=True):
             if not is_token(name):

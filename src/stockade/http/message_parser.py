@@ -1,9 +1,9 @@
 """The part of a sans-IO HTTP/1.1 parser that requests and responses share.
 
 Theory of operation: the caller feeds bytes as they arrive and pulls events.
-One ``bytes`` buffer and a start offset hold what has not been returned yet,
-so a body piece that fills a whole feed is passed on without a copy, and a
-feed copies only the unread tail it is appended to. A head is parsed only once
+One ``bytes`` buffer and a start offset hold what has not been returned yet.
+A body piece that fills a whole feed is passed on without a copy, and a feed
+copies only the unread tail it is appended to. A head is parsed only once
 its terminating empty line is buffered, in one pass of C-level ``bytes``
 methods (``find``, ``split``, ``count``, ``translate``). While it is
 incomplete, each feed is scanned once for bare CR and bare LF, so a peer that
@@ -28,7 +28,7 @@ from stockade.http.limits import ParserLimits
 from stockade.http.messages import NEED_DATA, BodyFraming, Data, EndOfMessage, ParserEvent
 
 MAX_LEADING_EMPTY_LINES = 1
-"""Empty lines skipped before a start line; RFC 9112 section 2.2 asks servers to skip one."""
+"""Empty lines skipped before a start line; RFC 9112 section 2.2 says a server SHOULD skip one."""
 
 _CR = 0x0D
 
@@ -243,10 +243,12 @@ class MessageParser:
         self._scanned = len(buffer)
         return -1
 
-    def _split_section(self, section: bytes, what: str, *, start_line: bool) -> list[bytes]:
+    def _split_section(
+        self, section: bytes, section_name: str, *, start_line: bool
+    ) -> list[bytes]:
         """Split a complete head or trailer section into lines, rejecting stray bytes.
 
-        ``start_line`` says whether the first line is a start line rather than a field line.
+        ``start_line`` is True when the first line is a start line rather than a field line.
 
         RFC 9112 section 2.2 and RFC 9110 section 5.5: a bare CR, a bare LF or
         a NUL or other control character (HTAB aside) makes the message invalid.
@@ -256,11 +258,11 @@ class MessageParser:
         # Deleting every byte allowed inside a line leaves only CR, LF and
         # control characters; a valid section leaves exactly its CRLF pairs.
         if section.translate(None, LINE_TEXT_CHARS) != b"\r\n" * line_ends:
-            _raise_stray_bytes(section, what)
+            _raise_stray_bytes(section, section_name)
         field_count = line_ends if start_line else line_ends + 1
         if field_count > self._limits.max_header_count:
             raise ProtocolError(
-                f"{field_count} field lines in the {what}, more than the limit of "
+                f"{field_count} field lines in the {section_name}, more than the limit of "
                 f"{self._limits.max_header_count}",
                 431,
             )
@@ -414,14 +416,14 @@ class MessageParser:
         return EndOfMessage(trailers=Fields(items))
 
 
-def _raise_stray_bytes(section: bytes, what: str) -> None:
+def _raise_stray_bytes(section: bytes, section_name: str) -> None:
     """Raise the error for a section holding a control character, bare CR or bare LF."""
     offset = first_invalid_byte(section, HEAD_TEXT_CHARS)
     if offset != -1:
         line_number = section.count(b"\n", 0, offset) + 1
         raise ProtocolError(
-            f"control character 0x{section[offset]:02x} in line {line_number} of the {what}"
+            f"control character 0x{section[offset]:02x} in line {line_number} of the {section_name}"
         )
     if section.count(b"\n") != section.count(b"\r\n"):
-        raise ProtocolError(f"bare LF in the {what}; HTTP/1.1 lines end with CRLF")
-    raise ProtocolError(f"bare CR in the {what}")
+        raise ProtocolError(f"bare LF in the {section_name}; HTTP/1.1 lines end with CRLF")
+    raise ProtocolError(f"bare CR in the {section_name}")

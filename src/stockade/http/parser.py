@@ -13,7 +13,7 @@ rejecting a message, these parsers reject: a front-end proxy that repairs a
 message can forward something its upstream frames differently (request
 smuggling). The individual rules are documented where they are enforced.
 
-The request parser does not answer ``Expect: 100-continue`` and does not care
+The request parser does not respond to ``Expect: 100-continue`` and does not care
 which methods carry bodies: it reports ``expect_continue`` and frames every
 body by its fields, and the server decides.
 
@@ -127,8 +127,8 @@ class RequestParser(MessageParser):
         content_length = values.get(b"content-length")
         if transfer_encoding is not None:
             if content_length is not None:
-                # RFC 9112 section 6.1: a server may reject a message with both,
-                # and section 6.3 calls it an error; servers that pick different
+                # RFC 9112 section 6.1 lets a server reject a message with both,
+                # and section 6.3 calls it an error. Servers that pick different
                 # fields are the classic CL.TE / TE.CL smuggling pair.
                 raise ProtocolError("request has both Content-Length and Transfer-Encoding")
             if version == b"1.0":
@@ -173,7 +173,7 @@ class ResponseParser(MessageParser):
 
     1xx interim responses come back as a ``ResponseHead`` with ``status < 200``
     and the parser then reads the next head of the same response. 204, 304 and
-    responses to HEAD have no body whatever their fields say; a response with
+    responses to HEAD have no body whatever their fields state; a response with
     neither Content-Length nor Transfer-Encoding is read until the upstream
     closes (``BodyFraming.CLOSE``).
     """
@@ -185,7 +185,7 @@ class ResponseParser(MessageParser):
         self._request_method: bytes | None = None
 
     def expect(self, request_method: bytes) -> None:
-        """Record the method of the request the next response answers."""
+        """Record the method of the request that the next response belongs to."""
         self._request_method = request_method
 
     def _reset_message(self) -> None:
@@ -237,8 +237,8 @@ class ResponseParser(MessageParser):
             if version == b"1.0":
                 raise ProtocolError("Transfer-Encoding in an HTTP/1.0 response")
             # NOTE: RFC 9112 section 6.3 reads a response whose final coding is
-            # not chunked until close; other codings cannot be forwarded as
-            # plain content, so they are rejected here instead.
+            # not chunked until close. Such codings cannot be forwarded as plain
+            # content, so they are rejected here instead.
             check_chunked_only(transfer_encoding)
         content_length = (
             content_length_of(content_length_values) if content_length_values else None
@@ -246,7 +246,7 @@ class ResponseParser(MessageParser):
         if status == _SWITCHING_PROTOCOLS:
             raise ProtocolError("101 Switching Protocols: upgrades are not supported")
         # RFC 9112 section 6.3: 1xx, 204 and 304 responses and responses to
-        # HEAD end with their head, whatever their framing fields say.
+        # HEAD end with their head, whatever their framing fields state.
         if status < 200 or status in _NO_BODY_STATUSES or self._request_method == b"HEAD":
             return BodyFraming.NONE, content_length
         if transfer_encoding is not None:

@@ -2,9 +2,9 @@
 
 Fields are written as given, in order, with no framing fields added: the
 caller writes exactly one Content-Length or Transfer-Encoding itself. A value
-holding CR, LF or NUL, or a name that is not a token, raises ``ValueError``:
-written as-is it would end the line early, or put whitespace before a colon,
-and let the upstream read another field or message than the gateway meant.
+holding CR, LF or NUL, or a name that is not a token, raises ``ValueError``.
+Written as-is, it would end the line early or put whitespace before a colon,
+so the upstream would read another field or message than the gateway meant.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def serialize_response_head(status: int, reason: bytes, fields: Fields) -> bytes
 def serialize_fields(fields: Fields) -> bytes:
     """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
     lines = b"".join([name + b": " + value + b"\r\n" for name, value in fields])
-    # Each field line holds exactly one CR and one LF when no name or value
+    # Each field line contains exactly one CR and one LF when no name or value
     # carries one; two C-level counts check the whole section at once.
     count = len(fields)
     if lines.count(b"\n") != count or lines.count(b"\r") != count or b"\x00" in lines:
