@@ -25,7 +25,9 @@ def base64_decode(value: bytes) -> bytes:
     """Decode Base64 up to the first ``=`` or other byte outside the alphabet.
 
     CR and LF are skipped, padding is optional, and the part before an
-    invalid byte is still decoded, as Coraza does.
+    invalid byte is still decoded, as Coraza does. ModSecurity 3.0.9 returns
+    nothing for such values and drops an unpadded final group, which lets
+    one stray byte hide a payload from the rules after it.
 
     Argument: none.
     Example: ``t:base64Decode`` turns ``c2VsZWN0IDE=`` into ``select 1``.

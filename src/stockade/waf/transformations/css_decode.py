@@ -41,8 +41,9 @@ def css_decode(value: bytes) -> bytes:
 
     A hex escape keeps its last two digits as one byte (full-width ASCII
     becomes ASCII) and swallows one whitespace byte after it. A backslash
-    before a newline, or at the end of the value, is dropped with it; before
-    any other byte it only drops the backslash.
+    before a newline, or at the end of the value, is dropped with it. Before
+    any other byte it only drops the backslash. NUL bytes stay, whereas
+    ModSecurity 3.0.9 cuts the value at the first NUL.
 
     Argument: none.
     Example: ``t:cssDecode`` turns ``j\\61 vasc\\ript\\3a`` into ``javascript:``.
