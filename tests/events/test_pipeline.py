@@ -306,3 +306,24 @@ def test_secrets_not_in_repr(tmp_path: Path) -> None:
     text = " ".join(repr(worker.sink) for worker in pipeline.workers.values())
     assert WEBHOOK_KEY not in text
     assert HEC_TOKEN not in text
+
+
+async def test_apply_config_replaces_alert_rules(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    pager = tmp_path / "pager.jsonl"
+    sinks = [{"name": "pager", "type": "jsonl", "path": str(pager)}]
+    pipeline = _pipeline(tmp_path, sinks)
+    await pipeline.start()
+    rules = [{"id": "any", "tenant": "acme", "threshold": 0, "window_minutes": 1,
+              "min_severity": "info", "sink": "pager"}]
+    pipeline.apply_config(GatewayConfig.model_validate(
+        {"events": {"spool_dir": str(tmp_path / "spool"), "sinks": sinks,
+                    "alert_rules": rules}}))
+    assert "restarts" not in caplog.text
+    pipeline.submit(_event(1))
+    assert await pipeline.flush(10)
+    pipeline.apply_config(GatewayConfig())
+    assert "takes effect when the gateway restarts" in caplog.text
+    await pipeline.close(5)
+    kinds = [json.loads(line)["layer"] for line in pager.read_text().splitlines()]
+    assert sorted(kinds) == ["alert", "waf"]

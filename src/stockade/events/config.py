@@ -90,7 +90,7 @@ class SyslogSinkConfig(SinkBase):
 
 class HecSinkConfig(SinkBase):
     type: Literal["hec"]
-    url: str = Field(description="Base URL of the HTTP Event Collector, e.g. https://hec:8088.")
+    url: str = Field(description="Base URL of the HTTP Event Collector, e.g. https://127.0.0.1:8088.")
     token_env: str = Field(description="Environment variable holding the HEC token.")
     index: str | None = None
     source: str = "stockade"

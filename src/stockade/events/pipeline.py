@@ -194,6 +194,19 @@ class EventPipeline:
     def set_alert_rules(self, rules: Iterable[AlertRule]) -> None:
         self._alerts.set_rules(rules)
 
+    def apply_config(self, config: GatewayConfig) -> None:
+        """Take over what a reloaded config can change in place: the alert rules.
+
+        Sinks, spool and queue size stay as they started; a change of them
+        is logged and takes effect when the process restarts.
+        """
+        self._alerts.set_rules(config.events.alert_rules)
+        started = sorted(worker.config.model_dump_json() for worker in self.workers.values())
+        wanted = sorted(sink.model_dump_json() for sink in config.events.sinks)
+        if started != wanted or config.events.queue_size != self.queue_size:
+            log.warning("event sinks or queue size changed in the config; the change takes "
+                        "effect when the gateway restarts")
+
     async def start(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
         for worker in self.workers.values():
