@@ -16,6 +16,7 @@ from stockade.auth.config import AuthPolicy
 from stockade.auth.consumers import Consumers
 from stockade.config.base import KIB, MIB, ConfigPath, Identifier, Mode, StrictModel
 from stockade.events.config import EventsConfig
+from stockade.protection.config import ProtectionPolicy
 from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySettings
 from stockade.ratelimit.config import RateLimitPolicy
 from stockade.store.settings import StoreSettings
@@ -131,6 +132,7 @@ class Policy(StrictModel):
     cors: CorsPolicy | None = None
     waf: WafPolicy | None = None
     discovery: DiscoveryPolicy | None = None
+    protection: ProtectionPolicy | None = None
 
     def mode_of(self, layer: str) -> Mode:
         if self.modes and layer in self.modes:
