@@ -1,8 +1,8 @@
 """Request dependencies of the admin API: who is calling, and what they may reach.
 
-Checks run in a fixed order so that nothing leaks across tenants: a missing
-or unknown token gets 401; a tenant the operator cannot see gets 404, the
-same as a tenant that does not exist; only then does a missing permission
+Checks run in a fixed order so that nothing leaks across tenants. A missing
+or unknown token gets 401. A tenant the operator cannot see gets 404, the
+same as a tenant that does not exist. Only then does a missing permission
 get 403, and a bad request body 422.
 """
 
@@ -36,7 +36,7 @@ class AdminContext:
 
     @contextmanager
     def session(self) -> Iterator[Scope]:
-        """A store session limited to what this operator may see, recorded under its id."""
+        """Open a store session limited to what this operator may see, audited under its id."""
         with self.store.session(self.operator.scope_tenant, self.operator.operator_id) as scope:
             yield scope
 
@@ -74,7 +74,7 @@ Context = Annotated[AdminContext, Depends(current_context)]
 
 
 def tenant_context(permission: Permission | None = None) -> Callable[..., AdminContext]:
-    """A dependency for paths under /tenants/{tenant_id}: 404 first, then 403."""
+    """Build the dependency for paths under /tenants/{tenant_id}: 404 first, then 403."""
 
     def dependency(context: Context,
                    tenant_id: Annotated[str, Path(max_length=63)]) -> AdminContext:

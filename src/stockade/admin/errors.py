@@ -1,4 +1,4 @@
-"""Map store errors to HTTP answers of the admin API."""
+"""Map store errors to HTTP responses of the admin API."""
 
 from __future__ import annotations
 

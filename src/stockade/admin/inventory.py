@@ -3,7 +3,7 @@
 Discovery keeps its own database (``discovery.database`` in the config);
 the admin API only reads it. An endpoint is a shadow endpoint when the
 service has a declared API (an OpenAPI document) and the endpoint is not
-in it; without a declared API ``documented`` is null.
+in it. Without a declared API, ``documented`` is null.
 """
 
 from __future__ import annotations

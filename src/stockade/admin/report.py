@@ -65,7 +65,7 @@ _STYLE = ("body{font-family:sans-serif;margin:2em;color:#222}"
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """A standalone HTML page; every value from the store is escaped."""
+    """Render the report as a standalone HTML page, escaping every value from the store."""
     tenant = html.escape(report["tenant"])
     period = f"{_time(report['since'])} to {_time(report['until'])}"
     summary = [{"figure": "security events", "value": report["events"]},

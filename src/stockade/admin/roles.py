@@ -1,4 +1,4 @@
-"""What each operator role may do.
+"""Permissions of each operator role.
 
 Reads are open to every role: the scoped store already limits tenant roles
 to their own tenant. Writes need the permission listed here.

@@ -47,5 +47,5 @@ def open_store(url: str) -> Store:
 
 
 def cli_actor() -> str:
-    """The name config history records for changes made from the command line."""
+    """Return the operator name that config history records for command-line changes."""
     return f"cli:{getpass.getuser()}"[:63]

@@ -1,7 +1,7 @@
 """The ``events`` section of the config: sinks, spool, queue size and alert rules.
 
 Secrets (webhook keys, HEC tokens) are never written in the config. Each
-sink names the environment variable that holds its secret, so the YAML file
+sink names the environment variable that contains its secret, so the YAML file
 and the store can be exported and shared without leaking them.
 """
 
@@ -33,9 +33,10 @@ class SinkBase(StrictModel):
         "info", description="Events below this severity are skipped.")
     batch_size: int = Field(100, ge=1, le=10_000, description="Most events sent in one delivery.")
     retry_initial_seconds: float = Field(
-        0.5, gt=0, le=60, description="Wait before the first retry of a failed delivery.")
+        0.5, gt=0, le=60, description="Seconds before the first retry of a failed delivery.")
     retry_max_seconds: float = Field(
-        60.0, gt=0, le=3600, description="Longest wait between retries; the wait doubles up to it.")
+        60.0, gt=0, le=3600,
+        description="Maximum wait between retries, in seconds; the wait doubles up to it.")
     spool_max_bytes: int = Field(
         256 * MIB, ge=1 * MIB,
         description="Disk space for events waiting for this sink; new events past it are "

@@ -48,7 +48,7 @@ class SinkStats:
 
 @dataclass(frozen=True, slots=True)
 class SinkRoute:
-    """Which events a sink wants."""
+    """The tenants and minimum severity of the events a sink receives."""
 
     tenants: frozenset[str] | None
     min_severity: Severity
@@ -201,9 +201,9 @@ class EventPipeline:
         is logged and takes effect when the process restarts.
         """
         self._alerts.set_rules(config.events.alert_rules)
-        started = sorted(worker.config.model_dump_json() for worker in self.workers.values())
-        wanted = sorted(sink.model_dump_json() for sink in config.events.sinks)
-        if started != wanted or config.events.queue_size != self.queue_size:
+        running = sorted(worker.config.model_dump_json() for worker in self.workers.values())
+        configured = sorted(sink.model_dump_json() for sink in config.events.sinks)
+        if running != configured or config.events.queue_size != self.queue_size:
             log.warning("event sinks or queue size changed in the config; the change takes "
                         "effect when the gateway restarts")
 

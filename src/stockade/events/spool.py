@@ -3,7 +3,7 @@
 The spool is a directory of append-only segment files of JSON lines and a
 cursor file naming the first event not yet delivered. Appending writes and
 flushes to the operating system, so a restarted process finds every
-appended event; the cursor moves only after a delivery succeeded, so an
+appended event. The cursor moves only after a delivery succeeded, so an
 event is delivered at least once. A process always appends to a new
 segment, so a line cut short by a crash is never followed by good lines
 in the same file.
@@ -36,7 +36,7 @@ CURSOR_FILE = "cursor.json"
 LOCK_FILE = "lock"
 
 MAX_SLOTS = 1024
-"""Most processes that can spool for one sink on one host at the same time."""
+"""Maximum number of processes that spool for one sink on one host at the same time."""
 SEGMENT_SUFFIX = ".jsonl"
 
 

@@ -1,9 +1,9 @@
 """Keep a gateway node's config file in step with the store.
 
-The MSSP edits tenants through the admin API; every gateway node runs a
+The MSSP edits tenants through the admin API. Every gateway node runs a
 follower that writes the store's tenants, default policy and alert rules
-into the node's config file, merged with the node's own settings (listeners,
-workers, limits, sinks) from a base file. The gateway already reloads in
+into the node's config file. The follower merges them with the node's own
+settings (listeners, workers, limits, sinks) from a base file. The gateway already reloads in
 place when its config file changes, so a change reaches every node without
 a restart. On PostgreSQL the follower waits on LISTEN for the NOTIFY each
 change sends; on SQLite it polls the config version.
@@ -36,16 +36,16 @@ DEFAULT_POLL_SECONDS = 2.0
 """How often the config version is checked without a notification (SQLite, or a lost one)."""
 
 STOP_CHECK_SECONDS = 0.5
-"""Longest a follower waits for a notification before checking whether it should stop."""
+"""Maximum seconds a follower waits for a notification before it checks whether to stop."""
 
 RECONNECT_MAX_SECONDS = 30.0
-"""Longest wait before connecting again after the database went away."""
+"""Maximum seconds between reconnection attempts after the database went away."""
 
 FOLLOWER_ACTOR = "config-follower"
 
 
 def merge_config(base: dict[str, Any], exported: GatewayConfig) -> dict[str, Any]:
-    """The node's config: ``base`` with the store's sections in place of its own.
+    """Build the node's config: ``base`` with the store's sections in place of its own.
 
     Raises ValidationError when the result is invalid, for example when an
     alert rule names a sink this node does not configure.

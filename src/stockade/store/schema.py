@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 ID_LENGTH = 63
-"""Longest identifier, the same limit as ``config.base.Identifier``."""
+"""Maximum identifier length in characters, the same limit as ``config.base.Identifier``."""
 
 metadata = MetaData(
     naming_convention={

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/config", tags=["config"])
 
 @router.get("")
 def export(context: Context) -> dict[str, Any]:
-    """The config as the YAML file would hold it, with only the keys that are set."""
+    """Export the config as the YAML file would contain it, with only the keys that are set."""
     context.require(Permission.READ_ALL_TENANTS)
     with context.session() as scope:
         return config_to_yaml_data(export_config(scope))

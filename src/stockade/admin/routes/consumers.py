@@ -68,7 +68,7 @@ def delete_consumer(context: TenantConfigWriter, tenant_id: str, consumer_id: st
 
 @router.get("/{consumer_id}/api-keys")
 def list_api_keys(context: TenantReader, tenant_id: str, consumer_id: str) -> list[Document]:
-    """The consumer's keys: ids, hashes and expiry, never the keys themselves."""
+    """List the consumer's keys with ids, hashes and expiry, never the keys themselves."""
     with context.session() as scope:
         keys = consumers.list_api_keys(scope, tenant_id, consumer_id)
     return [key.model_dump(mode="json") for key in keys]

@@ -26,7 +26,7 @@ def tenant_history(context: TenantReader, tenant_id: str, since: float | None = 
 @router.get("/v1/history")
 def all_history(context: Context, since: float | None = None, until: float | None = None,
                 limit: Limit = 100) -> list[dict[str, Any]]:
-    """Every change, including those outside any tenant (operators, settings)."""
+    """List every change, including those outside any tenant (operators, settings)."""
     context.require(Permission.READ_ALL_TENANTS)
     with context.session() as scope:
         return history.list_changes(scope, None, since, until, limit)

@@ -32,7 +32,7 @@ def _check_id(path_id: str, body_id: str, kind: str) -> None:
 
 @router.get("")
 def list_tenants(context: Context) -> list[str]:
-    """Ids of the tenants the caller can see."""
+    """List the ids of the tenants the caller can see."""
     with context.session() as scope:
         return tenancy.list_tenant_ids(scope)
 
@@ -135,7 +135,7 @@ def delete_route(context: TenantConfigWriter, tenant_id: str, service_id: str,
 
 @router.get("/{tenant_id}/policy")
 def get_tenant_policy(context: TenantReader, tenant_id: str) -> Document | None:
-    """The policy set on the tenant itself; null when none is set."""
+    """Return the policy set on the tenant itself, or null when none is set."""
     with context.session() as scope:
         policy = tenancy.get_policy(scope, tenant_id)
         return _dump(policy) if policy else None

@@ -10,7 +10,7 @@ from stockade.events.model import SecurityEvent
 
 
 class Delivery(enum.Enum):
-    """What a sink guarantees about each spooled event."""
+    """The guarantee a sink gives for each spooled event."""
 
     EXACTLY_ONCE = "exactly-once"  # retried, and the receiver drops repeats by event id
     AT_LEAST_ONCE = "at-least-once"  # retried; a repeat is possible after a lost reply or crash

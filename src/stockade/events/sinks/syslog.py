@@ -20,8 +20,8 @@ from stockade.events.sinks.base import Delivery, DeliveryError
 
 log = logging.getLogger(__name__)
 
-MAX_DATAGRAM_BYTES = 8192
-"""Longest UDP message; RFC 5426 asks receivers for at least 2048, common ones take 8 KiB."""
+MAX_DATAGRAM_BYTES = 2048
+"""Maximum UDP message in bytes, the size RFC 5426 says receivers should accept."""
 
 
 class _DatagramProtocol(asyncio.DatagramProtocol):
@@ -43,8 +43,8 @@ class SyslogSink:
         self.port = port
         self.transport = transport
         # NOTE: TCP and TLS are at least once only while the receiver closes
-        # connections cleanly; events it had not read when it crashed are lost,
-        # because syslog has no acknowledgement.
+        # connections cleanly. Syslog has no acknowledgement, so events the
+        # receiver had not read when it crashed are lost.
         self.delivery = Delivery.BEST_EFFORT if transport == "udp" else Delivery.AT_LEAST_ONCE
         self._facility = facility
         self._app_name = app_name
