@@ -133,3 +133,16 @@ async def test_reload_picks_up_new_keys() -> None:
     assert not (await reloaded.request(headers=[("X-API-Key", new_key)]))[0].reject
     assert (await reloaded.request(headers=[("X-API-Key", KEY)]))[0].status == 401
     assert not (await first.request(headers=[("X-API-Key", KEY)]))[0].reject
+
+
+async def test_upstream_told_consumer_and_spoof_removed() -> None:
+    policy = {"auth": {"api_key": {}, "groups_header": "X-Consumer-Groups"}}
+    g = Gate(gateway_config(policy, consumers=CONSUMERS))
+    spoofed = [("X-Consumer-Id", "admin"), ("X-Consumer-Groups", "root")]
+    _, exchange = await g.request(headers=[("X-API-Key", KEY), *spoofed])
+    assert exchange.request.fields.get_all(b"x-consumer-id") == [b"mobile"]
+    assert exchange.request.fields.get_all(b"x-consumer-groups") == [b"apps"]
+    verdict, rejected = await g.request(headers=[("X-API-Key", "wrong"), *spoofed])
+    assert verdict.status == 401
+    assert rejected.request.fields.get(b"x-consumer-id") is None
+    assert rejected.request.fields.get(b"x-consumer-groups") is None

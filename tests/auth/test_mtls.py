@@ -248,3 +248,18 @@ async def test_consumer_mapped_by_san(tmp_path: Path) -> None:
     verdict, exchange = await gate.request(sni=HOST, certificate_der=by_san.der)
     assert not verdict.reject
     assert exchange.consumer is not None and exchange.consumer.id == "spiffe-billing"
+
+
+def test_route_ca_bundle_must_match_service(tmp_path: Path) -> None:
+    routes = [
+        {
+            "id": "admin",
+            "path": "/admin",
+            "policy": {"auth": {"mtls": {"ca_bundle": str(tmp_path / "other.pem")}}},
+        }
+    ]
+    config = gateway_config(
+        {"auth": {"mtls": {"ca_bundle": str(tmp_path / "ca.pem")}}}, routes=routes
+    )
+    with pytest.raises(ValueError, match=r"route admin: auth\.mtls\.ca_bundle"):
+        Gate(config)

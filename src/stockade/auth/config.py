@@ -227,6 +227,17 @@ class AuthPolicy(StrictModel):
         True,
         description="Remove API keys and Basic credentials before forwarding; bearer tokens pass.",
     )
+    consumer_header: str | None = Field(
+        "X-Consumer-Id",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Request field that tells the upstream the consumer id; null sends none. "
+        "A copy sent by the client is always removed.",
+    )
+    groups_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Request field that tells the upstream the consumer's groups, comma-separated.",
+    )
     api_key: ApiKeyAuth | None = None
     jwt: JwtAuth | None = None
     introspection: IntrospectionAuth | None = None

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
+from urllib.parse import quote
 
 from stockade.auth.apikey import ApiKeyAuthenticator
 from stockade.auth.basic import BasicAuthenticator
@@ -30,7 +31,7 @@ from stockade.auth.jwt_verify import JwtVerifier
 from stockade.auth.mtls import CertificateAuthenticator, ClientCaSettings, client_ca_for
 from stockade.auth.outcome import CERTIFICATE, Authenticator, AuthFailure
 from stockade.events.model import Severity
-from stockade.gateway.exchange import Exchange
+from stockade.gateway.exchange import Consumer, Exchange
 from stockade.gateway.pipeline import CONTINUE, Phase, StageRegistry, Verdict, reject
 from stockade.gateway.routing import Resources, RouteContext
 
@@ -70,6 +71,9 @@ class AuthStage:
         self._authenticators = authenticators
         self._certificate = certificate
         self._challenges = missing_credentials(policy)
+        self._identity_fields = [
+            name.encode("ascii") for name in (policy.consumer_header, policy.groups_header) if name
+        ]
 
     def wants_request_body(self, exchange: Exchange) -> bool:
         return False
@@ -78,6 +82,23 @@ class AuthStage:
         return False
 
     async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
+        # A client must never choose the identity the upstream believes, whatever happens next.
+        for name in self._identity_fields:
+            exchange.request.fields.remove(name)
+        verdict = await self._authenticate(exchange)
+        if exchange.consumer is not None and not verdict.reject:
+            self._tell_upstream(exchange, exchange.consumer)
+        return verdict
+
+    def _tell_upstream(self, exchange: Exchange, consumer: Consumer) -> None:
+        fields = exchange.request.fields
+        if self.policy.consumer_header:
+            fields.add(self.policy.consumer_header.encode("ascii"), _field_value(consumer.id))
+        if self.policy.groups_header and consumer.groups:
+            groups = ",".join(sorted(consumer.groups))
+            fields.add(self.policy.groups_header.encode("ascii"), _field_value(groups))
+
+    async def _authenticate(self, exchange: Exchange) -> Verdict:
         certificate = self._certificate
         mtls = self.policy.mtls
         if (
@@ -206,6 +227,12 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
             ),
             None,
         )
+        if policy.mtls.ca_bundle is not None and policy.mtls.ca_bundle != expected:
+            raise ValueError(
+                f"{where}: auth.mtls.ca_bundle {policy.mtls.ca_bundle!r} differs from the "
+                f"service's {expected!r}; the TLS handshake happens before routing, so set "
+                "ca_bundle on the tenant or service and only 'required' on routes"
+            )
         certificate = CertificateAuthenticator(policy.mtls, directory, expected, service_policy_ca)
     return AuthStage(policy, authenticators, certificate)
 
@@ -277,6 +304,11 @@ def _introspector(settings: IntrospectionAuth, tenant: str, resources: Resources
         lambda: Introspector(settings, client),
     )
     return introspector
+
+
+def _field_value(text: str) -> bytes:
+    """Encode an id for a request field, percent-encoding what a field value cannot carry."""
+    return quote(text, safe=" !#$&'()*+,-./:;<=>?@[]^_`{|}~").encode("ascii")
 
 
 def _digest(text: str) -> str:
