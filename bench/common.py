@@ -44,7 +44,9 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 
 def require(tool: str) -> str:
-    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if os.path.exists(f"/usr/sbin/{tool}") else None)
+    path = shutil.which(tool) or (
+        f"/usr/sbin/{tool}" if os.path.exists(f"/usr/sbin/{tool}") else None
+    )
     if path is None:
         sys.exit(f"{tool} is not installed; run scripts/system-packages --bench first")
     return path
@@ -74,8 +76,9 @@ http {{
     {server_block}
 }}
 """)
-    process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.PIPE
+    )
     try:
         yield prefix
     finally:
@@ -98,9 +101,10 @@ def stockade(config: dict[str, object], port: int) -> Iterator[Path]:
     config.setdefault("access_log", {"path": str(folder / "access.log")})
     path = folder / "stockade.yaml"
     path.write_text(yaml.safe_dump(config))
-    log = open(folder / "gateway.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([str(ROOT / ".venv/bin/stockade"), "serve", "-c", str(path)],
-                               stdout=log, stderr=log)
+    log = open(folder / "gateway.log", "wb")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/stockade"), "serve", "-c", str(path)], stdout=log, stderr=log
+    )
     try:
         wait_for_port(port)
         yield folder
@@ -125,10 +129,25 @@ class WrkResult:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, *, seconds: int, connections: int, threads: int = 1,
-        script: str | None = None, headers: list[str] | None = None) -> WrkResult:
-    command = [require("wrk"), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-               "--latency"]
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 1,
+    script: str | None = None,
+    headers: list[str] | None = None,
+) -> WrkResult:
+    command = [
+        require("wrk"),
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+    ]
     for header in headers or []:
         command += ["-H", header]
     if script:
@@ -138,9 +157,13 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int = 1,
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
     errors = 0
-    for match in re.finditer(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*?(\d+) timeout", output):
+    for match in re.finditer(
+        r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*?(\d+) timeout", output
+    ):
         errors += int(match.group(1) or 0)
-    return WrkResult(rps, _ms(percentiles.get("50", "0ms")), _ms(percentiles.get("99", "0ms")), errors)
+    return WrkResult(
+        rps, _ms(percentiles.get("50", "0ms")), _ms(percentiles.get("99", "0ms")), errors
+    )
 
 
 def _ms(text: str) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from common import (
     WrkResult,
     free_port,
     machine_line,
@@ -58,15 +58,19 @@ def proxy_block(port: int, upstream_port: int, log_dir: str) -> str:
 
 def stockade_config(upstream_port: int) -> dict[str, object]:
     return {
-        "tenants": [{
-            "id": "bench",
-            "services": [{
-                "id": "api",
-                "hosts": ["127.0.0.1", "localhost"],
-                "upstream": {"targets": [f"127.0.0.1:{upstream_port}"]},
-                "routes": [{"id": "item", "methods": ["GET"], "path": "/items/{itemId}"}],
-            }],
-        }],
+        "tenants": [
+            {
+                "id": "bench",
+                "services": [
+                    {
+                        "id": "api",
+                        "hosts": ["127.0.0.1", "localhost"],
+                        "upstream": {"targets": [f"127.0.0.1:{upstream_port}"]},
+                        "routes": [{"id": "item", "methods": ["GET"], "path": "/items/{itemId}"}],
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -75,15 +79,24 @@ def run(seconds: int, rounds: int, connections: int) -> dict[str, WrkResult]:
     results: dict[str, list[WrkResult]] = {"nginx": [], "stockade": []}
     with nginx(upstream_block(upstream_port)):
         wait_for_port(upstream_port)
-        with nginx(proxy_block(nginx_port, upstream_port, "/tmp")) as _, \
-                stockade(stockade_config(upstream_port), stockade_port):
+        with (
+            nginx(proxy_block(nginx_port, upstream_port, "/tmp")) as _,
+            stockade(stockade_config(upstream_port), stockade_port),
+        ):
             wait_for_port(nginx_port)
-            for name, port in (("nginx", nginx_port), ("stockade", stockade_port)):
-                wrk(f"http://127.0.0.1:{port}/items/1", seconds=2, connections=connections)  # warm-up
+            for port in (nginx_port, stockade_port):
+                wrk(
+                    f"http://127.0.0.1:{port}/items/1", seconds=2, connections=connections
+                )  # warm-up
             for _ in range(rounds):
                 for name, port in (("nginx", nginx_port), ("stockade", stockade_port)):
-                    results[name].append(wrk(f"http://127.0.0.1:{port}/items/42", seconds=seconds,
-                                             connections=connections))
+                    results[name].append(
+                        wrk(
+                            f"http://127.0.0.1:{port}/items/42",
+                            seconds=seconds,
+                            connections=connections,
+                        )
+                    )
     return {name: median_result(values) for name, values in results.items()}
 
 
@@ -97,8 +110,10 @@ def main() -> None:
     print(f"machine: {machine_line()}")
     print(f"{'proxy':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, result in medians.items():
-        print(f"{name:<10} {result.requests_per_second:>10.0f} {result.p50_ms:>8.2f} "
-              f"{result.p99_ms:>8.2f} {result.errors:>7}")
+        print(
+            f"{name:<10} {result.requests_per_second:>10.0f} {result.p50_ms:>8.2f} "
+            f"{result.p99_ms:>8.2f} {result.errors:>7}"
+        )
     ratio = medians["stockade"].requests_per_second / medians["nginx"].requests_per_second
     print(f"ratio stockade/nginx throughput: {ratio:.2f}")
 

@@ -20,7 +20,10 @@ def test_validate_prints_every_error(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_validate_accepts_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "good.yaml"
-    path.write_text("tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['127.0.0.1:1']}}]}]\n")
+    path.write_text(
+        "tenants: [{id: a, services: [{id: s, hosts: [x.test],"
+        " upstream: {targets: ['127.0.0.1:1']}}]}]\n"
+    )
     assert main(["config", "validate", str(path)]) == 0
     assert "valid (1 tenants, 1 services)" in capsys.readouterr().out
 

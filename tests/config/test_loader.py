@@ -44,19 +44,24 @@ def test_errors_name_line_key_and_value(tmp_path: Path) -> None:
         "        hosts: [shop.test]\n"
         "        upstream:\n"
         "          targets: ['127.0.0.1:9000']\n"
-        "          conect_timeout: 3\n")
+        "          conect_timeout: 3\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     lines = [str(issue) for issue in caught.value.issues]
     assert len(lines) == 2
     assert lines[0].startswith(f"{path}:2: listeners[0].address: ")
     assert "'127.0.0.1:99999'" in lines[0]
-    assert lines[1].startswith(f"{path}:10: tenants[0].services[0].upstream.conect_timeout: unknown key")
+    assert lines[1].startswith(
+        f"{path}:10: tenants[0].services[0].upstream.conect_timeout: unknown key"
+    )
 
 
 def test_missing_key_is_reported() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config(b"tenants:\n  - id: acme\n    services:\n      - id: shop\n        hosts: [a.test]\n")
+        parse_config(
+            b"tenants:\n  - id: acme\n    services:\n      - id: shop\n        hosts: [a.test]\n"
+        )
     assert caught.value.issues[0].key_path == "tenants[0].services[0].upstream"
     assert caught.value.issues[0].message == "required key is missing"
 
@@ -90,15 +95,27 @@ def test_unreadable_file(tmp_path: Path) -> None:
     ("snippet", "expected"),
     [
         (b"workers: 0\n", "workers must be between 1 and 256"),
-        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: [nohost]}}]}]\n",
-         "must be host:port"),
+        (
+            b"tenants: [{id: a, services: [{id: s, hosts: [x.test],"
+            b" upstream: {targets: [nohost]}}]}]\n",
+            "must be host:port",
+        ),
         (b"tenants: [{id: a}, {id: a}]\n", "duplicate tenant id 'a'"),
-        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
-         b" routes: [{id: r, path: 'users/{id}'}]}]}]\n", "must start with '/'"),
-        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
-         b" routes: [{id: r, methods: [FETCH], path: /x}]}]}]\n", "unknown method 'FETCH'"),
-        (b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']}},"
-         b" {id: t, hosts: [x.test], upstream: {targets: ['h:1']}}]}]\n", "claimed by both a/s and a/t"),
+        (
+            b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
+            b" routes: [{id: r, path: 'users/{id}'}]}]}]\n",
+            "must start with '/'",
+        ),
+        (
+            b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']},"
+            b" routes: [{id: r, methods: [FETCH], path: /x}]}]}]\n",
+            "unknown method 'FETCH'",
+        ),
+        (
+            b"tenants: [{id: a, services: [{id: s, hosts: [x.test], upstream: {targets: ['h:1']}},"
+            b" {id: t, hosts: [x.test], upstream: {targets: ['h:1']}}]}]\n",
+            "claimed by both a/s and a/t",
+        ),
         (b"tenants: [{id: Bad Id}]\n", "should match pattern"),
     ],
 )
@@ -109,7 +126,9 @@ def test_invalid_values_rejected(snippet: bytes, expected: str) -> None:
 
 
 def test_policy_inheritance_merges_nested_keys() -> None:
-    tenant = Policy(mode="detect", request_body=RequestBodyPolicy(max_bytes=100, buffer_max_bytes=50))
+    tenant = Policy(
+        mode="detect", request_body=RequestBodyPolicy(max_bytes=100, buffer_max_bytes=50)
+    )
     route = Policy(request_body=RequestBodyPolicy(max_bytes=10))
     merged = merge_policy(tenant, route)
     assert merged.mode == "detect"

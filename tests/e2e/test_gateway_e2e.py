@@ -32,9 +32,13 @@ def get(port: int, path: str, host: str = "api.test", extra: str = "") -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
 
 
-def test_request_reaches_upstream_and_back(gateway_factory: Factory, upstream: TestUpstream) -> None:
+def test_request_reaches_upstream_and_back(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
     gateway = gateway_factory(service_config([upstream.address]))
-    response = request(gateway.port, get(gateway.port, "/echo?x=1", extra="X-Request-Id: abc-1\r\n"))
+    response = request(
+        gateway.port, get(gateway.port, "/echo?x=1", extra="X-Request-Id: abc-1\r\n")
+    )
     assert response.status == 200
     assert response.headers["x-request-id"] == "abc-1"
     seen = upstream.requests[-1]
@@ -57,7 +61,10 @@ def test_unknown_host_gets_json_404(gateway_factory: Factory, upstream: TestUpst
 
 def test_hop_by_hop_fields_not_forwarded(gateway_factory: Factory, upstream: TestUpstream) -> None:
     gateway = gateway_factory(service_config([upstream.address]))
-    extra = "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n"
+    extra = (
+        "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\n"
+        "Keep-Alive: timeout=5\r\nTE: trailers\r\n"
+    )
     assert request(gateway.port, get(gateway.port, "/echo", extra=extra)).status == 200
     seen = upstream.requests[-1]
     for name in ("connection", "x-hop", "keep-alive", "te"):
@@ -76,7 +83,9 @@ def test_keep_alive_reused_on_both_sides(gateway_factory: Factory, upstream: Tes
     assert upstream.connections == 1
 
 
-def test_pipelined_requests_answered_in_order(gateway_factory: Factory, upstream: TestUpstream) -> None:
+def test_pipelined_requests_answered_in_order(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
     gateway = gateway_factory(service_config([upstream.address]))
     with connect(gateway.port) as sock:
         sock.sendall(get(gateway.port, "/echo?n=1") + get(gateway.port, "/echo?n=2"))
@@ -84,15 +93,18 @@ def test_pipelined_requests_answered_in_order(gateway_factory: Factory, upstream
         assert read_response(sock).json()["target"] == "/echo?n=2"
 
 
-def test_streamed_chunked_body_larger_than_buffer_cap(gateway_factory: Factory,
-                                                      upstream: TestUpstream) -> None:
-    config = service_config([upstream.address], policy={"request_body": {"buffer_max_bytes": 65536}})
+def test_streamed_chunked_body_larger_than_buffer_cap(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
+    config = service_config(
+        [upstream.address], policy={"request_body": {"buffer_max_bytes": 65536}}
+    )
     gateway = gateway_factory(config)
     payload = os.urandom(4 * 1024 * 1024)
     with connect(gateway.port) as sock:
         sock.sendall(b"POST /echo HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n")
         for offset in range(0, len(payload), 100_000):
-            part = payload[offset:offset + 100_000]
+            part = payload[offset : offset + 100_000]
             sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
         sock.sendall(b"0\r\n\r\n")
         response = read_response(sock)
@@ -108,27 +120,38 @@ def test_large_response_streams_to_client(gateway_factory: Factory, upstream: Te
     assert len(response.body) == 3_000_000
 
 
-def test_body_over_limit_rejected_before_upstream(gateway_factory: Factory,
-                                                  upstream: TestUpstream) -> None:
-    gateway = gateway_factory(service_config([upstream.address], policy={"request_body": {"max_bytes": 1000}}))
+def test_body_over_limit_rejected_before_upstream(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
+    gateway = gateway_factory(
+        service_config([upstream.address], policy={"request_body": {"max_bytes": 1000}})
+    )
     with connect(gateway.port) as sock:
         sock.sendall(b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5000\r\n\r\n")
         response = read_response(sock)
         assert response.status == 413
         assert is_closed(sock)
     with connect(gateway.port) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     + b"7d0\r\n" + b"a" * 2000 + b"\r\n0\r\n\r\n")
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"7d0\r\n"
+            + b"a" * 2000
+            + b"\r\n0\r\n\r\n"
+        )
         response = read_response(sock)
         assert response.status == 413
     assert upstream.requests == []
 
 
-def test_expect_continue_answered_by_gateway(gateway_factory: Factory, upstream: TestUpstream) -> None:
+def test_expect_continue_answered_by_gateway(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
     gateway = gateway_factory(service_config([upstream.address]))
     with connect(gateway.port) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\n"
-                     b"Expect: 100-continue\r\n\r\n")
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
         interim = sock.recv(1024)
         assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
         sock.sendall(b"hello")
@@ -161,8 +184,9 @@ def test_upstream_reset_gives_502(gateway_factory: Factory, upstream: TestUpstre
     assert response.status == 502
 
 
-def test_idempotent_request_retried_on_other_target(gateway_factory: Factory,
-                                                    upstream: TestUpstream) -> None:
+def test_idempotent_request_retried_on_other_target(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
     dead = f"127.0.0.1:{free_port()}"
     gateway = gateway_factory(service_config([dead, upstream.address]))
     statuses = [request(gateway.port, get(gateway.port, "/echo")).status for _ in range(6)]
@@ -185,7 +209,8 @@ def test_failing_target_ejected(gateway_factory: Factory, upstream: TestUpstream
     dead = f"127.0.0.1:{free_port()}"
     config = service_config([dead, upstream.address])
     config["tenants"][0]["services"][0]["upstream"].update(
-        {"retries": 0, "passive_health": {"max_failures": 1, "eject_seconds": 60}})
+        {"retries": 0, "passive_health": {"max_failures": 1, "eject_seconds": 60}}
+    )
     gateway = gateway_factory(config)
     first = [request(gateway.port, get(gateway.port, "/echo")).status for _ in range(2)]
     assert sorted(first) == [200, 502]
@@ -218,7 +243,9 @@ def test_access_log_line(gateway_factory: Factory, upstream: TestUpstream) -> No
     request(gateway.port, get(gateway.port, "/echo", extra="X-Request-Id: log-1\r\n"))
     log_path = Path(gateway.config["access_log"]["path"])
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and "log-1" not in (log_path.read_text() if log_path.exists() else ""):
+    while time.monotonic() < deadline and "log-1" not in (
+        log_path.read_text() if log_path.exists() else ""
+    ):
         time.sleep(0.1)
     record = json.loads(log_path.read_text().strip().splitlines()[-1])
     assert record["request_id"] == "log-1"
@@ -238,7 +265,7 @@ def test_metrics_on_admin_listener(gateway_factory: Factory, upstream: TestUpstr
     request(gateway.port, get(gateway.port, "/", host="nowhere.test"))
     time.sleep(1.5)  # snapshots are written once a second
     url = f"http://127.0.0.1:{gateway.admin_port}/metrics"
-    text = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
     assert 'stockade_requests_total{service="api",status="200",tenant="acme"} 4.0' in text
     assert 'stockade_requests_total{service="-",status="404",tenant="-"} 1.0' in text
     assert "stockade_request_duration_seconds_bucket" in text
@@ -265,13 +292,17 @@ def test_reload_under_load_drops_nothing(gateway_factory: Factory, upstream: Tes
         stop = threading.Event()
         failures: list[str] = []
         counter = [0]
-        threads = [threading.Thread(target=_client_loop, args=(gateway.port, stop, failures, counter))
-                   for _ in range(4)]
+        threads = [
+            threading.Thread(target=_client_loop, args=(gateway.port, stop, failures, counter))
+            for _ in range(4)
+        ]
         for thread in threads:
             thread.start()
         time.sleep(0.5)
         config = service_config([second.address])
-        config.update({key: gateway.config[key] for key in ("listeners", "admin", "workers", "access_log")})
+        config.update(
+            {key: gateway.config[key] for key in ("listeners", "admin", "workers", "access_log")}
+        )
         gateway.write_config(config)
         gateway.reload()
         deadline = time.monotonic() + 10
@@ -297,7 +328,9 @@ def test_invalid_reload_keeps_old_config(gateway_factory: Factory, upstream: Tes
     assert "config change rejected" in gateway.logs()
 
 
-def test_graceful_shutdown_finishes_in_flight(gateway_factory: Factory, upstream: TestUpstream) -> None:
+def test_graceful_shutdown_finishes_in_flight(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
     gateway = gateway_factory(service_config([upstream.address]))
     with connect(gateway.port) as sock:
         sock.sendall(get(gateway.port, "/slow?ms=800"))
@@ -313,17 +346,27 @@ def _certificate(tmp_path: Path, name: str) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     cert_path = tmp_path / f"{name}.crt"
     key_path = tmp_path / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 
@@ -331,29 +374,46 @@ def _tls_get(port: int, hostname: str, cafile: str, **context_options: Any) -> t
     context = ssl.create_default_context(cafile=cafile)
     for name, value in context_options.items():
         setattr(context, name, value)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=hostname) as sock:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=hostname) as sock,
+    ):
         peer = sock.getpeercert()
         common_name = dict(item[0] for item in peer["subject"])["commonName"]
         sock.sendall(f"GET /echo HTTP/1.1\r\nHost: {hostname}\r\n\r\n".encode())
         return common_name, read_response(sock).status
 
 
-def test_tls_certificate_per_hostname(gateway_factory: Factory, upstream: TestUpstream,
-                                      tmp_path: Path) -> None:
+def test_tls_certificate_per_hostname(
+    gateway_factory: Factory, upstream: TestUpstream, tmp_path: Path
+) -> None:
     a_cert, a_key = _certificate(tmp_path, "a.test")
     b_cert, b_key = _certificate(tmp_path, "b.test")
     port = free_port()
     config = service_config([upstream.address], host="a.test")
     config["tenants"][0]["services"][0]["hosts"] = ["a.test", "b.test"]
-    config["listeners"] = [{"name": "tls", "address": f"127.0.0.1:{port}", "tls": {"certificates": [
-        {"hostnames": ["a.test"], "cert": a_cert, "key": a_key},
-        {"hostnames": ["b.test"], "cert": b_cert, "key": b_key}]}}]
+    config["listeners"] = [
+        {
+            "name": "tls",
+            "address": f"127.0.0.1:{port}",
+            "tls": {
+                "certificates": [
+                    {"hostnames": ["a.test"], "cert": a_cert, "key": a_key},
+                    {"hostnames": ["b.test"], "cert": b_cert, "key": b_key},
+                ]
+            },
+        }
+    ]
     gateway = gateway_factory(config)
     gateway.port = port
     assert _tls_get(port, "a.test", a_cert) == ("a.test", 200)
     assert _tls_get(port, "b.test", b_cert) == ("b.test", 200)
     assert upstream.requests[-1].header("x-forwarded-proto") == "https"
     with pytest.raises(ssl.SSLError):
-        _tls_get(port, "a.test", a_cert, maximum_version=ssl.TLSVersion.TLSv1_1,
-                 minimum_version=ssl.TLSVersion.TLSv1)
+        _tls_get(
+            port,
+            "a.test",
+            a_cert,
+            maximum_version=ssl.TLSVersion.TLSv1_1,
+            minimum_version=ssl.TLSVersion.TLSv1,
+        )

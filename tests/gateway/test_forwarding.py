@@ -10,27 +10,54 @@ from stockade.http.fields import Fields
 
 
 def build(fields: Fields, client: str = "192.0.2.1") -> Fields:
-    return upstream_request_fields(fields, client_address=client, scheme="https", host=b"api.test",
-                                   request_id="abc", request_id_header=b"X-Request-Id",
-                                   upstream_host=None)
+    return upstream_request_fields(
+        fields,
+        client_address=client,
+        scheme="https",
+        host=b"api.test",
+        request_id="abc",
+        request_id_header=b"X-Request-Id",
+        upstream_host=None,
+    )
 
 
 def test_hop_by_hop_and_nominated_fields_removed() -> None:
-    fields = Fields([(b"Host", b"api.test"), (b"Connection", b"keep-alive, X-Secret"),
-                     (b"X-Secret", b"1"), (b"Keep-Alive", b"timeout=5"), (b"TE", b"trailers"),
-                     (b"Upgrade", b"websocket"), (b"Proxy-Authorization", b"Basic x"),
-                     (b"Content-Length", b"3"), (b"Accept", b"*/*")])
+    fields = Fields(
+        [
+            (b"Host", b"api.test"),
+            (b"Connection", b"keep-alive, X-Secret"),
+            (b"X-Secret", b"1"),
+            (b"Keep-Alive", b"timeout=5"),
+            (b"TE", b"trailers"),
+            (b"Upgrade", b"websocket"),
+            (b"Proxy-Authorization", b"Basic x"),
+            (b"Content-Length", b"3"),
+            (b"Accept", b"*/*"),
+        ]
+    )
     out = build(fields).to_text()
-    for name in ("connection", "x-secret", "keep-alive", "te", "upgrade", "proxy-authorization",
-                 "content-length"):
+    for name in (
+        "connection",
+        "x-secret",
+        "keep-alive",
+        "te",
+        "upgrade",
+        "proxy-authorization",
+        "content-length",
+    ):
         assert name not in out
     assert out["accept"] == "*/*"
     assert out["host"] == "api.test"
 
 
 def test_forwarding_fields_replaced_not_trusted() -> None:
-    fields = Fields([(b"X-Forwarded-For", b"10.0.0.1"), (b"Forwarded", b"for=10.0.0.1"),
-                     (b"X-Real-IP", b"10.0.0.1")])
+    fields = Fields(
+        [
+            (b"X-Forwarded-For", b"10.0.0.1"),
+            (b"Forwarded", b"for=10.0.0.1"),
+            (b"X-Real-IP", b"10.0.0.1"),
+        ]
+    )
     out = build(fields).to_text()
     assert out["x-forwarded-for"] == "192.0.2.1"
     assert out["x-forwarded-proto"] == "https"
@@ -57,11 +84,21 @@ def test_request_id_sent_upstream_once() -> None:
 
 
 def test_connection_nominated_lowercases() -> None:
-    assert connection_nominated(Fields([(b"Connection", b"Close, X-A"), (b"connection", b"x-b")])) == \
-        {b"close", b"x-a", b"x-b"}
+    assert connection_nominated(
+        Fields([(b"Connection", b"Close, X-A"), (b"connection", b"x-b")])
+    ) == {b"close", b"x-a", b"x-b"}
 
 
 def test_response_fields_drop_framing_and_add_request_id() -> None:
-    out = client_response_fields(Fields([(b"Transfer-Encoding", b"chunked"), (b"Content-Type", b"a/b"),
-                                         (b"Connection", b"close")]), "rid", b"X-Request-Id").to_text()
+    out = client_response_fields(
+        Fields(
+            [
+                (b"Transfer-Encoding", b"chunked"),
+                (b"Content-Type", b"a/b"),
+                (b"Connection", b"close"),
+            ]
+        ),
+        "rid",
+        b"X-Request-Id",
+    ).to_text()
     assert out == {"content-type": "a/b", "x-request-id": "rid"}

@@ -51,7 +51,7 @@ def read_response(sock: socket.socket, head_request: bool = False) -> RawRespons
             if size == 0:
                 return RawResponse(status, headers, body)
             body += rest[:size]
-            rest = rest[size + 2:]
+            rest = rest[size + 2 :]
     if "content-length" in headers:
         length = int(headers["content-length"])
         while len(rest) < length:

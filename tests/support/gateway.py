@@ -56,16 +56,21 @@ class GatewayProcess:
         os.replace(tmp, self.config_path)
 
     def start(self) -> GatewayProcess:
-        log = open(self.log_path, "ab")  # noqa: SIM115
+        log = open(self.log_path, "ab")
         env = dict(os.environ, STOCKADE_LOG_FORMAT="text")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "stockade.cli", "serve", "-c", str(self.config_path)],
-            stdout=log, stderr=log, env=env)
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
         try:
             wait_for_port(self.port)
         except TimeoutError:
             self.stop()
-            raise RuntimeError(f"gateway did not start; log:\n{self.log_path.read_text()}") from None
+            raise RuntimeError(
+                f"gateway did not start; log:\n{self.log_path.read_text()}"
+            ) from None
         return self
 
     def reload(self) -> None:
@@ -88,10 +93,19 @@ class GatewayProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def service_config(upstreams: list[str], *, host: str = "api.test", tenant: str = "acme",
-                   service: str = "api", **extra: Any) -> dict[str, Any]:
+def service_config(
+    upstreams: list[str],
+    *,
+    host: str = "api.test",
+    tenant: str = "acme",
+    service: str = "api",
+    **extra: Any,
+) -> dict[str, Any]:
     """A one-tenant, one-service config section pointing at ``upstreams``."""
-    service_section: dict[str, Any] = {"id": service, "hosts": [host],
-                                       "upstream": {"targets": upstreams}}
+    service_section: dict[str, Any] = {
+        "id": service,
+        "hosts": [host],
+        "upstream": {"targets": upstreams},
+    }
     service_section.update(extra)
     return {"tenants": [{"id": tenant, "services": [service_section]}]}

@@ -73,7 +73,8 @@ class TestUpstream:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, self.host, self.port))
+            asyncio.start_server(self._handle, self.host, self.port)
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -90,7 +91,9 @@ class TestUpstream:
                 self.raw_bytes += head
                 lines = head.decode("latin-1").split("\r\n")
                 method, target, _ = lines[0].split(" ", 2)
-                headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:] if line]
+                headers = [
+                    tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:] if line
+                ]
                 request = ReceivedRequest(method, target, headers, b"", head, connection_id)  # type: ignore[arg-type]
                 request.body = await self._read_body(reader, request)
                 self.raw_bytes += request.body
@@ -129,8 +132,10 @@ class TestUpstream:
             await asyncio.sleep(int(query.get("ms", ["100"])[0]) / 1000)
         if path == "/big":
             size = int(query.get("bytes", ["1048576"])[0])
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
             block = b"x" * 65536
             sent = 0
             while sent < size:
@@ -158,7 +163,10 @@ class TestUpstream:
             body_bytes = b""
         else:
             body_bytes = body
-        writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body_bytes)
+        writer.write(
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body_bytes
+        )
         await writer.drain()
         return True

@@ -12,14 +12,20 @@ from stockade.config.models import GatewayConfig
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("config", help="Validate a config file or print its JSON Schema.")
+    parser = subparsers.add_parser(
+        "config", help="Validate a config file or print its JSON Schema."
+    )
     commands = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
 
-    validate = commands.add_parser("validate", help="Check a config file and print every error found.")
+    validate = commands.add_parser(
+        "validate", help="Check a config file and print every error found."
+    )
     validate.add_argument("file", help="Path to the YAML config file.")
     validate.set_defaults(handler=run_validate)
 
-    schema = commands.add_parser("schema", help="Print the JSON Schema of the config file for editors.")
+    schema = commands.add_parser(
+        "schema", help="Print the JSON Schema of the config file for editors."
+    )
     schema.set_defaults(handler=run_schema)
 
 
@@ -30,8 +36,10 @@ def run_validate(args: argparse.Namespace) -> int:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         count = len(exc.issues)
-        print(f"{args.file}: {count} error{'s' if count != 1 else ''}; the config was not loaded",
-              file=sys.stderr)
+        print(
+            f"{args.file}: {count} error{'s' if count != 1 else ''}; the config was not loaded",
+            file=sys.stderr,
+        )
         return 1
     services = sum(len(tenant.services) for tenant in config.tenants)
     print(f"{args.file}: valid ({len(config.tenants)} tenants, {services} services)")

@@ -12,10 +12,18 @@ from stockade.config.loader import ConfigError, load_config
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="Run the gateway with a config file.")
     parser.add_argument("-c", "--config", required=True, help="Path to the YAML config file.")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="Worker processes, overriding the config's 'workers'.")
-    parser.add_argument("--log-level", default="info",
-                        choices=["debug", "info", "warning", "error"], help="Operational log level.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Worker processes, overriding the config's 'workers'.",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="Operational log level.",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -48,23 +48,36 @@ def load_config(path: str | os.PathLike[str]) -> GatewayConfig:
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
-        raise ConfigError([ConfigIssue(file, "", None, f"cannot read the file: {exc.strerror}")]) from exc
+        raise ConfigError(
+            [ConfigIssue(file, "", None, f"cannot read the file: {exc.strerror}")]
+        ) from exc
     if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError([ConfigIssue(file, "", None, f"file is larger than {MAX_CONFIG_BYTES} bytes")])
+        raise ConfigError(
+            [ConfigIssue(file, "", None, f"file is larger than {MAX_CONFIG_BYTES} bytes")]
+        )
     return parse_config(raw, file, base_dir=os.path.dirname(os.path.abspath(file)))
 
 
-def parse_config(text: bytes | str, file: str = "<config>", base_dir: str | None = None) -> GatewayConfig:
+def parse_config(
+    text: bytes | str, file: str = "<config>", base_dir: str | None = None
+) -> GatewayConfig:
     data, lines = _parse_yaml(text, file)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([ConfigIssue(file, "", 1, "the top level must be a mapping of settings",
-                                       type(data).__name__)])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    file, "", 1, "the top level must be a mapping of settings", type(data).__name__
+                )
+            ]
+        )
     try:
         return GatewayConfig.model_validate(data, context={"base_dir": base_dir or os.getcwd()})
     except ValidationError as exc:
-        raise ConfigError([_issue_from_error(file, error, lines) for error in exc.errors()]) from None
+        raise ConfigError(
+            [_issue_from_error(file, error, lines) for error in exc.errors()]
+        ) from None
 
 
 def _parse_yaml(text: bytes | str, file: str) -> tuple[Any, dict[tuple[Any, ...], int]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from typing import IO, Any
 
@@ -30,8 +29,11 @@ class AccessLog:
         self._handle: asyncio.TimerHandle | None = None
         self.dropped = 0
         if self.enabled:
-            self._file = sys.stdout if self.path == "-" else open(  # noqa: SIM115
-                self.path, "a", encoding="utf-8", buffering=1024 * 1024)
+            self._file = (
+                sys.stdout
+                if self.path == "-"
+                else open(self.path, "a", encoding="utf-8", buffering=1024 * 1024)
+            )
 
     def record(self, exchange: Exchange) -> None:
         if not self.enabled:
@@ -81,7 +83,8 @@ def access_record(exchange: Exchange) -> dict[str, Any]:
         "bytes_out": exchange.response_bytes,
         "duration_ms": round(exchange.duration * 1000, 3),
         "upstream": exchange.upstream_target,
-        "upstream_ms": None if exchange.upstream_seconds is None
+        "upstream_ms": None
+        if exchange.upstream_seconds is None
         else round(exchange.upstream_seconds * 1000, 3),
         "consumer": exchange.consumer.id if exchange.consumer else None,
         "verdicts": [
@@ -92,5 +95,3 @@ def access_record(exchange: Exchange) -> dict[str, Any]:
     if exchange.upstream_connect_seconds is not None:
         record["upstream_connect_ms"] = round(exchange.upstream_connect_seconds * 1000, 3)
     return record
-
-

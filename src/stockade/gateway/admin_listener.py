@@ -38,13 +38,22 @@ async def start_admin_listener(address: str, worker: Worker) -> asyncio.Server:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), ADMIN_READ_TIMEOUT)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
+        except (
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            TimeoutError,
+            ConnectionError,
+        ):
             writer.close()
             return
         request_line = head.split(b"\r\n", 1)[0].split(b" ")
         path = request_line[1] if len(request_line) == 3 else b""
         if request_line[0] != b"GET":
-            status, body, kind = b"405 Method Not Allowed", b"only GET is served here\n", b"text/plain"
+            status, body, kind = (
+                b"405 Method Not Allowed",
+                b"only GET is served here\n",
+                b"text/plain",
+            )
         elif path == b"/metrics":
             status, body, kind = b"200 OK", render(worker.metrics), b"text/plain; version=0.0.4"
         elif path == b"/healthz":
@@ -52,8 +61,16 @@ async def start_admin_listener(address: str, worker: Worker) -> asyncio.Server:
             status, body, kind = b"200 OK", state + b"\n", b"text/plain"
         else:
             status, body, kind = b"404 Not Found", b"try /metrics or /healthz\n", b"text/plain"
-        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind + b"\r\nContent-Length: "
-                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        writer.write(
+            b"HTTP/1.1 "
+            + status
+            + b"\r\nContent-Type: "
+            + kind
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
         try:
             await writer.drain()
         except ConnectionError:

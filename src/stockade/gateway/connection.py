@@ -47,7 +47,9 @@ class ParserProtocol(asyncio.Protocol):
     # asyncio callbacks ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+        self.transport = cast(
+            asyncio.Transport, transport
+        )  # uvloop's transports do not subclass it
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)

@@ -62,11 +62,15 @@ class Exchange:
     response_fields_extra: list[tuple[bytes, bytes]] = field(default_factory=list)
     verdicts: list[VerdictRecord] = field(default_factory=list)
     events: list[SecurityEvent] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)  # per-stage scratch data, keyed by stage name
+    state: dict[str, Any] = field(
+        default_factory=dict
+    )  # per-stage scratch data, keyed by stage name
     started: float = field(default_factory=time.perf_counter)
     started_wall: float = field(default_factory=time.time)
     upstream_seconds: float | None = None
-    upstream_connect_seconds: float | None = None  # set when a new connection (and handshake) was made
+    upstream_connect_seconds: float | None = (
+        None  # set when a new connection (and handshake) was made
+    )
     finished: float | None = None
     upstream_target: str | None = None
     request_bytes: int = 0

@@ -12,17 +12,27 @@ import os
 
 from stockade.http.fields import Fields
 
-HOP_BY_HOP = frozenset({
-    b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
-    b"upgrade", b"proxy-authenticate", b"proxy-authorization",
-})
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+    }
+)
 """Fields that describe one connection and never travel past it."""
 
 FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 """Written anew by the gateway on every forwarded message."""
 
-FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded",
-                        b"x-real-ip"})
+FORWARDING = frozenset(
+    {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
+)
 """Client-supplied copies are dropped: a client must not choose what the backend believes."""
 
 MAX_REQUEST_ID_BYTES = 128
@@ -64,7 +74,11 @@ _REQUEST_IDS = RequestIds()
 def request_id_from(fields: Fields, header: bytes) -> str:
     """Reuse a well-formed incoming request id, or make a new unique one."""
     incoming = fields.get(header)
-    if incoming and len(incoming) <= MAX_REQUEST_ID_BYTES and not incoming.translate(None, _ID_CHARACTERS):
+    if (
+        incoming
+        and len(incoming) <= MAX_REQUEST_ID_BYTES
+        and not incoming.translate(None, _ID_CHARACTERS)
+    ):
         return incoming.decode("ascii")
     return _REQUEST_IDS.new()
 
@@ -96,7 +110,10 @@ def upstream_request_fields(
     out.add(b"X-Forwarded-Proto", scheme.encode("ascii"))
     out.add(b"X-Forwarded-Host", host)
     node = b'"[' + client + b']"' if b":" in client else client
-    out.add(b"Forwarded", b"for=" + node + b";proto=" + scheme.encode("ascii") + b";host=" + _quote(host))
+    out.add(
+        b"Forwarded",
+        b"for=" + node + b";proto=" + scheme.encode("ascii") + b";host=" + _quote(host),
+    )
     out.add(request_id_header, request_id.encode("ascii"))
     return out
 

@@ -27,30 +27,65 @@ log = logging.getLogger(__name__)
 
 METRICS_DIR_ENV = "STOCKADE_METRICS_DIR"
 
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 """Seconds; fine at the low end, where a gateway's own cost shows."""
 
 SNAPSHOT_INTERVAL = 1.0
 """Seconds between snapshots: a scrape sees counts at most this old."""
 
 COUNTERS = {
-    "requests": ("stockade_requests_total", "Exchanges completed, by tenant, service and status.",
-                 ("tenant", "service", "status")),
-    "upstream_errors": ("stockade_upstream_errors_total", "Upstream failures answered with 502 or 504.",
-                        ("tenant", "service", "kind")),
-    "verdicts": ("stockade_verdicts_total", "Reject verdicts, by stage and whether they blocked.",
-                 ("tenant", "service", "stage", "action")),
-    "protocol_errors": ("stockade_protocol_errors_total",
-                        "Requests rejected for malformed HTTP framing.", ("status",)),
-    "events": ("stockade_security_events_total", "Security events, by tenant, layer, kind and action.",
-               ("tenant", "layer", "kind", "action")),
+    "requests": (
+        "stockade_requests_total",
+        "Exchanges completed, by tenant, service and status.",
+        ("tenant", "service", "status"),
+    ),
+    "upstream_errors": (
+        "stockade_upstream_errors_total",
+        "Upstream failures answered with 502 or 504.",
+        ("tenant", "service", "kind"),
+    ),
+    "verdicts": (
+        "stockade_verdicts_total",
+        "Reject verdicts, by stage and whether they blocked.",
+        ("tenant", "service", "stage", "action"),
+    ),
+    "protocol_errors": (
+        "stockade_protocol_errors_total",
+        "Requests rejected for malformed HTTP framing.",
+        ("status",),
+    ),
+    "events": (
+        "stockade_security_events_total",
+        "Security events, by tenant, layer, kind and action.",
+        ("tenant", "layer", "kind", "action"),
+    ),
 }
 HISTOGRAMS = {
-    "latency": ("stockade_request_duration_seconds",
-                "Time from the request head to the last response byte.", ("tenant", "service")),
-    "upstream_latency": ("stockade_upstream_duration_seconds",
-                         "Time from sending the request upstream to the response head.",
-                         ("tenant", "service")),
+    "latency": (
+        "stockade_request_duration_seconds",
+        "Time from the request head to the last response byte.",
+        ("tenant", "service"),
+    ),
+    "upstream_latency": (
+        "stockade_upstream_duration_seconds",
+        "Time from sending the request upstream to the response head.",
+        ("tenant", "service"),
+    ),
 }
 
 
@@ -73,9 +108,11 @@ class Metrics:
 
     def __init__(self, worker_index: int = 0) -> None:
         self.counters: dict[str, defaultdict[tuple[str, ...], float]] = {
-            name: defaultdict(float) for name in COUNTERS}
+            name: defaultdict(float) for name in COUNTERS
+        }
         self.histograms: dict[str, defaultdict[tuple[str, ...], _Histogram]] = {
-            name: defaultdict(_Histogram) for name in HISTOGRAMS}
+            name: defaultdict(_Histogram) for name in HISTOGRAMS
+        }
         folder = os.environ.get(METRICS_DIR_ENV)
         self.snapshot_path = Path(folder) / f"worker-{worker_index}.json" if folder else None
 
@@ -85,24 +122,34 @@ class Metrics:
         self.counters["requests"][(tenant, service, str(exchange.status))] += 1
         self.histograms["latency"][(tenant, service)].observe(exchange.duration)
         if exchange.upstream_seconds is not None:
-            self.histograms["upstream_latency"][(tenant, service)].observe(exchange.upstream_seconds)
+            self.histograms["upstream_latency"][(tenant, service)].observe(
+                exchange.upstream_seconds
+            )
         for verdict in exchange.verdicts:
             self.counters["verdicts"][(tenant, service, verdict.stage, verdict.action)] += 1
         for event in exchange.events:
-            self.counters["events"][(event.tenant, event.layer, event.kind, event.action.value)] += 1
+            self.counters["events"][
+                (event.tenant, event.layer, event.kind, event.action.value)
+            ] += 1
 
     def upstream_error(self, exchange: Exchange, kind: str) -> None:
-        self.counters["upstream_errors"][(exchange.tenant_id or "-", exchange.service_id or "-", kind)] += 1
+        self.counters["upstream_errors"][
+            (exchange.tenant_id or "-", exchange.service_id or "-", kind)
+        ] += 1
 
     def protocol_error(self, status: int) -> None:
         self.counters["protocol_errors"][(str(status),)] += 1
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "counters": {name: [[list(key), value] for key, value in values.items()]
-                         for name, values in self.counters.items()},
-            "histograms": {name: [[list(key), h.buckets, h.sum, h.count] for key, h in values.items()]
-                           for name, values in self.histograms.items()},
+            "counters": {
+                name: [[list(key), value] for key, value in values.items()]
+                for name, values in self.counters.items()
+            },
+            "histograms": {
+                name: [[list(key), h.buckets, h.sum, h.count] for key, h in values.items()]
+                for name, values in self.histograms.items()
+            },
         }
 
     def write_snapshot(self) -> None:
@@ -120,7 +167,7 @@ def render(local: Metrics) -> bytes:
     """Return the exposition text of every worker's metrics (or of ``local`` alone)."""
     snapshots = _read_snapshots(local)
     registry = CollectorRegistry()
-    registry.register(_SummedCollector(snapshots))  # type: ignore[arg-type]
+    registry.register(_SummedCollector(snapshots))
     return generate_latest(registry)
 
 
@@ -156,8 +203,10 @@ class _SummedCollector:
             for snapshot in self.snapshots:
                 for key, buckets, total, _count in snapshot["histograms"].get(name, []):
                     previous = summed.get(tuple(key), ([0] * len(buckets), 0.0))
-                    summed[tuple(key)] = ([a + b for a, b in zip(previous[0], buckets, strict=True)],
-                                          previous[1] + total)
+                    summed[tuple(key)] = (
+                        [a + b for a, b in zip(previous[0], buckets, strict=True)],
+                        previous[1] + total,
+                    )
             histogram = HistogramMetricFamily(metric, help_text, labels=labels)
             for key, (buckets, total) in sorted(summed.items()):
                 cumulative, running = [], 0

@@ -75,18 +75,15 @@ class Stage(Protocol):
         """Return True when this stage needs the whole request body at REQUEST_BODY."""
         ...
 
-    def wants_response_body(self, exchange: Exchange) -> bool:
-        ...
+    def wants_response_body(self, exchange: Exchange) -> bool: ...
 
-    def check(self, exchange: Exchange, phase: Phase) -> Verdict | Awaitable[Verdict]:
-        ...
+    def check(self, exchange: Exchange, phase: Phase) -> Verdict | Awaitable[Verdict]: ...
 
 
 class LogObserver(Protocol):
     """Runs after the response is sent. Must not block: hand work to a bounded queue."""
 
-    def observe(self, exchange: Exchange) -> None:
-        ...
+    def observe(self, exchange: Exchange) -> None: ...
 
 
 StageFactory = Callable[["RouteContext"], "Stage | None"]
@@ -136,10 +133,14 @@ class Pipeline:
         return bool(self._by_phase[phase])
 
     def wants_request_body(self, exchange: Exchange) -> bool:
-        return any(stage.wants_request_body(exchange) for stage in self._by_phase[Phase.REQUEST_BODY])
+        return any(
+            stage.wants_request_body(exchange) for stage in self._by_phase[Phase.REQUEST_BODY]
+        )
 
     def wants_response_body(self, exchange: Exchange) -> bool:
-        return any(stage.wants_response_body(exchange) for stage in self._by_phase[Phase.RESPONSE_BODY])
+        return any(
+            stage.wants_response_body(exchange) for stage in self._by_phase[Phase.RESPONSE_BODY]
+        )
 
     async def run(self, exchange: Exchange, phase: Phase) -> Verdict:
         """Run every stage of ``phase``; return the first reject that the mode lets through."""
@@ -162,11 +163,18 @@ class Pipeline:
     @staticmethod
     def _record(exchange: Exchange, stage: Stage, verdict: Verdict, action: Action) -> None:
         exchange.verdicts.append(
-            VerdictRecord(stage.name, "reject" if action is Action.BLOCKED else "detect",
-                          verdict.status, verdict.reason))
+            VerdictRecord(
+                stage.name,
+                "reject" if action is Action.BLOCKED else "detect",
+                verdict.status,
+                verdict.reason,
+            )
+        )
         events = verdict.events or (
-            exchange.event(stage.layer, verdict.reason, verdict.message or verdict.reason,
-                           verdict.severity),)
+            exchange.event(
+                stage.layer, verdict.reason, verdict.message or verdict.reason, verdict.severity
+            ),
+        )
         for event in events:
             event.action = action
             exchange.events.append(event)

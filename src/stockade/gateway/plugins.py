@@ -24,10 +24,8 @@ STAGE_MODULES = (
 )
 """Modules whose ``register(registry)`` adds stage factories; each sets its own order."""
 
-OBSERVER_FACTORIES = (
-    "stockade.protection.discovery.observer:create_observer",
-)
-"""``module:function`` factories taking (config, resources, emit) and returning a LogObserver or None."""
+OBSERVER_FACTORIES = ("stockade.protection.discovery.observer:create_observer",)
+"""``module:function`` factories of log observers, called as factory(config, resources, emit)."""
 
 EVENT_PIPELINE_FACTORY = "stockade.events.pipeline:create_event_pipeline"
 

@@ -24,7 +24,12 @@ from stockade.gateway.upstream import UpstreamConnection, UpstreamError, Upstrea
 from stockade.http.errors import ProtocolError
 from stockade.http.fields import Fields
 from stockade.http.messages import BodyFraming, Data, EndOfMessage, ResponseHead
-from stockade.http.serialize import LAST_CHUNK, encode_chunk, serialize_request_head, serialize_response_head
+from stockade.http.serialize import (
+    LAST_CHUNK,
+    encode_chunk,
+    serialize_request_head,
+    serialize_response_head,
+)
 
 if TYPE_CHECKING:
     from stockade.gateway.server import ClientConnection
@@ -46,8 +51,9 @@ class ClientGone(ConnectionError):
 class BodyReader:
     """The request body of one exchange: buffered for inspection, streamed, or both."""
 
-    def __init__(self, client: ClientConnection, runtime: Runtime, exchange: Exchange,
-                 has_body: bool) -> None:
+    def __init__(
+        self, client: ClientConnection, runtime: Runtime, exchange: Exchange, has_body: bool
+    ) -> None:
         self.client = client
         self.runtime = runtime
         self.exchange = exchange
@@ -82,8 +88,9 @@ class BodyReader:
                 self.exchange.request_bytes += len(event.data)
                 if size > cap:
                     if not partial:
-                        raise ProtocolError(f"request body is larger than the inspection limit of {cap} "
-                                            "bytes", 413)
+                        raise ProtocolError(
+                            f"request body is larger than the inspection limit of {cap} bytes", 413
+                        )
                     self.exchange.body_truncated = True
                     break
         self.prefix = b"".join(parts)
@@ -108,9 +115,10 @@ class BodyReader:
                 yield event.data
 
 
-async def forward(client: ClientConnection, runtime: Runtime, exchange: Exchange,
-                  body: BodyReader) -> bool:
-    """Send the exchange upstream and relay the answer; return True to keep the client connection."""
+async def forward(
+    client: ClientConnection, runtime: Runtime, exchange: Exchange, body: BodyReader
+) -> bool:
+    """Send the exchange upstream and relay the answer; return True to keep the connection."""
     assert exchange.match is not None
     match = exchange.match
     pool = runtime.pools[(match.tenant.id, match.service.id)]
@@ -135,18 +143,26 @@ async def forward(client: ClientConnection, runtime: Runtime, exchange: Exchange
             if retry:
                 target = pool.pick(exclude=target)
                 continue
-            client.worker.metrics.upstream_error(exchange, "timeout" if exc.status == 504 else "failure")
+            client.worker.metrics.upstream_error(
+                exchange, "timeout" if exc.status == 504 else "failure"
+            )
             exchange.events.append(exchange.event("gateway", "upstream-failure", str(exc)))
             keep = body.complete and head.keep_alive
-            return _reply_error(client, runtime, exchange, exc.status,
-                                "the upstream timed out" if exc.status == 504
-                                else "the upstream is unavailable", keep)
+            return _reply_error(
+                client,
+                runtime,
+                exchange,
+                exc.status,
+                "the upstream timed out" if exc.status == 504 else "the upstream is unavailable",
+                keep,
+            )
         return await _relay_response(client, runtime, exchange, pool, upstream, response)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-async def _exchange_with(pool: UpstreamPool, target: object, exchange: Exchange, body: BodyReader,
-                         fields: Fields) -> tuple[UpstreamConnection, ResponseHead]:
+async def _exchange_with(
+    pool: UpstreamPool, target: object, exchange: Exchange, body: BodyReader, fields: Fields
+) -> tuple[UpstreamConnection, ResponseHead]:
     from stockade.gateway.upstream import Target
 
     assert isinstance(target, Target)
@@ -173,8 +189,13 @@ async def _exchange_with(pool: UpstreamPool, target: object, exchange: Exchange,
     return upstream, response
 
 
-async def _send_and_receive(upstream: UpstreamConnection, exchange: Exchange, body: BodyReader,
-                            fields: Fields, pool: UpstreamPool) -> ResponseHead:
+async def _send_and_receive(
+    upstream: UpstreamConnection,
+    exchange: Exchange,
+    body: BodyReader,
+    fields: Fields,
+    pool: UpstreamPool,
+) -> ResponseHead:
     head = exchange.request
     fields = fields.copy()
     chunked = False
@@ -203,11 +224,13 @@ async def _send_and_receive(upstream: UpstreamConnection, exchange: Exchange, bo
         except TimeoutError as exc:
             raise UpstreamError("upstream response timed out", 504, reached=True) from exc
         except PeerClosed as exc:
-            raise UpstreamError("upstream closed the connection before responding", 502,
-                                reached=True) from exc
+            raise UpstreamError(
+                "upstream closed the connection before responding", 502, reached=True
+            ) from exc
         except ProtocolError as exc:
-            raise UpstreamError(f"upstream sent an invalid response: {exc.reason}", 502,
-                                reached=True) from exc
+            raise UpstreamError(
+                f"upstream sent an invalid response: {exc.reason}", 502, reached=True
+            ) from exc
         if isinstance(event, ResponseHead):
             if event.status >= 200:
                 return event
@@ -217,8 +240,9 @@ async def _send_and_receive(upstream: UpstreamConnection, exchange: Exchange, bo
 
 def _upstream_write(upstream: UpstreamConnection, data: bytes) -> None:
     if upstream.closed:
-        raise UpstreamError("upstream closed the connection while the request was sent", 502,
-                            reached=True)
+        raise UpstreamError(
+            "upstream closed the connection while the request was sent", 502, reached=True
+        )
     upstream.write(data)
 
 
@@ -226,13 +250,19 @@ async def _upstream_drain(upstream: UpstreamConnection) -> None:
     try:
         await upstream.drain()
     except PeerClosed as exc:
-        raise UpstreamError("upstream closed the connection while the request was sent", 502,
-                            reached=True) from exc
+        raise UpstreamError(
+            "upstream closed the connection while the request was sent", 502, reached=True
+        ) from exc
 
 
-async def _relay_response(client: ClientConnection, runtime: Runtime, exchange: Exchange,
-                          pool: UpstreamPool, upstream: UpstreamConnection,
-                          response: ResponseHead) -> bool:
+async def _relay_response(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    pool: UpstreamPool,
+    upstream: UpstreamConnection,
+    response: ResponseHead,
+) -> bool:
     exchange.response = response
     pipeline = exchange.match.pipeline if exchange.match else None
     request = exchange.request
@@ -242,8 +272,11 @@ async def _relay_response(client: ClientConnection, runtime: Runtime, exchange: 
             upstream.abort()
             return client.reject_exchange(runtime, exchange, verdict)
 
-    has_body = request.method != b"HEAD" and response.status not in (204, 304) and \
-        response.framing is not BodyFraming.NONE
+    has_body = (
+        request.method != b"HEAD"
+        and response.status not in (204, 304)
+        and response.framing is not BodyFraming.NONE
+    )
     buffered: bytes | None = None
     upstream_done = not has_body
     read_timeout = pool.settings.read_timeout
@@ -314,14 +347,17 @@ def _capture_response(exchange: Exchange, data: bytes) -> None:
         exchange.response_body = (exchange.response_body or b"") + data[:room]
 
 
-def _take_available_body(upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes],
-                         chunked: bool) -> bool:
+def _take_available_body(
+    upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes], chunked: bool
+) -> bool:
     """Move body events already parsed into ``parts``; return True when the body ended."""
     while True:
         try:
             event = upstream.parser.next_event()
         except ProtocolError as exc:
-            raise UpstreamError(f"upstream response body failed: {exc.reason}", 502, reached=True) from exc
+            raise UpstreamError(
+                f"upstream response body failed: {exc.reason}", 502, reached=True
+            ) from exc
         if isinstance(event, EndOfMessage):
             return True
         if isinstance(event, Data):
@@ -334,7 +370,7 @@ def _take_available_body(upstream: UpstreamConnection, exchange: Exchange, parts
 
 
 async def _buffer_response(upstream: UpstreamConnection, timeout: float) -> tuple[bytes, bool]:
-    """Read up to RESPONSE_BUFFER_MAX bytes of the response; return them and whether the body ended."""
+    """Read up to RESPONSE_BUFFER_MAX bytes of the response body; also return whether it ended."""
     parts: list[bytes] = []
     size = 0
     while size <= RESPONSE_BUFFER_MAX:
@@ -347,8 +383,13 @@ async def _buffer_response(upstream: UpstreamConnection, timeout: float) -> tupl
     return b"".join(parts), False
 
 
-async def _stream_response(client: ClientConnection, upstream: UpstreamConnection, exchange: Exchange,
-                           chunked: bool, timeout: float) -> None:
+async def _stream_response(
+    client: ClientConnection,
+    upstream: UpstreamConnection,
+    exchange: Exchange,
+    chunked: bool,
+    timeout: float,
+) -> None:
     while True:
         event = await _upstream_event(upstream, timeout)
         if isinstance(event, EndOfMessage):
@@ -379,11 +420,23 @@ def _client_write(client: ClientConnection, data: bytes, exchange: Exchange) -> 
     exchange.response_bytes += len(data)
 
 
-def _reply_error(client: ClientConnection, runtime: Runtime, exchange: Exchange, status: int,
-                 message: str, keep_alive: bool) -> bool:
+def _reply_error(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    status: int,
+    message: str,
+    keep_alive: bool,
+) -> bool:
     keep = keep_alive and not client.worker.draining
-    data = json_response(status, message, exchange.request_id, runtime.request_id_header,
-                         close=not keep, head_only=exchange.request.method == b"HEAD")
+    data = json_response(
+        status,
+        message,
+        exchange.request_id,
+        runtime.request_id_header,
+        close=not keep,
+        head_only=exchange.request.method == b"HEAD",
+    )
     exchange.status = status
     exchange.response_bytes += len(data)
     client.write(data)

@@ -9,11 +9,23 @@ from stockade.http.fields import Fields
 from stockade.http.serialize import serialize_response_head
 
 ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 408: "request_timeout", 411: "length_required",
-    413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
-    429: "too_many_requests", 431: "request_header_fields_too_large", 500: "internal_error",
-    501: "not_implemented", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    411: "length_required",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
 }
 
 
@@ -38,8 +50,11 @@ def json_response(
     body = b""
     fields = Fields()
     if status not in (204, 304) and status >= 200:
-        payload = {"error": ERROR_CODES.get(status, "error"), "message": message,
-                   "request_id": request_id}
+        payload = {
+            "error": ERROR_CODES.get(status, "error"),
+            "message": message,
+            "request_id": request_id,
+        }
         body = json.dumps(payload).encode("utf-8")
         fields.add(b"Content-Type", b"application/json")
         fields.add(b"Content-Length", str(len(body)).encode("ascii"))

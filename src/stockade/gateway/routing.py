@@ -81,13 +81,17 @@ class _CompiledService:
 
 
 class RouteTable:
-    def __init__(self, config: GatewayConfig, registry: StageRegistry, resources: Resources) -> None:
+    def __init__(
+        self, config: GatewayConfig, registry: StageRegistry, resources: Resources
+    ) -> None:
         self._exact: dict[str, list[_CompiledService]] = {}
         self._wildcard: dict[str, list[_CompiledService]] = {}
         for tenant in config.tenants:
             tenant_policy = merge_policy(config.policy, tenant.policy)
             for service in tenant.services:
-                compiled = _compile_service(config, tenant, service, tenant_policy, registry, resources)
+                compiled = _compile_service(
+                    config, tenant, service, tenant_policy, registry, resources
+                )
                 for host in service.hosts:
                     table = self._wildcard if host.startswith("*.") else self._exact
                     key = host[2:] if host.startswith("*.") else host
@@ -117,11 +121,18 @@ class RouteTable:
             for compiled in item.routes:
                 params = _match_route(compiled, method, segments)
                 if params is not None:
-                    return RouteMatch(item.tenant, item.service, compiled.route, compiled.pipeline,
-                                      params, compiled.policy)
+                    return RouteMatch(
+                        item.tenant,
+                        item.service,
+                        compiled.route,
+                        compiled.pipeline,
+                        params,
+                        compiled.policy,
+                    )
             default = item.default
-            return RouteMatch(item.tenant, item.service, default.route, default.pipeline, {},
-                              default.policy)
+            return RouteMatch(
+                item.tenant, item.service, default.route, default.pipeline, {}, default.policy
+            )
         return None
 
 
@@ -147,7 +158,9 @@ def _under_prefix(path: str, prefix: str) -> bool:
     return prefix.endswith("/") or len(path) == len(prefix) or path[len(prefix)] in "/?"
 
 
-def _match_route(compiled: _CompiledRoute, method: str, segments: list[str]) -> dict[str, str] | None:
+def _match_route(
+    compiled: _CompiledRoute, method: str, segments: list[str]
+) -> dict[str, str] | None:
     if compiled.methods is not None and method not in compiled.methods:
         return None
     if len(segments) != len(compiled.segments):
@@ -174,11 +187,20 @@ def _compile_service(
 ) -> _CompiledService:
     service_policy = merge_policy(tenant_policy, service.policy)
     routes = [
-        _compile_route(config, tenant, service, route, merge_policy(service_policy, route.policy),
-                       registry, resources)
+        _compile_route(
+            config,
+            tenant,
+            service,
+            route,
+            merge_policy(service_policy, route.policy),
+            registry,
+            resources,
+        )
         for route in service.routes
     ]
-    default = _compile_route(config, tenant, service, DEFAULT_ROUTE, service_policy, registry, resources)
+    default = _compile_route(
+        config, tenant, service, DEFAULT_ROUTE, service_policy, registry, resources
+    )
     return _CompiledService(tenant, service, service.path_prefix, routes, default)
 
 

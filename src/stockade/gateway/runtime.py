@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from stockade.config.models import GatewayConfig, Policy
 from stockade.events.model import SecurityEvent
-from stockade.gateway.accesslog import AccessLog
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
 from stockade.gateway.routing import Resources, RouteTable
@@ -22,7 +21,7 @@ from stockade.http.parser import ParserLimits
 log = logging.getLogger(__name__)
 
 DEFAULT_BUFFER_MAX_BYTES = 1024 * 1024
-"""Largest body buffered for a stage that inspects whole bodies, unless the policy says otherwise."""
+"""Largest body buffered for a stage that inspects whole bodies, unless the policy sets it."""
 
 
 @dataclass
@@ -37,8 +36,12 @@ class Runtime:
     emit: Callable[[SecurityEvent], None] = lambda event: None
 
     @classmethod
-    def build(cls, config: GatewayConfig, resources: Resources | None = None,
-              emit: Callable[[SecurityEvent], None] | None = None) -> Runtime:
+    def build(
+        cls,
+        config: GatewayConfig,
+        resources: Resources | None = None,
+        emit: Callable[[SecurityEvent], None] | None = None,
+    ) -> Runtime:
         resources = resources or Resources()
         routes = RouteTable(config, build_registry(), resources)
         pools = {
@@ -59,8 +62,15 @@ class Runtime:
             observer = factory(config, resources, emit) if factory is not None else None
             if observer is not None:
                 observers.append(observer)
-        runtime = cls(config, routes, pools, parser_limits, config.request_id_header.encode("ascii"),
-                      resources, observers)
+        runtime = cls(
+            config,
+            routes,
+            pools,
+            parser_limits,
+            config.request_id_header.encode("ascii"),
+            resources,
+            observers,
+        )
         if emit is not None:
             runtime.emit = emit
         return runtime
@@ -87,4 +97,3 @@ def buffer_limit(policy: Policy) -> tuple[int, bool]:
             cap = settings.buffer_max_bytes
         partial = settings.over_buffer == "inspect_partial"
     return cap, partial
-

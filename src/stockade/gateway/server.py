@@ -53,7 +53,7 @@ class ClientConnection(ParserProtocol):
         peer = transport.get_extra_info("peername") or ("", 0)
         self.peer = (str(peer[0]), int(peer[1]))
         if not self.worker.admit(self):
-            transport.abort()
+            self.abort()
             return
         self.task = asyncio.get_running_loop().create_task(self._serve())
 
@@ -107,12 +107,21 @@ class ClientConnection(ParserProtocol):
             return None
         return event
 
-    def _send_error(self, runtime: Runtime, status: int, message: str, exchange: Exchange | None,
-                    fields: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    def _send_error(
+        self,
+        runtime: Runtime,
+        status: int,
+        message: str,
+        exchange: Exchange | None,
+        fields: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         """Answer with a JSON error and close the connection."""
         request_id = exchange.request_id if exchange else request_id_from_empty()
-        self.write(json_response(status, message, request_id, runtime.request_id_header,
-                                 extra=fields, close=True))
+        self.write(
+            json_response(
+                status, message, request_id, runtime.request_id_header, extra=fields, close=True
+            )
+        )
         if exchange is not None:
             exchange.status = status
         self.close()
@@ -133,17 +142,22 @@ class ClientConnection(ParserProtocol):
         head = exchange.request
         host = _host_without_port(head.authority)
         try:
-            match = runtime.routes.match(host, head.method.decode("latin-1"),
-                                         head.path.decode("latin-1"))
+            match = runtime.routes.match(
+                host, head.method.decode("latin-1"), head.path.decode("latin-1")
+            )
         except PathError:
             return self._reply(runtime, exchange, 400, "the request path contains dot segments")
         if match is None:
-            return self._reply(runtime, exchange, 404, "no service is configured for this host and path")
+            return self._reply(
+                runtime, exchange, 404, "no service is configured for this host and path"
+            )
         exchange.match = match
 
         max_body = body_limit(runtime.config, match.policy)
         if head.content_length is not None and head.content_length > max_body:
-            return self._reply(runtime, exchange, 413, f"request body is larger than {max_body} bytes")
+            return self._reply(
+                runtime, exchange, 413, f"request body is larger than {max_body} bytes"
+            )
         self.parser.set_body_limit(max_body)
 
         pipeline = match.pipeline
@@ -182,15 +196,29 @@ class ClientConnection(ParserProtocol):
                 self._send_error(runtime, 408, "request body not received in time", exchange)
             return False
 
-    def _reply(self, runtime: Runtime, exchange: Exchange, status: int, message: str,
-               fields: tuple[tuple[bytes, bytes], ...] = (), close: bool = False) -> bool:
+    def _reply(
+        self,
+        runtime: Runtime,
+        exchange: Exchange,
+        status: int,
+        message: str,
+        fields: tuple[tuple[bytes, bytes], ...] = (),
+        close: bool = False,
+    ) -> bool:
         """Answer without reaching an upstream; close when a request body is left unread."""
         head = exchange.request
         unread_body = head.framing is BodyFraming.CHUNKED or bool(head.content_length)
         close = close or unread_body or not head.keep_alive
         exchange.status = status
-        data = json_response(status, message, exchange.request_id, runtime.request_id_header,
-                             extra=fields, close=close, head_only=head.method == b"HEAD")
+        data = json_response(
+            status,
+            message,
+            exchange.request_id,
+            runtime.request_id_header,
+            extra=fields,
+            close=close,
+            head_only=head.method == b"HEAD",
+        )
         exchange.response_bytes = len(data)
         self.write(data)
         if close:
@@ -208,12 +236,15 @@ class ClientConnection(ParserProtocol):
         if trusted:
             forwarded = b",".join(head.fields.get_all(b"x-forwarded-for")) or None
             address = resolve_client_address(address, forwarded, trusted)
-        info = ClientInfo(address=address, port=self.peer[1], peer_address=self.peer[0],
-                          tls=self.tls)
+        info = ClientInfo(
+            address=address, port=self.peer[1], peer_address=self.peer[0], tls=self.tls
+        )
         if self.tls and self.transport is not None:
             ssl_object = self.transport.get_extra_info("ssl_object")
             if ssl_object is not None:
-                info.sni = getattr(ssl_object, "server_hostname", None) or self.worker.sni_of(ssl_object)
+                info.sni = getattr(ssl_object, "server_hostname", None) or self.worker.sni_of(
+                    ssl_object
+                )
                 info.peer_certificate = ssl_object.getpeercert() or None
                 info.peer_certificate_der = ssl_object.getpeercert(binary_form=True)
         return info

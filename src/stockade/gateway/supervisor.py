@@ -45,8 +45,14 @@ class _WorkerProcess:
 
 
 class Supervisor:
-    def __init__(self, config_path: str, config: GatewayConfig, *, workers: int | None = None,
-                 log_level: str = "info") -> None:
+    def __init__(
+        self,
+        config_path: str,
+        config: GatewayConfig,
+        *,
+        workers: int | None = None,
+        log_level: str = "info",
+    ) -> None:
         self.config_path = os.path.abspath(config_path)
         self.config = config
         self.log_level = log_level
@@ -112,8 +118,10 @@ class Supervisor:
             if code is None or self._stop:
                 continue
             failures = worker.failures + 1 if time.monotonic() - worker.started < 10 else 0
-            delay = min(RESTART_BACKOFF_MAX, 0.5 * 2 ** failures)
-            log.error("worker %d exited with status %s; restarting in %.1fs", worker.index, code, delay)
+            delay = min(RESTART_BACKOFF_MAX, 0.5 * 2**failures)
+            log.error(
+                "worker %d exited with status %s; restarting in %.1fs", worker.index, code, delay
+            )
             time.sleep(delay)
             replacement = self._spawn(worker.index)
             if replacement is not None:
@@ -123,8 +131,19 @@ class Supervisor:
     def _spawn(self, index: int) -> _WorkerProcess | None:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, STOCKADE_METRICS_DIR=self._metrics_dir)
-        command = [sys.executable, "-m", "stockade.gateway.worker", "--config", self.config_path,
-                   "--index", str(index), "--ready-fd", str(write_fd), "--log-level", self.log_level]
+        command = [
+            sys.executable,
+            "-m",
+            "stockade.gateway.worker",
+            "--config",
+            self.config_path,
+            "--index",
+            str(index),
+            "--ready-fd",
+            str(write_fd),
+            "--log-level",
+            self.log_level,
+        ]
         process = subprocess.Popen(command, pass_fds=(write_fd,), env=env)
         os.close(write_fd)
         ready = _wait_ready(read_fd, READY_TIMEOUT)

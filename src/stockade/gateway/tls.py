@@ -30,8 +30,9 @@ class ClientCertificatePolicy:
 class TlsContexts:
     """The SNI-selected contexts of one listener; ``update`` swaps them on reload."""
 
-    def __init__(self, settings: ListenerTls,
-                 client_auth: dict[str, ClientCertificatePolicy] | None = None) -> None:
+    def __init__(
+        self, settings: ListenerTls, client_auth: dict[str, ClientCertificatePolicy] | None = None
+    ) -> None:
         self.front = _new_context(settings.min_version)
         self.front.sni_callback = self._select
         self._exact: dict[str, ssl.SSLContext] = {}
@@ -39,9 +40,10 @@ class TlsContexts:
         self._default: ssl.SSLContext | None = None
         self.update(settings, client_auth)
 
-    def update(self, settings: ListenerTls,
-               client_auth: dict[str, ClientCertificatePolicy] | None = None) -> None:
-        """Load every certificate of ``settings``; raise ssl.SSLError or OSError when one is unusable."""
+    def update(
+        self, settings: ListenerTls, client_auth: dict[str, ClientCertificatePolicy] | None = None
+    ) -> None:
+        """Load every certificate of ``settings``; raise ssl.SSLError or OSError on a bad one."""
         client_auth = client_auth or {}
         exact: dict[str, ssl.SSLContext] = {}
         wildcard: dict[str, ssl.SSLContext] = {}
@@ -53,7 +55,9 @@ class TlsContexts:
                 policy = client_auth.get(hostname.lower())
                 if policy is not None:
                     context.load_verify_locations(cafile=policy.ca_file)
-                    context.verify_mode = ssl.CERT_REQUIRED if policy.required else ssl.CERT_OPTIONAL
+                    context.verify_mode = (
+                        ssl.CERT_REQUIRED if policy.required else ssl.CERT_OPTIONAL
+                    )
                 name = hostname.lower()
                 if name.startswith("*."):
                     wildcard[name[2:]] = context
@@ -63,9 +67,15 @@ class TlsContexts:
                     default = context
         # The front context must carry a certificate too, for clients that send no SNI.
         first = settings.certificates[0]
-        default_cert = next((c for c in settings.certificates
-                             if settings.default_hostname and settings.default_hostname.lower()
-                             in (h.lower() for h in c.hostnames)), first)
+        default_cert = next(
+            (
+                c
+                for c in settings.certificates
+                if settings.default_hostname
+                and settings.default_hostname.lower() in (h.lower() for h in c.hostnames)
+            ),
+            first,
+        )
         self.front.load_cert_chain(default_cert.cert, default_cert.key)
         # OpenSSL keeps the verify mode of the context the handshake started with when the SNI
         # callback swaps contexts; only the trust store follows the swap. So the front context asks
@@ -75,7 +85,8 @@ class TlsContexts:
         # NOTE: every hostname of such a listener then asks clients for a certificate, and a client
         # that sends one to a hostname without a CA bundle fails the handshake.
         wants_certificates = any(
-            name.lower() in client_auth for item in settings.certificates for name in item.hostnames)
+            name.lower() in client_auth for item in settings.certificates for name in item.hostnames
+        )
         self.front.verify_mode = ssl.CERT_OPTIONAL if wants_certificates else ssl.CERT_NONE
         self._exact, self._wildcard, self._default = exact, wildcard, default
 
@@ -88,8 +99,9 @@ class TlsContexts:
             context = self._wildcard.get(name.partition(".")[2])
         return context
 
-    def _select(self, ssl_object: ssl.SSLObject, server_name: str | None,
-                _context: ssl.SSLContext) -> int | None:
+    def _select(
+        self, ssl_object: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext
+    ) -> int | None:
         context = self.context_for(server_name)
         if context is None:
             if server_name is not None:
@@ -106,7 +118,9 @@ class TlsContexts:
 
 def _new_context(min_version: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3 if min_version == "1.3" else ssl.TLSVersion.TLSv1_2
+    context.minimum_version = (
+        ssl.TLSVersion.TLSv1_3 if min_version == "1.3" else ssl.TLSVersion.TLSv1_2
+    )
     context.set_alpn_protocols(ALPN_PROTOCOLS)
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
     return context

@@ -21,8 +21,9 @@ from stockade.http.parser import ParserLimits, ResponseParser
 
 log = logging.getLogger(__name__)
 
-UPSTREAM_PARSER_LIMITS = ParserLimits(max_header_bytes=64 * 1024, max_header_count=256,
-                                      max_target_bytes=8 * 1024)
+UPSTREAM_PARSER_LIMITS = ParserLimits(
+    max_header_bytes=64 * 1024, max_header_count=256, max_target_bytes=8 * 1024
+)
 """Backends are trusted more than clients, but a runaway response head is still cut off."""
 
 
@@ -66,8 +67,13 @@ class UpstreamError(Exception):
 
 
 class UpstreamPool:
-    def __init__(self, name: str, settings: Upstream, ssl_context: ssl.SSLContext | None = None,
-                 server_hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: Upstream,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> None:
         self.name = name
         self.settings = settings
         self.ssl_context = ssl_context
@@ -77,7 +83,7 @@ class UpstreamPool:
         self._closed = False
 
     def pick(self, exclude: Target | None = None) -> Target:
-        """Return the next healthy target round-robin, avoiding ``exclude`` when there is a choice."""
+        """Return the next healthy target round-robin, avoiding ``exclude`` when possible."""
         now = time.monotonic()
         count = len(self.targets)
         for _ in range(count):
@@ -104,10 +110,16 @@ class UpstreamPool:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: UpstreamConnection(target), target.host, target.port,
+                    lambda: UpstreamConnection(target),
+                    target.host,
+                    target.port,
                     ssl=self.ssl_context,
-                    server_hostname=(self.server_hostname or target.host) if self.ssl_context else None),
-                timeout=self.settings.connect_timeout)
+                    server_hostname=(self.server_hostname or target.host)
+                    if self.ssl_context
+                    else None,
+                ),
+                timeout=self.settings.connect_timeout,
+            )
         except TimeoutError as exc:
             self.report_failure(target)
             raise UpstreamError(f"connect to {target.address} timed out", 504) from exc
@@ -118,13 +130,19 @@ class UpstreamPool:
 
     def release(self, conn: UpstreamConnection, reusable: bool) -> None:
         target = conn.target
-        if (not reusable or self._closed or conn.closed or conn.eof
-                or len(target.idle) >= self.settings.max_idle_per_target):
+        if (
+            not reusable
+            or self._closed
+            or conn.closed
+            or conn.eof
+            or len(target.idle) >= self.settings.max_idle_per_target
+        ):
             conn.close()
             return
         conn.parser.start_next_message()
         conn.idle_handle = asyncio.get_running_loop().call_later(
-            self.settings.idle_timeout, _close_idle, target, conn)
+            self.settings.idle_timeout, _close_idle, target, conn
+        )
         target.idle.append(conn)
 
     def report_success(self, target: Target) -> None:
@@ -135,8 +153,12 @@ class UpstreamPool:
         if target.failures >= self.settings.passive_health.max_failures:
             target.ejected_until = time.monotonic() + self.settings.passive_health.eject_seconds
             target.failures = 0
-            log.warning("upstream %s target %s ejected for %.1fs after repeated failures",
-                        self.name, target.address, self.settings.passive_health.eject_seconds)
+            log.warning(
+                "upstream %s target %s ejected for %.1fs after repeated failures",
+                self.name,
+                target.address,
+                self.settings.passive_health.eject_seconds,
+            )
 
     def close(self) -> None:
         """Close idle connections; connections in use close when they are released."""

@@ -22,9 +22,9 @@ from typing import Any
 
 from stockade.config.loader import ConfigError, load_config
 from stockade.config.models import GatewayConfig, Listener, parse_address
+from stockade.events.model import SecurityEvent
 from stockade.gateway.accesslog import AccessLog
 from stockade.gateway.admin_listener import start_admin_listener
-from stockade.events.model import SecurityEvent
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.metrics import SNAPSHOT_INTERVAL, Metrics
 from stockade.gateway.plugins import EVENT_PIPELINE_FACTORY, load_factory
@@ -81,8 +81,11 @@ class Worker:
             try:
                 observer.observe(exchange)
             except Exception:
-                log.exception("log observer %s failed on request %s", type(observer).__name__,
-                              exchange.request_id)
+                log.exception(
+                    "log observer %s failed on request %s",
+                    type(observer).__name__,
+                    exchange.request_id,
+                )
 
     @staticmethod
     def sni_of(ssl_object: Any) -> str | None:
@@ -126,10 +129,13 @@ class Worker:
         sock = _reuseport_socket(host, port)
         tls = ssl_context is not None
         server = await asyncio.get_running_loop().create_server(
-            lambda: ClientConnection(self, tls), sock=sock, ssl=ssl_context, backlog=LISTEN_BACKLOG)
+            lambda: ClientConnection(self, tls), sock=sock, ssl=ssl_context, backlog=LISTEN_BACKLOG
+        )
         self.servers[listener.name] = server
         self.listener_settings[listener.name] = listener
-        log.info("worker %d listening on %s%s", self.index, listener.address, " (TLS)" if tls else "")
+        log.info(
+            "worker %d listening on %s%s", self.index, listener.address, " (TLS)" if tls else ""
+        )
 
     async def reload(self) -> bool:
         """Load the config file again and swap it in; keep the old one when it is invalid."""
@@ -157,8 +163,11 @@ class Worker:
         wanted = {listener.name: listener for listener in config.listeners}
         for name, listener in wanted.items():
             current = self.listener_settings.get(name)
-            if current is not None and current.address == listener.address \
-                    and (current.tls is None) == (listener.tls is None):
+            if (
+                current is not None
+                and current.address == listener.address
+                and (current.tls is None) == (listener.tls is None)
+            ):
                 if listener.tls is not None:
                     self.tls[name].update(listener.tls, client_certificate_policies(config))
                 self.listener_settings[name] = listener
@@ -188,8 +197,12 @@ class Worker:
             try:
                 await asyncio.wait_for(self._stopped.wait(), self.runtime.config.shutdown_timeout)
             except TimeoutError:
-                log.warning("worker %d: %d connections still open after %.0fs, closing them",
-                            self.index, len(self.connections), self.runtime.config.shutdown_timeout)
+                log.warning(
+                    "worker %d: %d connections still open after %.0fs, closing them",
+                    self.index,
+                    len(self.connections),
+                    self.runtime.config.shutdown_timeout,
+                )
                 for connection in list(self.connections):
                     connection.abort()
         if self._snapshot_task is not None:
@@ -236,7 +249,9 @@ async def run_worker(config_path: str, index: int, ready_fd: int | None) -> int:
     reloads: list[asyncio.Task[bool]] = []
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: reloads.append(loop.create_task(worker.reload())))
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: reloads.append(loop.create_task(worker.reload()))
+    )
     if ready_fd is not None:
         os.write(ready_fd, b"ready\n")
         os.close(ready_fd)
