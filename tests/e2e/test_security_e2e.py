@@ -54,6 +54,7 @@ def test_api_key_required(gateway_factory: Factory, upstream: TestUpstream) -> N
     ok = request(gateway.port, get(extra=f"X-API-Key: {KEY}\r\n"))
     assert ok.status == 200
     assert upstream.requests[-1].header("x-api-key") is None
+    assert upstream.requests[-1].header("x-consumer-id") == "mobile"
 
 
 def test_rate_limit_fields_and_429(gateway_factory: Factory, upstream: TestUpstream) -> None:
