@@ -327,3 +327,26 @@ async def test_apply_config_replaces_alert_rules(tmp_path: Path,
     await pipeline.close(5)
     kinds = [json.loads(line)["layer"] for line in pager.read_text().splitlines()]
     assert sorted(kinds) == ["alert", "waf"]
+
+
+async def test_down_sink_does_not_stall_others(tmp_path: Path, http_receiver: Any,
+                                               wait: Callable[..., Any]) -> None:
+    await http_receiver.stop()
+    archive = tmp_path / "archive.jsonl"
+    pipeline = _pipeline(tmp_path, [
+        {"name": "hook", "type": "webhook", **FAST_RETRY, "url": http_receiver.url,
+         "secret_env": "TEST_WEBHOOK_KEY"},
+        {"name": "archive", "type": "jsonl", "path": str(archive)},
+    ])
+    await pipeline.start()
+    events = [_event(n) for n in range(200)]
+    for event in events:
+        pipeline.submit(event)
+    await wait(lambda: archive.exists() and len(archive.read_text().splitlines()) == 200)
+    assert pipeline.stats()["hook"].delivered == 0
+    assert pipeline.stats()["archive"].delivered == 200
+    assert pipeline.overflow == 0
+    await http_receiver.start()
+    assert await pipeline.flush(10)
+    await pipeline.close(5)
+    assert set(_webhook_ids(http_receiver.requests)) == {event.id for event in events}
