@@ -233,7 +233,8 @@ MALFORMED: list[Malformed] = [
             ("authority-form-get", b"GET a.example:80 HTTP/1.1", 400),
             ("relative-target", b"GET a/b HTTP/1.1", 400),
             ("ftp-scheme", b"GET ftp://a.example/ HTTP/1.1", 400),
-            ("version-1.2", b"GET / HTTP/1.2", 505),
+            ("version-1.2", b"GET / HTTP/1.2", 400),
+            ("version-0.9", b"GET / HTTP/0.9", 505),
             ("version-2.0", b"GET / HTTP/2.0", 505),
             ("connect", b"CONNECT a.example:443 HTTP/1.1", 501),
         ]

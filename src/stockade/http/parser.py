@@ -5,7 +5,7 @@ Feed bytes, pull events, like h11: ``RequestHead`` or ``ResponseHead``, then
 trailers. ``NEED_DATA`` means more bytes are needed. Malformed input raises
 ``ProtocolError`` carrying the status for the client: 400 for bad syntax or
 framing, 501 for a transfer coding other than chunked, 505 for an HTTP
-version other than 1.0 and 1.1, 414/431/413 for the limits in
+major version other than 1, 414/431/413 for the limits in
 ``ParserLimits``. Every error on the response side becomes 502.
 
 Wherever RFC 9110 and RFC 9112 let a recipient choose between repairing and
@@ -107,7 +107,10 @@ class RequestParser(MessageParser):
         method, target, version_text = parts
         version = _VERSIONS.get(version_text)
         if version is None:
-            if _is_version_syntax(version_text):
+            # 505 is about the major version (RFC 9110 section 15.6.6). Other
+            # 1.x minors would be read as 1.1 by a lenient server (section 6.2),
+            # but only 1.0 and 1.1 exist, so they are rejected as invalid.
+            if _is_version_syntax(version_text) and version_text[5:6] != b"1":
                 raise ProtocolError(f"HTTP version {version_text!r} is not supported", 505)
             raise ProtocolError(f"invalid HTTP version {version_text[:16]!r} in the request line")
         if not is_token(method):
