@@ -16,7 +16,11 @@ MATCH_CASES = [
     ("^abc", b"xabc", False),
     ("a.c", b"a\nc", True),  # dot-all
     ("a$", b"xa", True),
-    ("a$", b"xa\n", False),  # $ only at the very end (DOLLAR_ENDONLY)
+    ("a$", b"xa\n", True),  # multi-line mode, as ModSecurity v3 compiles patterns
+    ("a$", b"a\nb", True),
+    ("^b", b"a\nb", True),
+    ("\\Ab", b"a\nb", False),
+    ("a\\z", b"a\n", False),
     ("a\\$", b"a$", True),
     ("a[$]", b"a$", True),
     ("a\\Z", b"xa\n", True),  # \Z keeps its PCRE meaning
@@ -113,7 +117,8 @@ def test_pattern_too_large_for_hyperscan_uses_re2(ctx: RecordingContext) -> None
     assert CompiledRegex(pattern).engines == ("re2",)
     operator = build_operator("rx", pattern)
     assert operator.evaluate(b"x a'a\"a$IFS{a", ctx)
-    assert not operator.evaluate(b"aaaa\n", ctx)
+    assert operator.evaluate(b"aaaa\nnext line", ctx)
+    assert not operator.evaluate(b"aaaa!", ctx)
 
 
 def test_repeat_too_large_for_re2_uses_hyperscan(capturing: RecordingContext) -> None:
@@ -131,8 +136,8 @@ def test_same_pattern_compiles_once() -> None:
     assert first.compiled is second.compiled
 
 
-def test_regex_patterns_returns_rule_text() -> None:
-    assert regex_patterns(build_operator("rx", "a$")) == "a$"
+def test_regex_patterns_sets_multiline_mode() -> None:
+    assert regex_patterns(build_operator("rx", "a$")) == "(?m)a$"
     assert regex_patterns(build_operator("rx", "%{tx.x}")) is None
     assert regex_patterns(build_operator("pm", "a b")) is None
 

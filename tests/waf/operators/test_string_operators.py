@@ -21,7 +21,9 @@ CASES = [
     ("containsWord", "select", b"select", True),
     ("containsWord", "select", b"(select)", True),
     ("containsWord", "select", b"selection", False),
-    ("containsWord", "select", b"_select", False),
+    ("containsWord", "select", b"_select", True),  # only letters continue a word
+    ("containsWord", "select", b"select1", True),
+    ("containsWord", "select", b"xselect", False),
     ("containsWord", "select", b"selection select", True),
     ("containsWord", "select", b"", False),
     ("beginsWith", "#:~:text=", b"#:~:text=hi", True),

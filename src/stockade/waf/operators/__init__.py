@@ -36,6 +36,7 @@ from stockade.waf.operators import (
     validate_utf8_encoding,
     within,
 )
+from stockade.waf.operators._pattern_syntax import for_hyperscan
 from stockade.waf.operators._registry import (
     Operator,
     OperatorContext,
@@ -107,14 +108,13 @@ def build_operator(name: str, argument: str, *, base_dir: Path | None = None) ->
 
 
 def regex_patterns(operator: Operator) -> str | None:
-    """Return the pattern of an ``@rx`` operator as written in the rule, else None.
+    """Return the pattern of an ``@rx`` operator ready for hyperscan, else None.
 
-    Patterns that hold macros return None, because their text is only known
-    when the rule runs. Compile the pattern with ``HS_FLAG_DOTALL`` to match
-    as ``@rx`` does. Hyperscan's ``$`` also matches before a final newline,
-    so a prefilter built from this text may pass a few more values than the
-    operator. It never rejects a value the operator would match.
+    The text is the rule's pattern with ``(?m)`` in front, so hyperscan
+    compiled with ``HS_FLAG_DOTALL`` matches as ``@rx`` does: ModSecurity v3
+    sets dot-all and multi-line mode. Patterns that contain macros return
+    None, because their text is only known when the rule runs.
     """
     if isinstance(operator, rx.Rx) and "%{" not in operator.pattern:
-        return operator.pattern
+        return for_hyperscan(operator.pattern)
     return None

@@ -107,7 +107,15 @@ class CompiledRegex:
             except hyperscan.ScanTerminated:
                 return True
             return False
+        # NOTE: for a pattern only RE2 compiles, a multi-line "^" also matches
+        # after a newline that ends the value, which PCRE does not allow.
         return self._re2 is not None and self._re2.search(value) is not None
+
+    def re2_search(self, value: bytes) -> bool | None:
+        """Return RE2's own verdict, or None without RE2; for checking the engines agree."""
+        if self._re2 is None:
+            return None
+        return self._re2.search(value) is not None
 
     def search_groups(self, value: bytes) -> list[bytes] | None:
         """Return the whole match and its groups, or None when nothing matches.
@@ -117,6 +125,10 @@ class CompiledRegex:
         """
         if self._re2 is None:
             return [] if self.search(value) else None
+        if self._hyperscan is not None and not self.search(value):
+            # Hyperscan follows PCRE where RE2 differs: RE2's multi-line "^"
+            # also matches after a newline that ends the value.
+            return None
         match = self._re2.search(value)
         if match is None:
             return None

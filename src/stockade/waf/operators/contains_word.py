@@ -7,7 +7,9 @@ from pathlib import Path
 from stockade.waf.operators._registry import Operator, register
 from stockade.waf.operators._string_compare import StringComparison
 
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# ModSecurity 3.0.9 ends a word at any byte but an ASCII letter, so digits
+# and "_" count as boundaries there (measured with libmodsecurity).
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _is_boundary(value: bytes, index: int) -> bool:
@@ -18,8 +20,9 @@ def _is_boundary(value: bytes, index: int) -> bool:
 class ContainsWord(StringComparison):
     """Match when the argument occurs in the value as a whole word, case-sensitively.
 
-    A word is bounded by the ends of the value or by bytes other than ASCII
-    letters, digits and ``_``. An empty argument matches every value.
+    A word is bounded by the ends of the value or by any byte but an ASCII
+    letter, as in ModSecurity 3.0.9, so ``select`` is a word in ``1select_``.
+    An empty argument matches every value.
 
     Argument: a string, macros expanded.
     Example: ``@containsWord select`` matches ``1 select 2`` but not ``selection``.

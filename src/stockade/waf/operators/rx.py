@@ -24,10 +24,11 @@ _STATIC_PATTERNS: weakref.WeakValueDictionary[str, CompiledRegex] = weakref.Weak
 class Rx:
     """Match a PCRE-style regular expression anywhere in the value.
 
-    The pattern runs in byte mode with dot-all set and ``$`` matching only at
-    the very end, as ModSecurity compiles it. Inline flags such as ``(?i)``
-    work. With the ``capture`` action, TX.0 is the whole match and TX.1 to
-    TX.9 its groups. Macros in the pattern are expanded when the rule runs.
+    The pattern runs in byte mode with dot-all and multi-line mode set, as
+    ModSecurity v3 compiles it, so ``^`` and ``$`` also match at line
+    breaks. Inline flags such as ``(?i)`` work. With the ``capture`` action,
+    TX.0 is the whole match and TX.1 to TX.9 its groups. Macros in the
+    pattern are expanded when the rule runs.
 
     Argument: the regular expression.
     Example: ``@rx (?i)union\\s+select`` matches ``1 UNION  SELECT 2``.
