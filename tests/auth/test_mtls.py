@@ -62,11 +62,21 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[Any]:
     """Start a TLS listener with the gateway's SNI contexts and our client CA settings."""
     servers: list[asyncio.Server] = []
 
-    async def start(required: bool = True) -> tuple[int, list[Answer]]:
+    async def start(
+        required: bool = True, certificate_name: str = HOST
+    ) -> tuple[int, list[Answer]]:
         config = mtls_config(tmp_path, required=required)
-        cert, key = SERVER.write(tmp_path, "server")
+        server_certificate = (
+            SERVER
+            if certificate_name == HOST
+            else issue(
+                SERVER_CA, certificate_name, client=False, sans=[x509.DNSName(certificate_name)]
+            )
+        )
+        cert, key = server_certificate.write(tmp_path, "server")
+        listener = TlsCertificate(hostnames=[certificate_name], cert=cert, key=key)
         contexts = TlsContexts(
-            ListenerTls(certificates=[TlsCertificate(hostnames=[HOST], cert=cert, key=key)]),
+            ListenerTls(certificates=[listener]),
             client_certificate_policies(config),
         )
         gate = Gate(config)
@@ -98,8 +108,11 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[Any]:
         await server.wait_closed()
 
 
-async def call(port: int, tmp_path: Path, client: Issued | None) -> int | None:
+async def call(
+    port: int, tmp_path: Path, client: Issued | None, check_hostname: bool = True
+) -> int | None:
     context = ssl.create_default_context(cafile=None)
+    context.check_hostname = check_hostname
     context.load_verify_locations(cadata=SERVER_CA.certificate.public_bytes(Encoding.PEM).decode())
     if client is not None:
         context.load_cert_chain(*client.write(tmp_path, "client"))
@@ -148,6 +161,17 @@ async def test_optional_certificate_lets_stage_decide(tls_server: Any, tmp_path:
     assert answers[0].reason == "credentials-missing"
     assert await call(port, tmp_path, GOOD) == 200
     assert await call(port, tmp_path, FOREIGN) is None
+
+
+async def test_wildcard_listener_certificate_verifies_clients(
+    tls_server: Any, tmp_path: Path
+) -> None:
+    # The listener's certificate is *.test while the service is api.test.
+    port, answers = await tls_server(certificate_name="*.test")
+    # OpenSSL will not match a one-label wildcard, so the client skips the hostname check.
+    assert await call(port, tmp_path, GOOD, check_hostname=False) == 200
+    assert answers[0].consumer == "billing"
+    assert await call(port, tmp_path, FOREIGN, check_hostname=False) is None
 
 
 def test_client_ca_for_maps_hostnames(tmp_path: Path) -> None:

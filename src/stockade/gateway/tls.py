@@ -11,7 +11,7 @@ import logging
 import ssl
 from dataclasses import dataclass
 
-from stockade.config.models import ListenerTls
+from stockade.config.models import ListenerTls, TlsCertificate
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,7 @@ class TlsContexts:
                 context.load_cert_chain(certificate.cert, certificate.key)
                 policy = client_auth.get(hostname.lower())
                 if policy is not None:
-                    context.load_verify_locations(cafile=policy.ca_file)
-                    context.verify_mode = (
-                        ssl.CERT_REQUIRED if policy.required else ssl.CERT_OPTIONAL
-                    )
+                    _verify_clients(context, policy)
                 name = hostname.lower()
                 if name.startswith("*."):
                     wildcard[name[2:]] = context
@@ -65,6 +62,18 @@ class TlsContexts:
                     exact[name] = context
                 if default is None or (settings.default_hostname or "").lower() == name:
                     default = context
+        # A hostname with a client CA that a wildcard certificate covers gets a context of its own.
+        for hostname, policy in client_auth.items():
+            is_wildcard = hostname.startswith("*.")
+            table, key = (wildcard, hostname[2:]) if is_wildcard else (exact, hostname)
+            if key in table:
+                continue
+            covering = _covering_certificate(settings, hostname)
+            if covering is not None:
+                context = _new_context(settings.min_version)
+                context.load_cert_chain(covering.cert, covering.key)
+                _verify_clients(context, policy)
+                table[key] = context
         # The front context must carry a certificate too, for clients that send no SNI.
         first = settings.certificates[0]
         default_cert = next(
@@ -85,7 +94,8 @@ class TlsContexts:
         # NOTE: every hostname of such a listener then asks clients for a certificate, and a client
         # that sends one to a hostname without a CA bundle fails the handshake.
         wants_certificates = any(
-            name.lower() in client_auth for item in settings.certificates for name in item.hostnames
+            context.verify_mode != ssl.CERT_NONE
+            for context in (*exact.values(), *wildcard.values())
         )
         self.front.verify_mode = ssl.CERT_OPTIONAL if wants_certificates else ssl.CERT_NONE
         self._exact, self._wildcard, self._default = exact, wildcard, default
@@ -114,6 +124,21 @@ class TlsContexts:
         except AttributeError:
             pass
         return None
+
+
+def _verify_clients(context: ssl.SSLContext, policy: ClientCertificatePolicy) -> None:
+    context.load_verify_locations(cafile=policy.ca_file)
+    context.verify_mode = ssl.CERT_REQUIRED if policy.required else ssl.CERT_OPTIONAL
+
+
+def _covering_certificate(settings: ListenerTls, hostname: str) -> TlsCertificate | None:
+    """Return the certificate whose names cover ``hostname``, exactly or by a '*.' wildcard."""
+    parent = hostname.partition(".")[2]
+    for certificate in settings.certificates:
+        for name in (item.lower() for item in certificate.hostnames):
+            if name == hostname or (name.startswith("*.") and name[2:] == parent):
+                return certificate
+    return None
 
 
 def _new_context(min_version: str) -> ssl.SSLContext:
