@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,8 @@ def shared_redis() -> None:
 
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server and redis-cli are not installed (apt-get install redis-server)")
     server = PrivateRedis().start()
     yield server
     server.stop()
