@@ -46,6 +46,8 @@ __all__ = ["ParserLimits", "RequestParser", "ResponseParser"]
 _TARGET_CHARS = VISIBLE_CHARS + OBS_TEXT
 _NO_OPTIONS: frozenset[bytes] = frozenset()
 _VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
+_COMMON_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
+"""Methods known to be tokens, so the per-request token check is skipped for them."""
 _NO_BODY_STATUSES = (204, 304)
 _MIN_STATUS = 100
 _MAX_STATUS = 599
@@ -113,7 +115,7 @@ class RequestParser(MessageParser):
             if _is_version_syntax(version_text) and version_text[5:6] != b"1":
                 raise ProtocolError(f"HTTP version {version_text!r} is not supported", 505)
             raise ProtocolError(f"invalid HTTP version {version_text[:16]!r} in the request line")
-        if not is_token(method):
+        if method not in _COMMON_METHODS and not is_token(method):
             raise ProtocolError(f"request method {method[:32]!r} is not a token")
         if method == b"CONNECT":
             raise ProtocolError("CONNECT is not supported by this gateway", 501)

@@ -26,7 +26,8 @@ def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes | None]:
     no authority.
     """
     if target[:1] == b"/":
-        _check_no_fragment(target)
+        if b"#" in target:
+            _check_no_fragment(target)
         return target, None
     if target == b"*":
         if method != b"OPTIONS":
