@@ -83,6 +83,7 @@ class MessageParser:
         start = self._start
         if start == len(self._buffer):
             self._buffer = data
+            self._scanned = 0
         else:
             self._buffer = self._buffer[start:] + data
             self._scanned = max(0, self._scanned - start)
