@@ -32,6 +32,9 @@ async def burst(url: str, prefix: str, limit: int, requests: int) -> dict[str, i
     }
     gate = Gate(gateway_config(policy))
     counts = {"admitted": 0, "rejected": 0}
+    # Tell the parent this process is set up, then wait for its signal so the bursts overlap.
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     queue = iter(range(requests))
 
     async def client() -> None:

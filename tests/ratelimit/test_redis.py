@@ -30,15 +30,27 @@ def test_two_processes_share_one_limit() -> None:
         str(SHARED_LIMIT),
         str(REQUESTS_PER_PROCESS),
     ]
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
     results = [json.loads(process.communicate(timeout=120)[0]) for process in processes]
     admitted = sum(result["admitted"] for result in results)
-    assert all(result["admitted"] > 0 for result in results), results
     assert (
         sum(result["admitted"] + result["rejected"] for result in results)
         == 2 * REQUESTS_PER_PROCESS
     )
-    # The window refills 1000 per hour, so a burst of a few seconds may add a request or two.
+    # Each process alone would admit 1000, so a total near 1000 shows the limit is shared. The
+    # window refills 1000 per hour, so a burst of a few seconds may add a request or two.
     assert SHARED_LIMIT <= admitted <= SHARED_LIMIT * 1.01, results
 
 
