@@ -83,7 +83,7 @@ class SinkWorker:
         dropped = self.spool.append([encode_line(event) for event in events])
         if dropped:
             self.stats.dropped_spool_full += dropped
-            metrics.EVENTS_DROPPED.labels(self.name, "spool_full").inc(dropped)
+            metrics.COUNTERS.dropped(self.name, "spool_full", dropped)
             if self.stats.dropped_spool_full % LOG_EVERY_DROPS < dropped:
                 log.warning("spool of sink %s is full (%d bytes); %d events dropped so far",
                             self.name, self.spool.max_bytes, self.stats.dropped_spool_full)
@@ -114,7 +114,7 @@ class SinkWorker:
                 events.append(decode_line(line))
             except EventDecodeError as exc:
                 self.stats.unreadable += 1
-                metrics.EVENTS_DROPPED.labels(self.name, "unreadable").inc()
+                metrics.COUNTERS.dropped(self.name, "unreadable")
                 log.error("sink %s: skipping an unreadable spooled event: %s", self.name, exc)
         return events
 
@@ -123,7 +123,7 @@ class SinkWorker:
             await self.sink.deliver(events)
         except DeliveryError as exc:
             self.stats.failed_attempts += 1
-            metrics.EVENT_DELIVERY_FAILURES.labels(self.name).inc()
+            metrics.COUNTERS.delivery_failed(self.name)
             delay = self._retry_delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter only
             log.warning("sink %s: delivery of %d events failed (attempt %d), retrying in "
                         "%.1f s: %s", self.name, len(events), self.stats.failed_attempts,
@@ -135,7 +135,7 @@ class SinkWorker:
             log.info("sink %s: delivering again", self.name)
         self._retry_delay = self.config.retry_initial_seconds
         self.stats.delivered += len(events)
-        metrics.EVENT_DELIVERIES.labels(self.name).inc(len(events))
+        metrics.COUNTERS.delivered(self.name, len(events))
         return True
 
     def idle(self) -> bool:
@@ -186,7 +186,7 @@ class EventPipeline:
 
     def _count_overflow(self, reason: str) -> None:
         self.overflow += 1
-        metrics.EVENTS_DROPPED.labels("-", reason).inc()
+        metrics.COUNTERS.dropped("-", reason)
         if self.overflow % LOG_EVERY_DROPS == 1:
             log.warning("event pipeline dropped an event (%s); %d dropped so far",
                         reason, self.overflow)
