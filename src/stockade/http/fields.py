@@ -3,6 +3,10 @@
 Names keep the case the peer sent, because some backends are picky about it;
 look-ups are case-insensitive. Values are bytes with surrounding whitespace
 already removed by the parser.
+
+The first look-up builds an index from lower-cased names to values, so the
+many look-ups stages make per request cost one dict access each instead of a
+scan that lower-cases every name. Every change drops the index.
 """
 
 from __future__ import annotations
@@ -13,10 +17,26 @@ from collections.abc import Container, Iterable, Iterator
 class Fields:
     """An ordered multi-map of field names to values, with case-insensitive look-up."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_index", "_items")
 
     def __init__(self, items: Iterable[tuple[bytes, bytes]] = ()) -> None:
         self._items: list[tuple[bytes, bytes]] = list(items)
+        self._index: dict[bytes, list[bytes]] | None = None
+
+    def _lookup(self) -> dict[bytes, list[bytes]]:
+        """Return the index from lower-cased names to values, building it when needed."""
+        index = self._index
+        if index is None:
+            index = {}
+            for key, value in self._items:
+                lowered = key.lower()
+                values = index.get(lowered)
+                if values is None:
+                    index[lowered] = [value]
+                else:
+                    values.append(value)
+            self._index = index
+        return index
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         return iter(self._items)
@@ -42,31 +62,31 @@ class Fields:
 
     def get(self, name: bytes, default: bytes | None = None) -> bytes | None:
         """Return the first value of ``name`` (matched case-insensitively), or ``default``."""
-        lowered = name.lower()
-        for key, value in self._items:
-            if key.lower() == lowered:
-                return value
-        return default
+        values = self._lookup().get(name.lower())
+        return values[0] if values else default
 
     def get_all(self, name: bytes) -> list[bytes]:
-        lowered = name.lower()
-        return [value for key, value in self._items if key.lower() == lowered]
+        return list(self._lookup().get(name.lower(), ()))
 
     def add(self, name: bytes, value: bytes) -> None:
         self._items.append((name, value))
+        self._index = None
 
     def set(self, name: bytes, value: bytes) -> None:
         """Replace every field called ``name`` with one field carrying ``value``."""
         self.remove(name)
         self._items.append((name, value))
+        self._index = None
 
     def remove(self, name: bytes) -> None:
         lowered = name.lower()
         self._items = [(k, v) for k, v in self._items if k.lower() != lowered]
+        self._index = None
 
     def remove_many(self, names: Container[bytes]) -> None:
         """Remove every field whose lower-cased name is in ``names``."""
         self._items = [(k, v) for k, v in self._items if k.lower() not in names]
+        self._index = None
 
     def items(self) -> list[tuple[bytes, bytes]]:
         return list(self._items)
