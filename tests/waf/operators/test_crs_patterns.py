@@ -7,18 +7,23 @@ covers every construct the CRS rule files use.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stockade.waf.operators import Operator, OperatorError, build_operator
 from stockade.waf.operators.rx import Rx
+from tests.waf.operators.recording import RecordingContext
+from tests.waf.transformations.libmodsecurity import ModSecurity, load_modsecurity
 
 pytestmark = pytest.mark.crs
 
 COMPILED_OPERATORS = ("rx", "pm", "pmFromFile", "pmf")
+PAYLOAD_STRIDE = 40  # every 40th distinct regression-test payload, about 110 values
 
 # Values run through every pattern compiled by both engines; the engines
 # must agree on each. They mix attacks, ordinary API data and line endings.
@@ -176,3 +181,46 @@ def test_hyperscan_and_re2_agree_on_samples(
             if by_hyperscan != by_re2:
                 disagreements.append(f"{item.rule_id} on {value!r}: hyperscan={by_hyperscan}")
     assert disagreements == []
+
+
+def regression_payloads(crs_root: Path) -> list[bytes]:
+    """Return every 40th distinct URI, body and header value of the CRS regression tests."""
+    payloads: set[bytes] = set()
+    for path in sorted((crs_root / "tests" / "regression" / "tests").rglob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for test in document.get("tests", []):
+            for stage in test.get("stages", []):
+                request = stage.get("input") or {}
+                texts = [request.get("uri"), request.get("data")]
+                texts += list((request.get("headers") or {}).values())
+                for text in texts:
+                    if isinstance(text, str):
+                        payloads.add(urllib.parse.unquote_to_bytes(text))
+    return sorted(payloads)[::PAYLOAD_STRIDE]
+
+
+@pytest.fixture(scope="module")
+def modsecurity() -> ModSecurity:
+    engine = load_modsecurity()
+    if engine is None:
+        pytest.skip("libmodsecurity 3 is not installed; apt-get install libmodsecurity3")
+    return engine
+
+
+def test_crs_patterns_match_modsecurity(
+    compiled: list[tuple[RuleOperator, Operator | OperatorError]],
+    crs_rules_dir: Path,
+    modsecurity: ModSecurity,
+) -> None:
+    values = SAMPLE_VALUES + regression_payloads(crs_rules_dir.parent)
+    context = RecordingContext()
+    mismatches = []
+    for item, operator in compiled:
+        if item.name != "rx" or isinstance(operator, OperatorError):
+            continue
+        argument = item.argument.replace('"', '\\"')
+        verdicts = modsecurity.rule_denies_each(f"@rx {argument}", "t:none", values)
+        for value, theirs in zip(values, verdicts, strict=True):
+            if operator.evaluate(value, context) != theirs:
+                mismatches.append(f"{item.rule_id} on {value[:80]!r}: ModSecurity {theirs}")
+    assert mismatches == []

@@ -73,6 +73,13 @@ class ModSecurity:
 
         Raises ValueError when ModSecurity rejects the rule text.
         """
+        return self.rule_denies_each(operator, actions, [value])[0]
+
+    def rule_denies_each(self, operator: str, actions: str, values: list[bytes]) -> list[bool]:
+        """Load the rule once and return, per value, whether it fires.
+
+        Raises ValueError when ModSecurity rejects the rule text.
+        """
         library = self._library
         rules = library.msc_create_rules_set()
         error = ctypes.c_char_p()
@@ -84,21 +91,25 @@ class ModSecurity:
         try:
             if library.msc_rules_add(rules, text.encode(), ctypes.byref(error)) < 0:
                 raise ValueError((error.value or b"").decode("utf-8", "replace"))
-            transaction = library.msc_new_transaction(self._engine, rules, None)
-            try:
-                library.msc_process_connection(transaction, b"127.0.0.1", 40000, b"127.0.0.1", 80)
-                library.msc_process_uri(transaction, b"/", b"GET", b"1.1")
-                library.msc_add_n_request_header(
-                    transaction, TEST_HEADER, len(TEST_HEADER), value, len(value)
-                )
-                library.msc_process_request_headers(transaction)
-                intervention = _Intervention(status=200)
-                library.msc_intervention(transaction, ctypes.byref(intervention))
-                return bool(intervention.status == DENY_STATUS)
-            finally:
-                library.msc_transaction_cleanup(transaction)
+            return [self._denies(rules, value) for value in values]
         finally:
             library.msc_rules_cleanup(rules)
+
+    def _denies(self, rules: int, value: bytes) -> bool:
+        library = self._library
+        transaction = library.msc_new_transaction(self._engine, rules, None)
+        try:
+            library.msc_process_connection(transaction, b"127.0.0.1", 40000, b"127.0.0.1", 80)
+            library.msc_process_uri(transaction, b"/", b"GET", b"1.1")
+            library.msc_add_n_request_header(
+                transaction, TEST_HEADER, len(TEST_HEADER), value, len(value)
+            )
+            library.msc_process_request_headers(transaction)
+            intervention = _Intervention(status=200)
+            library.msc_intervention(transaction, ctypes.byref(intervention))
+            return bool(intervention.status == DENY_STATUS)
+        finally:
+            library.msc_transaction_cleanup(transaction)
 
     def transforms_to(self, transformation: str, value: bytes, expected: bytes) -> bool:
         """Return True when ModSecurity turns ``value`` into exactly ``expected``."""
