@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import ssl
 import threading
@@ -18,7 +19,12 @@ from stockade.auth.hashing import hash_api_key, new_api_key
 from tests.auth.certs import Issued, issue, make_ca
 from tests.auth.http_server import LocalAuthServer
 from tests.auth.tokens import ISSUER, public_jwk, rsa_key, sign
-from tests.ratelimit.redis_support import SHARED_REDIS_URL, shared_redis_reachable, unique_prefix
+from tests.ratelimit.redis_support import (
+    SHARED_REDIS_URL,
+    PrivateRedis,
+    shared_redis_reachable,
+    unique_prefix,
+)
 from tests.support.client import connect, read_response, request
 from tests.support.gateway import GatewayProcess, free_port, service_config
 from tests.support.upstream import TestUpstream
@@ -242,3 +248,36 @@ def test_mtls_listener(gateway_factory: Factory, upstream: TestUpstream, tmp_pat
     assert _mtls_get(port, server_ca, None, tmp_path) == 403
     assert _mtls_get(port, server_ca, issue(client_ca, "stranger"), tmp_path) == 403
     assert len(upstream.requests) == 1
+
+
+@pytest.mark.parametrize(("mode", "status_after"), [("open", 200), ("closed", 503)])
+def test_redis_stopped_mid_traffic(
+    gateway_factory: Factory, upstream: TestUpstream, mode: str, status_after: int
+) -> None:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server and redis-cli are not installed (apt-get install redis-server)")
+    redis_server = PrivateRedis().start()
+    try:
+        policy = {
+            "rate_limit": {
+                "store": "redis",
+                "redis_url": redis_server.url,
+                "on_store_error": mode,
+                "redis_timeout_seconds": 0.5,
+                "limits": [
+                    {"id": "ip", "key": ["ip"], "windows": [{"requests": 100, "per_seconds": 60}]}
+                ],
+            }
+        }
+        gateway = gateway_factory(service_config([upstream.address], policy=policy))
+        before = request(gateway.port, get())
+        assert before.status == 200
+        assert before.headers["ratelimit"] == '"ip-0";r=99;t=1'
+        redis_server.shutdown()
+        after = [request(gateway.port, get()) for _ in range(3)]
+    finally:
+        redis_server.stop()
+    assert [response.status for response in after] == [status_after] * 3
+    if mode == "closed":
+        assert after[0].headers["retry-after"] == "1"
+    assert "rate limit store unavailable" in gateway.logs()
