@@ -288,6 +288,8 @@ async def _relay_response(
             if verdict.reject:
                 upstream.abort()
                 return client.reject_exchange(runtime, exchange, verdict)
+            if upstream_done and exchange.response_body is not None:
+                buffered = exchange.response_body  # a stage may have rewritten (masked) it
 
     fields = client_response_fields(response.fields, exchange.request_id, runtime.request_id_header)
     for name, value in exchange.response_fields_extra:
