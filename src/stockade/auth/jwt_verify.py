@@ -57,7 +57,7 @@ class JwtVerifier:
             return _failure("jwt-too-large", f"token of {len(token)} bytes")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.PyJWTError:
             return _failure("jwt-malformed", "header is not valid JOSE")
 
         issuer = self._issuer_of(token)
