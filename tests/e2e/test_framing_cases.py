@@ -1,4 +1,4 @@
-"""Malformed request framing sent over a real socket to a running gateway.
+"""Malformed framing sent over real sockets to a running gateway, both directions.
 
 One gateway process and one loopback upstream serve the whole module. Each
 variant is sent raw; the test checks the status line, that the gateway
@@ -10,12 +10,17 @@ NOTE: the gateway streams request bodies, so when only the body is malformed
 has already gone upstream when the error is found. For those variants the
 test checks instead that no complete request reached the upstream and that
 the aborted upstream connection is not used again.
+
+A second gateway sits in front of a scripted upstream that sends malformed
+responses. The client must get 502, or a cut-off response when only the body
+is bad, and the upstream connection that carried it must not be reused.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -285,3 +290,147 @@ def test_case21_http2_preface_rejected(
     gateway: int, upstream: TestUpstream, case: Malformed
 ) -> None:
     assert_rejected(gateway, upstream, case)
+
+
+# Upstream side: malformed responses ---------------------------------------
+
+GOOD_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+BAD_RESPONSE_HEADS = {
+    "cl-and-te": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"0\r\n\r\n",
+    "duplicate-cl": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+    "signed-cl": b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+    "te-gzip": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok",
+    "bare-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    "obs-fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+    "four-digit-status": b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+    "connection-names-cl": b"HTTP/1.1 200 OK\r\nConnection: content-length\r\n"
+                           b"Content-Length: 2\r\n\r\nok",
+    "switching-protocols": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+}
+"""Responses whose head is malformed: the client gets 502."""
+
+BAD_RESPONSE_BODIES = {
+    "chunk-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+    "chunk-longer-than-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              b"2\r\nokk\r\n0\r\n\r\n",
+    "forbidden-trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"2\r\nok\r\n0\r\nContent-Length: 3\r\n\r\n",
+}
+"""Responses whose body is malformed after a valid head, which may already be relayed."""
+
+UPSTREAM_HOST = "b.example"
+
+
+class ScriptedUpstream:
+    """A loopback upstream that sends fixed raw bytes per request path.
+
+    It records, for every request, the path and the number of the connection
+    that carried it, so a test can tell whether the gateway reused a connection.
+    """
+
+    def __init__(self, responses: dict[str, bytes]) -> None:
+        self.responses = responses
+        self.seen: list[tuple[int, str]] = []
+        self._connections = 0
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._server.getsockname()[1])
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self) -> ScriptedUpstream:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(5)
+
+    def connection_of(self, path: str) -> int:
+        return next(number for number, seen_path in self.seen if seen_path == path)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._connections += 1
+                number = self._connections
+            threading.Thread(target=self._serve, args=(connection, number), daemon=True).start()
+
+    def _serve(self, connection: socket.socket, number: int) -> None:
+        buffer = b""
+        with connection:
+            try:
+                while True:
+                    while b"\r\n\r\n" not in buffer:
+                        chunk = connection.recv(65536)
+                        if not chunk:
+                            return
+                        buffer += chunk
+                    head, _, buffer = buffer.partition(b"\r\n\r\n")
+                    path = head.split(b" ")[1].decode("latin-1")
+                    with self._lock:
+                        self.seen.append((number, path))
+                    connection.sendall(self.responses.get(path, GOOD_RESPONSE))
+            except OSError:
+                return
+
+
+@pytest.fixture(scope="module")
+def scripted_gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[int, ScriptedUpstream]]:
+    responses = {f"/{name}": data for name, data in BAD_RESPONSE_HEADS.items()}
+    responses.update({f"/{name}": data for name, data in BAD_RESPONSE_BODIES.items()})
+    upstream = ScriptedUpstream(responses).start()
+    config = service_config([f"127.0.0.1:{upstream.port}"], host=UPSTREAM_HOST)
+    upstream_section = config["tenants"][0]["services"][0]["upstream"]
+    upstream_section["retries"] = 0
+    # Every case is an upstream failure; ejecting the target would fail the next case.
+    upstream_section["passive_health"] = {"max_failures": 1000}
+    folder: Path = tmp_path_factory.mktemp("scripted-gateway")
+    process = GatewayProcess(config, folder).start()
+    yield process.port, upstream
+    process.stop()
+    upstream.stop()
+
+
+def get_from(port: int, path: str) -> tuple[bytes, bool]:
+    with connect(port) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {UPSTREAM_HOST}\r\nConnection: close\r\n\r\n"
+                     .encode("ascii"))
+        return receive_until_close(sock)
+
+
+def assert_connection_not_reused(port: int, upstream: ScriptedUpstream, bad_path: str) -> None:
+    received, _ = get_from(port, "/after")
+    assert received.startswith(b"HTTP/1.1 200 "), received[:300]
+    assert upstream.seen[-1][1] == "/after"
+    assert upstream.seen[-1][0] != upstream.connection_of(bad_path)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_RESPONSE_HEADS))
+def test_malformed_response_head_is_bad_gateway(
+    scripted_gateway: tuple[int, ScriptedUpstream], name: str
+) -> None:
+    port, upstream = scripted_gateway
+    received, _ = get_from(port, f"/{name}")
+    assert received.startswith(b"HTTP/1.1 502 "), received[:300]
+    assert_connection_not_reused(port, upstream, f"/{name}")
+
+
+@pytest.mark.parametrize("name", sorted(BAD_RESPONSE_BODIES))
+def test_malformed_response_body_cuts_the_response(
+    scripted_gateway: tuple[int, ScriptedUpstream], name: str
+) -> None:
+    port, upstream = scripted_gateway
+    received, closed = get_from(port, f"/{name}")
+    assert closed
+    # The head may have been relayed before the body failed; a complete
+    # chunked response must not have been.
+    assert not received.endswith(b"0\r\n\r\n"), received[:300]
+    assert_connection_not_reused(port, upstream, f"/{name}")
