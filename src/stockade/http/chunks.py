@@ -36,6 +36,9 @@ def parse_chunk_line(line: bytes, max_extension_bytes: int) -> int:
             f"expected 1 to {MAX_CHUNK_SIZE_DIGITS} hex digits"
         )
     if semicolon:
+        # NOTE: the cap is per chunk line, not per message, because signed
+        # uploads carry an extension on every chunk. Many tiny chunks with long
+        # extensions therefore cost parsing work that the body limit ignores.
         if len(extensions) + 1 > max_extension_bytes:
             raise ProtocolError(
                 f"chunk extensions of {len(extensions) + 1} bytes exceed the limit "
