@@ -30,7 +30,7 @@ def parse_chunk_line(line: bytes, max_extension_bytes: int) -> int:
         or size_text.translate(None, HEX_DIGITS)
     ):
         # Whitespace after the size is rejected too, although the grammar's BWS
-        # allows it before ";": parsers disagree on it, and no client needs it.
+        # allows it before ";". Parsers disagree on it, and no client needs it.
         raise ProtocolError(
             f"invalid chunk size {size_text[:MAX_CHUNK_SIZE_DIGITS + 4]!r}; "
             f"expected 1 to {MAX_CHUNK_SIZE_DIGITS} hex digits"

@@ -12,8 +12,8 @@ are streamed: every call returns whatever body bytes are buffered as a
 ``Data`` event, so a large body is never held whole.
 
 Every ``ProtocolError`` is final: the parser keeps raising it, because after
-a framing error nobody knows where the next message starts, and the caller
-must close the connection.
+a framing error the start of the next message is unknown. The caller must
+close the connection.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from stockade.http.limits import ParserLimits
 from stockade.http.messages import NEED_DATA, BodyFraming, Data, EndOfMessage, ParserEvent
 
 MAX_LEADING_EMPTY_LINES = 1
-"""Empty lines skipped before a start line; RFC 9112 section 2.2 says a server SHOULD skip one."""
+"""Empty lines skipped before a start line; RFC 9112 section 2.2 recommends skipping one."""
 
 _CR = 0x0D
 
