@@ -35,10 +35,13 @@ UnknownConsumers = Literal["accept", "reject"]
 
 class ApiKeyAuth(StrictModel):
     header: str | None = Field(
-        "X-API-Key", description="Request field that carries the key; null for none."
+        "X-API-Key",
+        pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$",
+        description="Request field that carries the key; null for none.",
     )
     query_parameter: str | None = Field(
         None,
+        pattern=r"^[A-Za-z0-9._~-]{1,64}$",
         description="Query parameter that carries the key; off by default, as URLs end up in logs.",
     )
 
