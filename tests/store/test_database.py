@@ -62,3 +62,33 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
 def test_open_engine_rejects_unsupported(url: str) -> None:
     with pytest.raises(StoreError, match="sqlite"):
         open_engine(url)
+
+
+def _migrate_concurrently(url: str, processes: int = 4) -> None:
+    """Start several processes that migrate the same empty database at once."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from stockade.store.database import migrate, open_engine; "
+            "migrate(open_engine(sys.argv[1]))")
+    running = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE)
+               for _ in range(processes)]
+    for process in running:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+    engine = open_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_concurrent_migrations_sqlite(tmp_path: Path) -> None:
+    _migrate_concurrently(sqlite_url(tmp_path))
+
+
+@pytest.mark.postgres
+def test_concurrent_migrations_postgres() -> None:
+    try:
+        with temporary_postgres_url() as url:
+            _migrate_concurrently(url)
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))

@@ -7,7 +7,10 @@ shipped inside the package and run from here, not from an alembic.ini.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -27,6 +30,9 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 """How long a SQLite writer waits for another process's lock before failing."""
 
 DEFAULT_URL = "sqlite:///stockade.db"
+
+MIGRATION_LOCK_KEY = 0x5354_4B44
+"""PostgreSQL advisory lock id held while migrating ("STKD" in ASCII)."""
 
 
 class StoreError(Exception):
@@ -64,6 +70,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -71,9 +91,17 @@ def _alembic_config() -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision``; an empty database gets every table."""
+    """Upgrade the schema to ``revision``; an empty database gets every table.
+
+    Several processes may start at once (gateway workers, the admin API), so
+    each migration holds a lock: a PostgreSQL advisory lock, or a lock file
+    next to a SQLite database. The second process then finds the schema
+    already at ``revision`` and changes nothing.
+    """
     config = _alembic_config()
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     log.info("store schema at revision %s on %s", revision, engine.url.render_as_string())
