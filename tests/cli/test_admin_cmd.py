@@ -73,3 +73,30 @@ def test_follow_rejects_bad_poll(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["admin", "follow", "--store", _store_url(tmp_path), "--base", "b.yaml",
                  "--output", "o.yaml", "--poll-seconds", "0"]) == 2
     assert "--poll-seconds" in capsys.readouterr().err
+
+
+def test_purge_old_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from stockade.config.models import Tenant
+    from stockade.events.model import Action, SecurityEvent, Severity
+    from stockade.store import tenancy
+    from stockade.store.events import EventFilter, count_events, insert_events
+
+    url = _store_url(tmp_path)
+    engine = migrated_engine(url)
+    store = Store(engine)
+    with store.session(None, "test") as scope:
+        tenancy.put_tenant(scope, Tenant(id="acme"))
+        insert_events(scope, [
+            SecurityEvent(tenant="acme", layer="waf", kind="sqli", severity=Severity.HIGH,
+                          action=Action.BLOCKED, message="old", time=time.time() - 40 * 86400),
+            SecurityEvent(tenant="acme", layer="waf", kind="sqli", severity=Severity.HIGH,
+                          action=Action.BLOCKED, message="new"),
+        ])
+    assert main(["admin", "purge", "--store", url, "--events-older-than-days", "30"]) == 0
+    assert "deleted 1 security events" in capsys.readouterr().err
+    with store.session(None, "test") as scope:
+        assert count_events(scope, EventFilter()) == 1
+    engine.dispose()
+    assert main(["admin", "purge", "--store", url, "--events-older-than-days", "-1"]) == 2

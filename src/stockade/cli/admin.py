@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
     exporter.add_argument("-o", "--output", help="File to write instead of standard output.")
     exporter.set_defaults(handler=_export)
 
+    purge = commands.add_parser(
+        "purge", help="Delete old security events and expired blocks from the store.")
+    add_store_options(purge)
+    purge.add_argument("--events-older-than-days", type=float, required=True,
+                       help="Delete security events older than this many days.")
+    purge.set_defaults(handler=_purge)
+
     follower = commands.add_parser(
         "follow", help="Keep this node's config file in step with the store.")
     follower.add_argument("--store", required=True, help="Database URL of the store.")
@@ -100,6 +107,30 @@ def _follow(args: argparse.Namespace) -> int:
     except (StoreError, OSError) as exc:
         print(f"config follower stopped: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    import time
+
+    from stockade.store.blocks import purge_expired_blocks
+    from stockade.store.events import purge_events
+
+    if args.events_older_than_days < 0:
+        print(f"--events-older-than-days must not be negative, not "
+              f"{args.events_older_than_days}", file=sys.stderr)
+        return 2
+    config = load_optional_config(args)
+    before = time.time() - args.events_older_than_days * 24 * 3600
+    try:
+        store = open_store(store_url(args, config))
+        with store.session(None, cli_actor()) as scope:
+            events = purge_events(scope, before)
+            blocks = purge_expired_blocks(scope)
+    except StoreError as exc:
+        print(f"purge failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"deleted {events} security events and {blocks} expired blocks", file=sys.stderr)
     return 0
 
 
