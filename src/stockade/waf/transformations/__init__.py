@@ -9,9 +9,9 @@ the decoders skip the work when a value contains nothing to decode.
 b'A b'
 
 NOTE: the decoders loop in Python once per escape, so a value made only of
-escapes is slow: 0.1 to 0.7 s per MiB for the worst inputs of urlDecodeUni,
-htmlEntityDecode, jsDecode, cssDecode, utf8toUnicode and removeCommentsChar
-(measured on a 2-core test VM). Callers should cap the length of inspected values.
+escapes is slow. The worst inputs of urlDecodeUni, htmlEntityDecode,
+jsDecode, cssDecode, utf8toUnicode and removeCommentsChar cost 0.1 to 0.7 s
+per MiB on a 2-core test VM. Callers should cap the length of inspected values.
 """
 
 from __future__ import annotations
