@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,8 @@ IntrospectionHandler = Callable[[dict[str, str], str | None], tuple[int, Any]]
 class LocalAuthServer:
     """Serves ``documents[path]`` as JSON for GET and calls ``introspection`` for POST."""
 
-    def __init__(self) -> None:
+    def __init__(self, certificate: tuple[str, str] | None = None) -> None:
+        """Serve plain HTTP, or HTTPS with ``certificate`` as (cert path, key path)."""
         self.documents: dict[str, Any] = {}
         self.introspection: IntrospectionHandler | None = None
         self.hits: dict[str, int] = {}
@@ -56,11 +58,17 @@ class LocalAuthServer:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def start(self) -> LocalAuthServer:
         self._thread.start()

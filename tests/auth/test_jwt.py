@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -8,9 +9,12 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import ValidationError
 
 from stockade.auth.jwks import RemoteJwks
+from tests.auth.certs import issue, make_ca
 from tests.auth.http_server import LocalAuthServer
 from tests.auth.support import Gate, field, gateway_config
 from tests.auth.tokens import (
@@ -403,3 +407,25 @@ async def test_jwks_refreshed_in_background(auth_server: LocalAuthServer) -> Non
         await gate.close()
     assert old.reason == "jwt-bad-signature"
     assert not new.reject
+
+
+async def test_jwks_over_https_with_private_ca(tmp_path: Any) -> None:
+    ca = make_ca("IdP CA")
+    loopback = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    server_cert = issue(ca, "127.0.0.1", client=False, sans=[loopback])
+    server = LocalAuthServer(server_cert.write(tmp_path, "idp")).start()
+    ca_path = tmp_path / "idp-ca.pem"
+    ca_path.write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+    server.documents["/jwks"] = {"keys": [public_jwk(RSA_1, "k1")]}
+    trusted = jwt_gate(issuer(jwks_url=server.url("/jwks"), tls_ca_bundle=str(ca_path)))
+    untrusted = jwt_gate(issuer(jwks_url=server.url("/jwks")))
+    try:
+        ok, _ = await trusted.request(headers=bearer(sign(RSA_1, "RS256", "k1")))
+        refused, _ = await untrusted.request(headers=bearer(sign(RSA_1, "RS256", "k1")))
+    finally:
+        await trusted.close()
+        await untrusted.close()
+        server.stop()
+    assert not ok.reject
+    assert refused.status == 401
+    assert refused.reason == "jwt-unknown-kid"

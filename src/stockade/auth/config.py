@@ -84,6 +84,9 @@ class JwtIssuer(StrictModel):
     jwks_url: str | None = Field(
         None, description="http(s) URL of the issuer's JWKS, cached and refreshed."
     )
+    tls_ca_bundle: ConfigPath | None = Field(
+        None, description="PEM CAs that verify the jwks_url server; the system's CAs otherwise."
+    )
     jwks_refresh_seconds: float = Field(
         300.0, ge=1, description="Seconds between background JWKS refreshes."
     )
@@ -161,6 +164,9 @@ class IntrospectionAuth(StrictModel):
     """OAuth 2.0 token introspection (RFC 7662) against the tenant's authorization server."""
 
     endpoint: str = Field(description="http(s) URL of the introspection endpoint.")
+    tls_ca_bundle: ConfigPath | None = Field(
+        None, description="PEM CAs that verify the endpoint's server; the system's CAs otherwise."
+    )
     client_id: str = Field(min_length=1)
     client_secret_env: str = Field(
         min_length=1,

@@ -8,6 +8,7 @@ out as ``FetchError`` naming the URL.
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
 
 import httpx
@@ -23,9 +24,19 @@ class FetchError(Exception):
 class JsonClient:
     __slots__ = ("_client",)
 
-    def __init__(self) -> None:
+    def __init__(self, ca_bundle: str | None = None) -> None:
+        """Verify servers against ``ca_bundle`` (a PEM file), or the system's CAs without one."""
+        verify: ssl.SSLContext | bool = True
+        if ca_bundle is not None:
+            try:
+                verify = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as error:
+                raise ValueError(f"cannot load tls_ca_bundle {ca_bundle}: {error}") from None
         self._client = httpx.AsyncClient(
-            follow_redirects=False, headers={"User-Agent": USER_AGENT}, trust_env=False
+            verify=verify,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            trust_env=False,
         )
 
     async def get_json(self, url: str, timeout: float) -> Any:

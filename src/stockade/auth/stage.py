@@ -269,7 +269,7 @@ def _jwt_verifier(settings: JwtAuth, resources: Resources, where: str) -> JwtVer
 
 def _key_source(issuer: JwtIssuer, resources: Resources) -> KeySource:
     if issuer.jwks_url is not None:
-        client: JsonClient = resources.get_or_create("auth.http_client", JsonClient)
+        client = _http_client(resources, issuer.tls_ca_bundle)
         url = issuer.jwks_url
         key = (
             f"auth.jwks:{url}:{issuer.jwks_refresh_seconds}:{issuer.jwks_refetch_cooldown_seconds}:"
@@ -298,7 +298,7 @@ def _key_source(issuer: JwtIssuer, resources: Resources) -> KeySource:
 
 
 def _introspector(settings: IntrospectionAuth, tenant: str, resources: Resources) -> Introspector:
-    client: JsonClient = resources.get_or_create("auth.http_client", JsonClient)
+    client = _http_client(resources, settings.tls_ca_bundle)
     introspector: Introspector = resources.get_or_create(
         f"auth.introspection:{tenant}:{_digest(settings.model_dump_json())}",
         lambda: Introspector(settings, client),
@@ -309,6 +309,13 @@ def _introspector(settings: IntrospectionAuth, tenant: str, resources: Resources
 def _field_value(text: str) -> bytes:
     """Encode an id for a request field, percent-encoding what a field value cannot carry."""
     return quote(text, safe=" !#$&'()*+,-./:;<=>?@[]^_`{|}~").encode("ascii")
+
+
+def _http_client(resources: Resources, ca_bundle: str | None) -> JsonClient:
+    client: JsonClient = resources.get_or_create(
+        f"auth.http_client:{ca_bundle or ''}", lambda: JsonClient(ca_bundle)
+    )
+    return client
 
 
 def _digest(text: str) -> str:
