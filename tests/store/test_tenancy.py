@@ -191,3 +191,14 @@ def test_unchanged_write_not_audited(store: Store) -> None:
         count = len(list_changes(scope))
         tenancy.put_tenant(scope, Tenant(id="acme", name="Acme Corp"))
         assert len(list_changes(scope)) == count
+
+
+def test_update_cannot_move_row_to_hidden_tenant(store: Store) -> None:
+    _add_tenant(store, "acme")
+    _add_tenant(store, "globex")
+    with store.session("acme", "op") as scope:
+        tenancy.put_service(scope, "acme", _service())
+        table = tenancy.schema.services
+        key = (table.c.tenant_id == "acme") & (table.c.service_id == "orders")
+        with pytest.raises(NotFound):
+            scope.update("service", "acme/orders", table, key, {"tenant_id": "globex"})

@@ -76,7 +76,8 @@ def insert_events(scope: Scope, events: Sequence[SecurityEvent]) -> int:
     unique = {event.id: event for event in events}
     existing = {
         row[0] for row in scope.connection.execute(
-            select(table.c.event_id).where(table.c.event_id.in_(list(unique))))
+            select(table.c.event_id).where(scope.where_scope(table),
+                                           table.c.event_id.in_(list(unique))))
     }
     rows = [event_row(event) for event_id, event in unique.items() if event_id not in existing]
     scope.insert_unaudited(table, rows)

@@ -116,6 +116,9 @@ class Scope:
 
     def update(self, kind: str, object_id: str, table: Table, key: ColumnElement[bool],
                values: Mapping[str, Any], *, config: bool = True) -> Row:
+        moved_to = values.get("tenant_id")
+        if moved_to is not None and not self.visible(moved_to):
+            raise NotFound("tenant", moved_to)
         before = self.get(kind, object_id, table, key)
         if all(before.get(name) == value for name, value in values.items()):
             return before
