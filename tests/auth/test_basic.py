@@ -59,3 +59,11 @@ async def test_malformed_credentials_rejected() -> None:
     for value in ("Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(), "Basic "):
         verdict, _ = await gate().request(headers=[("Authorization", value)])
         assert verdict.status == 401, value
+
+
+async def test_repeated_authorization_rejected() -> None:
+    headers = basic("alice", "correct horse") + basic("mallory", "guess")
+    verdict, exchange = await gate().request(headers=headers)
+    assert verdict.status == 401
+    assert verdict.reason == "authorization-repeated"
+    assert exchange.consumer is None

@@ -113,6 +113,11 @@ class AuthStage:
                     "certificate-missing", CERTIFICATE, "route requires a client certificate"
                 ),
             )
+        if len(exchange.request.fields.get_all(b"authorization")) > 1:
+            # Authorization is a singleton field; with two, the upstream might read the other one.
+            return self._reject(
+                exchange, AuthFailure("authorization-repeated", "", "several Authorization fields")
+            )
         for authenticator in self._authenticators:
             outcome = await authenticator.authenticate(exchange)
             if outcome is None:
