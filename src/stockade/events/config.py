@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stockade.config.base import MIB, Identifier, StrictModel
+from stockade.config.base import MIB, ConfigPath, Identifier, StrictModel
 from stockade.events.model import Severity
 
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
@@ -50,7 +50,8 @@ class StoreSinkConfig(SinkBase):
 
 class JsonLinesSinkConfig(SinkBase):
     type: Literal["jsonl"]
-    path: str = Field(description="File that events are appended to, one JSON object a line.")
+    path: ConfigPath = Field(
+        description="File that events are appended to, one JSON object a line.")
 
 
 class WebhookSinkConfig(SinkBase):
@@ -59,7 +60,8 @@ class WebhookSinkConfig(SinkBase):
     secret_env: str = Field(
         description="Environment variable holding the HMAC-SHA256 signing key.")
     timeout_seconds: float = Field(10.0, gt=0, le=300, description="Time limit of one POST.")
-    ca_file: str | None = Field(None, description="PEM CA bundle to verify an https URL against.")
+    ca_file: ConfigPath | None = Field(
+        None, description="PEM CA bundle to verify an https URL against.")
 
     @field_validator("url")
     @classmethod
@@ -74,7 +76,8 @@ class SyslogSinkConfig(SinkBase):
     facility: int = Field(13, ge=0, le=23, description="Syslog facility number; 13 is log audit.")
     app_name: str = Field("stockade", min_length=1, max_length=48)
     hostname: str | None = Field(None, description="HOSTNAME field; unset uses this host's name.")
-    ca_file: str | None = Field(None, description="PEM CA bundle that verifies a TLS receiver.")
+    ca_file: ConfigPath | None = Field(
+        None, description="PEM CA bundle that verifies a TLS receiver.")
     server_name: str | None = Field(
         None, description="Name expected in the receiver's certificate.")
     timeout_seconds: float = Field(
@@ -97,7 +100,8 @@ class HecSinkConfig(SinkBase):
     source: str = "stockade"
     sourcetype: str = "stockade:security"
     timeout_seconds: float = Field(10.0, gt=0, le=300, description="Time limit of one POST.")
-    ca_file: str | None = Field(None, description="PEM CA bundle to verify an https URL against.")
+    ca_file: ConfigPath | None = Field(
+        None, description="PEM CA bundle to verify an https URL against.")
 
     @field_validator("url")
     @classmethod
@@ -127,7 +131,9 @@ class AlertRule(StrictModel):
 class EventsConfig(StrictModel):
     queue_size: int = Field(DEFAULT_QUEUE_SIZE, ge=1, le=10_000_000,
                             description="Events held in memory before new ones are dropped.")
-    spool_dir: str = Field("spool", description="Directory of the per-sink disk spools.")
+    spool_dir: ConfigPath = Field(
+        "spool", validate_default=True,
+        description="Directory of the per-sink disk spools; relative to the config file.")
     sinks: list[SinkConfig] = Field(default_factory=list)
     alert_rules: list[AlertRule] = Field(default_factory=list)
 
