@@ -429,3 +429,11 @@ async def test_jwks_over_https_with_private_ca(tmp_path: Any) -> None:
     assert not ok.reject
     assert refused.status == 401
     assert refused.reason == "jwt-unknown-kid"
+
+
+def test_short_rsa_key_rejected() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ValueError, match="1024 bits"):
+        jwt_gate(issuer(keys=[{"jwk": public_jwk(weak, "weak")}]))

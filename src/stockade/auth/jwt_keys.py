@@ -27,6 +27,9 @@ MIN_HMAC_SECRET_BYTES = {
     "HS512": 64,
 }  # RFC 7518 3.2: at least the hash size
 EC_CURVE_OF_ALGORITHM = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+MIN_RSA_KEY_BITS = (
+    2048  # NIST SP 800-131A: shorter RSA keys are no longer acceptable for signatures
+)
 MAX_JWKS_KEYS = 100  # a JWKS with more keys than this is truncated; real issuers publish a handful
 
 
@@ -67,6 +70,7 @@ def key_from_jwk(data: Mapping[str, Any], kid: str | None = None) -> Verificatio
     kty = str(data.get("kty"))
     curve = data.get("crv")
     alg = data.get("alg")
+    _check_strength(parsed.key, data.get("kid"))
     return VerificationKey(
         kid or data.get("kid"),
         kty,
@@ -88,6 +92,7 @@ def key_from_pem(pem: str, kid: str | None) -> VerificationKey:
             public = load_pem_public_key(raw)
     except ValueError as error:
         raise JwtKeyError(f"invalid PEM key (kid {kid!r}): {error}") from None
+    _check_strength(public, kid)
     if isinstance(public, rsa.RSAPublicKey):
         return VerificationKey(kid, "RSA", None, None, public)
     if isinstance(public, ec.EllipticCurvePublicKey):
@@ -98,6 +103,13 @@ def key_from_pem(pem: str, kid: str | None) -> VerificationKey:
     if isinstance(public, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
         return VerificationKey(kid, "OKP", None, None, public)
     raise JwtKeyError(f"unsupported PEM key type {type(public).__name__} (kid {kid!r})")
+
+
+def _check_strength(key: Any, kid: object) -> None:
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_KEY_BITS:
+        raise JwtKeyError(
+            f"RSA key (kid {kid!r}) has {key.key_size} bits; use one of at least {MIN_RSA_KEY_BITS}"
+        )
 
 
 def keys_from_jwks(document: Any, source: str) -> list[VerificationKey]:
