@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stockade.access import stage as access_stage
+from stockade.access.client_address import resolve_client_address
 from stockade.auth import stage as auth_stage
 from stockade.config.models import GatewayConfig
 from stockade.gateway.exchange import ClientInfo, Exchange
@@ -67,8 +68,11 @@ class Gate:
             + [(k.encode(), v.encode("latin-1")) for k, v in headers or []]
         )
         head = RequestHead(method.encode(), target.encode(), b"1.1", fields, BodyFraming.NONE)
+        # Like the listener: the client address comes from X-Forwarded-For only via trusted proxies.
+        forwarded = b",".join(fields.get_all(b"x-forwarded-for")) or None
+        address = resolve_client_address(peer, forwarded, self.config.trusted_proxies)
         client = ClientInfo(
-            peer,
+            address,
             40000,
             peer,
             tls=certificate_der is not None or sni is not None,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from stockade.access.client_address import IPNetwork, parse_ip, resolve_client_address
+from stockade.access.client_address import parse_ip
 from stockade.access.config import AccessPolicy
 from stockade.access.ipset import IpSet
 from stockade.events.model import Severity
@@ -20,10 +18,9 @@ class IpAccessStage:
     layer = "access"
     phases = frozenset({Phase.REQUEST_HEADERS})
 
-    def __init__(self, policy: AccessPolicy | None, trusted_proxies: Sequence[IPNetwork]) -> None:
-        self._allow = IpSet(policy.ip_allow if policy else ())
-        self._deny = IpSet(policy.ip_deny if policy else ())
-        self._trusted = tuple(trusted_proxies)
+    def __init__(self, policy: AccessPolicy) -> None:
+        self._allow = IpSet(policy.ip_allow)
+        self._deny = IpSet(policy.ip_deny)
 
     def wants_request_body(self, exchange: Exchange) -> bool:
         return False
@@ -32,14 +29,9 @@ class IpAccessStage:
         return False
 
     def check(self, exchange: Exchange, phase: Phase) -> Verdict:
-        client = exchange.client
-        if self._trusted and client.address == client.peer_address:
-            # NOTE: the listener should resolve the address once; this covers listeners that do not.
-            forwarded = b",".join(exchange.request.fields.get_all(b"x-forwarded-for")) or None
-            client.address = resolve_client_address(client.peer_address, forwarded, self._trusted)
-        if not self._allow and not self._deny:
-            return CONTINUE
-        address = parse_ip(client.address)
+        # The listener has already taken the address from X-Forwarded-For when a trusted proxy
+        # sent the request (see resolve_client_address).
+        address = parse_ip(exchange.client.address)
         if address is not None and self._deny.contains(address):
             return self._reject(exchange, "ip-denied", "client address is in the deny list")
         if self._allow and (address is None or not self._allow.contains(address)):
@@ -62,7 +54,6 @@ class IpAccessStage:
 
 def build_ip_stage(context: RouteContext) -> IpAccessStage | None:
     policy = context.policy.access
-    trusted = context.config.trusted_proxies
-    if not trusted and (policy is None or not policy.has_ip_rules()):
+    if policy is None or not policy.has_ip_rules():
         return None
-    return IpAccessStage(policy, trusted)
+    return IpAccessStage(policy)
