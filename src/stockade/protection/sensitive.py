@@ -272,8 +272,9 @@ _DETECTORS = (
     ),
     _Detector(SensitiveClass.PHONE, r"\+[1-9][0-9 ().-]{6,20}[0-9]\b", _valid_phone),
     _Detector(SensitiveClass.PHONE, r"(?:\(\d{3}\) ?|\b\d{3}[-.])\d{3}[-.]\d{4}\b"),
-    _Detector(SensitiveClass.CREDIT_CARD, r"\b\d(?:[ -]?\d){12,18}\b", _valid_card),
+    # IBAN before card numbers: card candidates inside an IBAN are skipped.
     _Detector(SensitiveClass.IBAN, r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+    _Detector(SensitiveClass.CREDIT_CARD, r"\b\d(?:[ -]?\d){12,18}\b", _valid_card),
     _Detector(SensitiveClass.US_SSN, r"\b\d{3}-\d{2}-\d{4}\b", _valid_ssn),
     _Detector(
         SensitiveClass.UK_NINO,
@@ -319,19 +320,30 @@ _SEARCH_SET, _PATTERNS = _compile()
 
 
 def find_sensitive_spans(value: str) -> list[SensitiveMatch]:
-    """Find every validated sensitive value in ``value``, in pattern order."""
+    """Find every validated sensitive value in ``value``, in pattern order.
+
+    Digit runs inside an IBAN-shaped string are not reported as card numbers
+    even when their Luhn digit happens to be valid: the account number is
+    what they are.
+    """
     if len(value) < MIN_CANDIDATE_CHARS:
         return []
     text = value[:MAX_SCAN_CHARS]
     matches: list[SensitiveMatch] = []
+    account_spans: list[tuple[int, int]] = []
     for index in sorted(_SEARCH_SET.Match(text) or ()):
         detector = _DETECTORS[index]
         for found in _PATTERNS[index].finditer(text):
             start, end = found.start(), found.end()
             candidate = text[start:end]
             if detector.kind is SensitiveClass.IBAN:
+                account_spans.append((start, end))
                 length, valid = _trim_iban(candidate)
                 end = start + length
+            elif detector.kind is SensitiveClass.CREDIT_CARD and any(
+                low <= start < high for low, high in account_spans
+            ):
+                continue
             else:
                 valid = detector.validate is None or detector.validate(candidate)
             if valid:

@@ -54,6 +54,29 @@ class Finding:
     def severity(self) -> Severity:
         return _SEVERITY[self.kind]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "method": self.method,
+            "template": self.template,
+            "detail": self.detail,
+            "message": self.message,
+            "evidence": self.evidence,
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            data["kind"],
+            data["method"],
+            data["template"],
+            data["detail"],
+            data["message"],
+            dict(data.get("evidence") or {}),
+            data.get("request_id"),
+        )
+
     def to_event(self, tenant: str, service: str) -> SecurityEvent:
         return SecurityEvent(
             tenant=tenant,
@@ -123,27 +146,43 @@ def _newer_version_declared(declared: DeclaredApi, method: str, template: str) -
     return None
 
 
+def _retired_match(
+    retired: Iterable[RetiredOperation], method: str, template: str, better_than: int
+) -> RetiredOperation | None:
+    """Return the retired operation that matches more literal segments than ``better_than``."""
+    observed = split_template(template)
+    best: RetiredOperation | None = None
+    for operation in retired:
+        if operation.method != method:
+            continue
+        score = segments_match(split_template(operation.path), observed)
+        if score > better_than:
+            best, better_than = operation, score
+    return best
+
+
+def _retired_finding(operation: RetiredOperation, endpoint: EndpointStats) -> Finding:
+    method, template = endpoint.key
+    return Finding(
+        "zombie",
+        method,
+        template,
+        f"removed after version {operation.version}",
+        f"{method} {template} is still called but was removed from the "
+        f"declared API after version {operation.version}",
+        _evidence(endpoint),
+        endpoint.last_request_id,
+    )
+
+
 def _undeclared_endpoint(
     declared: DeclaredApi, endpoint: EndpointStats, retired: Iterable[RetiredOperation]
 ) -> Finding | None:
     method, template = endpoint.key
     evidence = _evidence(endpoint)
-    observed = split_template(template)
-    for operation in retired:
-        if (
-            operation.method == method
-            and segments_match(split_template(operation.path), observed) >= 0
-        ):
-            return Finding(
-                "zombie",
-                method,
-                template,
-                f"removed after version {operation.version}",
-                f"{method} {template} is still called but was removed from the "
-                f"declared API after version {operation.version}",
-                evidence,
-                endpoint.last_request_id,
-            )
+    gone = _retired_match(retired, method, template, -1)
+    if gone is not None:
+        return _retired_finding(gone, endpoint)
     newer = _newer_version_declared(declared, method, template)
     if newer is not None:
         return Finding(
@@ -178,6 +217,11 @@ def compare_endpoint(
     if operation is None:
         finding = _undeclared_endpoint(declared, endpoint, retired)
         return [finding] if finding else []
+    # /users/me removed while /users/{id} stays: the retired literal path is the closer match.
+    score = segments_match(operation.segments, split_template(template))
+    gone = _retired_match(retired, method, template, score)
+    if gone is not None:
+        return [_retired_finding(gone, endpoint)]
     findings: list[Finding] = []
     if operation.deprecated:
         findings.append(

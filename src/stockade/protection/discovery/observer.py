@@ -103,6 +103,7 @@ class DiscoveryObserver:
         self._trackers: dict[tuple[str, str], ServiceTracker] = {}
         self._task: asyncio.Task[None] | None = None
         self._next_orphan_check = 0.0
+        self._closing = False
         self.update_config(config)
 
     # configuration ----------------------------------------------------------
@@ -190,6 +191,7 @@ class DiscoveryObserver:
             target=target,
             status=status,
             time=exchange.started_wall,
+            host=exchange.request.authority.decode("latin-1"),
             request_fields=list(exchange.request.fields),
             response_fields=list(exchange.response.fields) if exchange.response else None,
             request_body=exchange.body[:cap] if sampled and exchange.body is not None else None,
@@ -227,20 +229,24 @@ class DiscoveryObserver:
 
     async def close(self) -> None:
         """Stop the drain task, analyze what is queued and write it out."""
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            # The flag ends the loop even when wait_for swallows the cancellation
+            # (Python 3.11 loses it when the queue read completes at the same moment).
+            self._closing = True
+            task.cancel()
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
-            self._task = None
+            self._closing = False
         self.drain_now()
         await self.flush()
 
     async def _run(self) -> None:
         interval = self.settings.flush_interval
         next_flush = self.clock() + interval
-        while True:
+        while not self._closing:
             try:
                 record = await asyncio.wait_for(
                     self._queue.get(), max(0.01, next_flush - self.clock())

@@ -3,49 +3,39 @@
 SQLite is the default; any SQLAlchemy URL works for the same tables. Writes
 merge a delta (what one worker learned since its last write) into the stored
 inventory inside one transaction, so several workers sharing a database add
-their counts instead of overwriting each other's. Reported findings are
-stored too, so a finding becomes an event once, across workers and restarts.
+their counts instead of overwriting each other's. Findings live in the same
+database (see ``findings_store``).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     Column,
-    Engine,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     and_,
-    create_engine,
     delete,
-    event,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from stockade.protection.discovery.compare import Finding, RetiredOperation
+from stockade.protection.discovery.compare import RetiredOperation
+from stockade.protection.discovery.database import StoreError, engine_for, metadata
 from stockade.protection.discovery.endpoint import EndpointStats
+from stockade.protection.discovery.findings_store import FindingStore
 from stockade.protection.discovery.inventory import ServiceInventory
 from stockade.protection.discovery.templating import PathTree
 
-log = logging.getLogger(__name__)
+__all__ = ["InventoryStore", "StoreError"]
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
-"""How long a writer waits for another worker's transaction on the same SQLite file."""
-
-metadata = MetaData()
 
 services_table = Table(
     "discovery_services",
@@ -73,61 +63,22 @@ endpoints_table = Table(
     Column("data", Text, nullable=False),
 )
 
-findings_table = Table(
-    "discovery_findings",
-    metadata,
-    Column("tenant", String(64), primary_key=True),
-    Column("service", String(255), primary_key=True),
-    Column("key", String(2048), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("reported_at", Float, nullable=False),
-)
-
-
-class StoreError(RuntimeError):
-    """The inventory database could not be opened or written."""
-
-
-def _engine_for(database: str) -> Engine:
-    if "://" in database:
-        return create_engine(database)
-    path = Path(database).expanduser().resolve()
-    if not path.parent.is_dir():
-        raise StoreError(
-            f"discovery database directory {path.parent} does not exist; create it "
-            "or set discovery.database to another path"
-        )
-    engine = create_engine(
-        f"sqlite:///{path}", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-    )
-
-    # pysqlite opens transactions lazily; take the write lock at BEGIN so that a
-    # read-merge-write by one worker cannot interleave with another's.
-    @event.listens_for(engine, "connect")
-    def _manual_transactions(connection: Any, _record: Any) -> None:
-        connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
 
 def _endpoint_json(endpoint: EndpointStats) -> str:
     return json.dumps(endpoint.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
 class InventoryStore:
-    """Inventories and reported findings in one database."""
+    """Inventories, declared-document state and findings in one database."""
 
     def __init__(self, database: str) -> None:
         self.database = database
         try:
-            self.engine = _engine_for(database)
+            self.engine = engine_for(database)
             metadata.create_all(self.engine)
         except SQLAlchemyError as error:
             raise StoreError(f"cannot open discovery database {database}: {error}") from error
+        self.findings = FindingStore(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -252,38 +203,6 @@ class InventoryStore:
                     and_(services_table.c.tenant == tenant, services_table.c.service == service)
                 )
             ).scalar()
-
-    def claim_findings(
-        self, tenant: str, service: str, findings: Iterable[Finding], now: float
-    ) -> list[Finding]:
-        """Record findings not reported before and return them; the others are dropped."""
-        fresh: list[Finding] = []
-        for finding in findings:
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        insert(findings_table).values(
-                            tenant=tenant,
-                            service=service,
-                            key=finding.key,
-                            kind=finding.kind,
-                            reported_at=now,
-                        )
-                    )
-            except IntegrityError:
-                continue
-            fresh.append(finding)
-        return fresh
-
-    def reported(self, tenant: str, service: str) -> set[str]:
-        with self.engine.connect() as connection:
-            return set(
-                connection.execute(
-                    select(findings_table.c.key).where(
-                        and_(findings_table.c.tenant == tenant, findings_table.c.service == service)
-                    )
-                ).scalars()
-            )
 
     def declared_state(
         self, tenant: str, service: str

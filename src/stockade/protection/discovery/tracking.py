@@ -4,7 +4,8 @@ The tracker keeps two inventories: ``full`` (everything known, for
 comparisons) and ``delta`` (what this worker learned since its last write).
 A flush merges the delta into the database, takes the merged whole as the
 new ``full``, compares the endpoints the delta touched with the declared
-document, and returns the findings not reported before.
+document, records new findings in the database, and returns the recorded
+findings that no worker has emitted yet.
 """
 
 from __future__ import annotations
@@ -29,9 +30,6 @@ from stockade.protection.discovery.storage import InventoryStore
 
 log = logging.getLogger(__name__)
 
-MAX_PENDING_FINDINGS = 10_000
-"""Findings held while no event pipeline is attached; older ones are dropped past it."""
-
 
 class ServiceTracker:
     def __init__(self, tenant: str, service: str) -> None:
@@ -46,8 +44,7 @@ class ServiceTracker:
         self._declared_stamp: tuple[str, float] | None = None
         self._loaded = False
         self._watched_since: float | None = None
-        self._reported: set[str] = set()
-        self._pending: dict[str, Finding] = {}
+        self._known: set[str] = set()  # keys of findings already in the database
 
     def configure(self, service: Service, policy: DiscoveryPolicy) -> None:
         self.policy = policy
@@ -118,7 +115,7 @@ class ServiceTracker:
     async def flush(
         self, store: InventoryStore, now: float, check_orphans: bool, claim: bool
     ) -> list[Finding]:
-        """Store the delta and return new findings (none unless ``claim``: they wait until then)."""
+        """Store the delta and new findings; return the findings to emit (none unless ``claim``)."""
         await self.refresh_declared(store, now)
         touched = list(self.delta.endpoints.values())
         if touched or self.delta.overflow or not self._loaded:
@@ -128,19 +125,21 @@ class ServiceTracker:
                 self._watched_since = await asyncio.to_thread(
                     store.watched_since, self.tenant, self.service
                 )
-                self._reported = await asyncio.to_thread(store.reported, self.tenant, self.service)
+                self._known = await asyncio.to_thread(
+                    store.findings.known, self.tenant, self.service
+                )
             self._loaded = True
         if self.declared is not None:
-            self._collect(self._compare(self.declared, touched, now, check_orphans))
-        if not claim or not self._pending:
+            findings = self._compare(self.declared, touched, now, check_orphans)
+            new = [finding for finding in findings if finding.key not in self._known]
+            if new:
+                await asyncio.to_thread(store.findings.record, self.tenant, self.service, new, now)
+                self._known.update(finding.key for finding in new)
+        if not claim:
             return []
-        pending = list(self._pending.values())
-        fresh = await asyncio.to_thread(
-            store.claim_findings, self.tenant, self.service, pending, now
+        return await asyncio.to_thread(
+            store.findings.claim_unemitted, self.tenant, self.service, now
         )
-        self._reported.update(finding.key for finding in pending)
-        self._pending.clear()
-        return fresh
 
     def _compare(
         self, declared: DeclaredApi, touched: list[EndpointStats], now: float, check_orphans: bool
@@ -159,18 +158,3 @@ class ServiceTracker:
                 find_orphans(declared, self.full, now, self.policy.orphan_after, watched_since)
             )
         return findings
-
-    def _collect(self, findings: list[Finding]) -> None:
-        for finding in findings:
-            if finding.key in self._reported or finding.key in self._pending:
-                continue
-            if len(self._pending) >= MAX_PENDING_FINDINGS:
-                log.warning(
-                    "discovery of %s/%s holds %d unreported findings; dropping %r",
-                    self.tenant,
-                    self.service,
-                    len(self._pending),
-                    finding.key,
-                )
-                continue
-            self._pending[finding.key] = finding
