@@ -24,7 +24,7 @@ from rich.table import Table
 from stockade.protection.discovery.analysis import Observation, analyze
 from stockade.protection.discovery.compare import Finding, diff_inventory
 from stockade.protection.discovery.config import DAY_SECONDS
-from stockade.protection.discovery.declared import DeclaredApiError, load_declared
+from stockade.protection.discovery.declared import DeclaredApi, DeclaredApiError, load_declared
 from stockade.protection.discovery.export import export_openapi
 from stockade.protection.discovery.importers import (
     ImportDefaults,
@@ -118,6 +118,11 @@ def _observations(
             progress.update(task, completed=done)
 
 
+def _error(message: str) -> None:
+    """Print one unwrapped line to standard error, so tools can parse it."""
+    print(message, file=sys.stderr)
+
+
 def _pick(
     inventories: dict[tuple[str, str], ServiceInventory], args: argparse.Namespace
 ) -> ServiceInventory | str:
@@ -166,68 +171,74 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _import(
+    paths: list[Path], args: argparse.Namespace, report: ImportReport
+) -> dict[tuple[str, str], ServiceInventory]:
+    """Learn every readable record of ``paths``; raise OSError when a file cannot be read."""
+    inventories: dict[tuple[str, str], ServiceInventory] = {}
+    for observation in _observations(paths, args, report, Console(stderr=True)):
+        key = (observation.tenant, observation.service)
+        inventory = inventories.setdefault(key, ServiceInventory(*key))
+        request_path, unit = analyze(observation)
+        inventory.learn(request_path, unit)
+    return inventories
+
+
+def _compare(declared: DeclaredApi, inventory: ServiceInventory, args: argparse.Namespace) -> None:
+    # Recorded traffic ends before today: judge orphans at the time of the last record.
+    last_seen = max((item.last_seen for item in inventory.endpoints.values()), default=time.time())
+    findings = diff_inventory(declared, inventory, now=last_seen, orphan_after=args.orphan_after)
+    if args.diff is not None:
+        Path(args.diff).write_text(json.dumps([_finding_json(item) for item in findings], indent=2))
+    else:
+        _print_findings(findings, Console(file=sys.stdout if args.output != "-" else sys.stderr))
+
+
 def run_discover(args: argparse.Namespace) -> int:
-    errors = Console(stderr=True)
     paths = [Path(name) for name in args.files]
     for path in paths:
         if not path.is_file():
-            errors.print(f"stockade discover: {path}: file not found")
+            _error(f"stockade discover: {path}: file not found")
             return 1
     if args.output is None and args.declared is None:
-        errors.print("stockade discover: nothing to do; give -o FILE, --declared OPENAPI, or both")
+        _error("stockade discover: nothing to do; give -o FILE, --declared OPENAPI, or both")
         return 2
     declared = None
-    if args.declared is not None:
-        try:
-            declared = load_declared(args.declared)
-        except DeclaredApiError as error:
-            errors.print(f"stockade discover: {error}")
-            return 1
-
     report = ImportReport()
-    inventories: dict[tuple[str, str], ServiceInventory] = {}
     try:
-        for observation in _observations(paths, args, report, errors):
-            key = (observation.tenant, observation.service)
-            inventory = inventories.setdefault(key, ServiceInventory(*key))
-            request_path, unit = analyze(observation)
-            inventory.learn(request_path, unit)
+        if args.declared is not None:
+            declared = load_declared(args.declared)
+        inventories = _import(paths, args, report)
+    except DeclaredApiError as error:
+        _error(f"stockade discover: {error}")
+        return 1
     except OSError as error:
-        errors.print(f"stockade discover: cannot read {error.filename}: {error.strerror}")
+        _error(f"stockade discover: cannot read {error.filename}: {error.strerror}")
         return 1
     for issue in report.issues:
-        errors.print(str(issue), markup=False, highlight=False)
+        _error(str(issue))
     chosen = _pick(inventories, args) if inventories else "no valid request found in the files"
     if isinstance(chosen, str):
-        errors.print(f"stockade discover: {chosen}")
+        _error(f"stockade discover: {chosen}")
         return 1
 
-    if args.database is not None:
-        try:
+    try:
+        if args.database is not None:
             store = InventoryStore(args.database)
             chosen = store.merge(chosen, time.time())
             store.close()
-        except StoreError as error:
-            errors.print(f"stockade discover: {error}")
-            return 1
-
-    errors.print(
-        f"{report.records} requests read, {report.skipped} skipped (blocked or 404); "
-        f"{len(chosen.endpoints)} endpoints in {chosen.tenant}/{chosen.service}",
-        highlight=False,
-    )
-    if args.output is not None:
-        _write_document(export_openapi(chosen), args.output)
-    if declared is not None:
-        # Recorded traffic ends before today: judge orphans at the time of the last record.
-        last_seen = max((item.last_seen for item in chosen.endpoints.values()), default=time.time())
-        findings = diff_inventory(declared, chosen, now=last_seen, orphan_after=args.orphan_after)
-        if args.diff is not None:
-            Path(args.diff).write_text(
-                json.dumps([_finding_json(item) for item in findings], indent=2)
-            )
-        else:
-            _print_findings(
-                findings, Console(file=sys.stdout if args.output != "-" else sys.stderr)
-            )
+        _error(
+            f"{report.records} requests read, {report.skipped} skipped (blocked or 404); "
+            f"{len(chosen.endpoints)} endpoints in {chosen.tenant}/{chosen.service}"
+        )
+        if args.output is not None:
+            _write_document(export_openapi(chosen), args.output)
+        if declared is not None:
+            _compare(declared, chosen, args)
+    except StoreError as error:
+        _error(f"stockade discover: {error}")
+        return 1
+    except OSError as error:
+        _error(f"stockade discover: cannot write {error.filename}: {error.strerror}")
+        return 1
     return 1 if report.issues else 0
