@@ -1,6 +1,6 @@
 """One of several processes that share a Redis rate limit; prints how many requests it got through.
 
-Run as ``python -m tests.ratelimit.burst_worker URL PREFIX LIMIT REQUESTS``.
+Run as ``python -m tests.ratelimit.burst_worker URL PREFIX LIMIT REQUESTS ALGORITHM``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from tests.auth.support import Gate, gateway_config
 CONCURRENCY = 50  # requests in flight at once in this process
 
 
-async def burst(url: str, prefix: str, limit: int, requests: int) -> dict[str, int]:
+async def burst(url: str, prefix: str, limit: int, requests: int, algorithm: str) -> dict[str, int]:
     policy = {
         "rate_limit": {
             "store": "redis",
             "redis_url": url,
             "key_prefix": prefix,
             "redis_timeout_seconds": 2,
+            "algorithm": algorithm,
             "limits": [
                 {
                     "id": "shared",
@@ -48,5 +49,5 @@ async def burst(url: str, prefix: str, limit: int, requests: int) -> dict[str, i
 
 
 if __name__ == "__main__":
-    url, prefix, limit, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    print(json.dumps(asyncio.run(burst(url, prefix, limit, requests))))
+    url, prefix, limit, requests, algorithm = sys.argv[1:6]
+    print(json.dumps(asyncio.run(burst(url, prefix, int(limit), int(requests), algorithm))))

@@ -12,6 +12,7 @@ KeyPart = Literal["consumer", "ip", "route", "service", "tenant"]
 """What a limit counts by. The tenant is always part of the key, so tenants never share a count."""
 
 MAX_WINDOW_SECONDS = 31 * 86400  # a month; longer windows are quotas, not rate limits
+MAX_LOG_REQUESTS = 10_000  # sliding_log keeps one timestamp per admitted request and window
 
 
 class RateWindow(StrictModel):
@@ -49,6 +50,11 @@ class RateLimitRule(StrictModel):
 
 class RateLimitPolicy(StrictModel):
     limits: list[RateLimitRule] = Field(default_factory=list, max_length=16)
+    algorithm: Literal["gcra", "sliding_log"] = Field(
+        "gcra",
+        description="gcra: 'burst' at once, then a steady rate; sliding_log: at most 'requests' "
+        "in any span of 'per_seconds', at the cost of one stored timestamp per request.",
+    )
     store: Literal["memory", "redis"] = Field(
         "memory",
         description="memory counts per worker process; redis shares counts across nodes.",
@@ -85,4 +91,19 @@ class RateLimitPolicy(StrictModel):
         ids = [limit.id for limit in self.limits]
         if len(set(ids)) != len(ids):
             raise ValueError(f"rate limit ids must be unique, got {ids}")
+        return self
+
+    @model_validator(mode="after")
+    def _log_fits(self) -> RateLimitPolicy:
+        if self.algorithm != "sliding_log":
+            return self
+        for limit in self.limits:
+            for window in limit.windows:
+                if window.burst is not None:
+                    raise ValueError(f"limit {limit.id!r}: burst applies to gcra, not sliding_log")
+                if window.requests > MAX_LOG_REQUESTS:
+                    raise ValueError(
+                        f"limit {limit.id!r}: sliding_log stores each request, so requests must be "
+                        f"at most {MAX_LOG_REQUESTS}, not {window.requests}; use gcra for more"
+                    )
         return self

@@ -28,6 +28,7 @@ class WindowSpec:
     requests: int
     period_seconds: float
     burst: int
+    algorithm: str = "gcra"  # or "sliding_log"; all windows of one decision use the same
 
     @property
     def interval_us(self) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -20,7 +21,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from stockade.ratelimit.gcra import Decision, WindowSpec, state_from_reset
+from stockade.ratelimit.gcra import MICROSECONDS, Decision, WindowSpec, state_from_reset
+from stockade.ratelimit.sliding_log import state_of
 from stockade.ratelimit.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,56 @@ return result
 """
 
 
+# KEYS[i] is a sorted set of admission times (microseconds, Redis clock) of window i.
+# ARGV[2i-1] is the window's period in microseconds and ARGV[2i] its request limit; the last
+# ARGV is a random nonce that keeps members unique when two nodes admit in the same microsecond.
+# Returns {allowed, retry_us, then count and newest age (-1 when empty) of each window}.
+SLIDING_LOG_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local counts = {}
+local retry = 0
+local blocked = false
+for i = 1, #KEYS do
+  local period = tonumber(ARGV[2 * i - 1])
+  local limit = tonumber(ARGV[2 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - period)
+  local count = redis.call('ZCARD', KEYS[i])
+  counts[i] = count
+  if count >= limit then
+    blocked = true
+    local oldest = redis.call('ZRANGE', KEYS[i], count - limit, count - limit, 'WITHSCORES')
+    local wait = tonumber(oldest[2]) + period - now
+    if wait > retry then
+      retry = wait
+    end
+  end
+end
+local allowed = 0
+if not blocked then
+  allowed = 1
+  local member = string.format('%.0f', now) .. ':' .. ARGV[#ARGV]
+  for i = 1, #KEYS do
+    local period = tonumber(ARGV[2 * i - 1])
+    redis.call('ZADD', KEYS[i], now, member)
+    redis.call('PEXPIRE', KEYS[i], math.ceil(period / 1000) + 1)
+    counts[i] = counts[i] + 1
+  end
+end
+local result = {allowed, math.ceil(retry)}
+for i = 1, #KEYS do
+  result[#result + 1] = counts[i]
+  local newest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+  if newest[2] then
+    result[#result + 1] = math.floor(now - tonumber(newest[2]))
+  else
+    result[#result + 1] = -1
+  end
+end
+return result
+"""
+
+
 def redacted(url: str) -> str:
     """The URL without its password, for logs."""
     parts = urlsplit(url)
@@ -88,6 +140,7 @@ class RedisStore:
             health_check_interval=0,
         )
         self._script = self._client.register_script(GCRA_SCRIPT)
+        self._log_script = self._client.register_script(SLIDING_LOG_SCRIPT)
         self._skip_until = 0.0
 
     async def decide(self, keys: Sequence[str], windows: Sequence[WindowSpec]) -> Decision:
@@ -95,19 +148,33 @@ class RedisStore:
             raise StoreUnavailable(
                 f"Redis {self.url} failed less than {SKIP_AFTER_ERROR_SECONDS} s ago"
             )
-        args: list[float] = []
+        sliding_log = bool(windows) and windows[0].algorithm == "sliding_log"
+        args: list[float | str] = []
         for window in windows:
-            args += [window.interval_us, window.tolerance_us]
+            if sliding_log:
+                args += [window.period_seconds * MICROSECONDS, window.requests]
+            else:
+                args += [window.interval_us, window.tolerance_us]
+        script = self._script
+        if sliding_log:
+            args.append(secrets.token_hex(8))
+            script = self._log_script
         try:
-            reply = await asyncio.wait_for(self._script(keys=list(keys), args=args), self._timeout)
+            reply = await asyncio.wait_for(script(keys=list(keys), args=args), self._timeout)
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_until = time.monotonic() + SKIP_AFTER_ERROR_SECONDS
             raise StoreUnavailable(f"Redis {self.url}: {type(error).__name__}: {error}") from None
-        allowed, retry_us, *resets = (int(value) for value in reply)
-        states = tuple(
-            state_from_reset(reset, window) for reset, window in zip(resets, windows, strict=True)
-        )
-        return Decision(bool(allowed), max(0, retry_us) / 1_000_000, states)
+        allowed, retry_us, *rest = (int(value) for value in reply)
+        if sliding_log:
+            pairs = zip(rest[0::2], rest[1::2], windows, strict=True)
+            states = tuple(
+                state_of(count, age if age >= 0 else None, window) for count, age, window in pairs
+            )
+        else:
+            states = tuple(
+                state_from_reset(reset, window) for reset, window in zip(rest, windows, strict=True)
+            )
+        return Decision(bool(allowed), max(0, retry_us) / MICROSECONDS, states)
 
     async def close(self) -> None:
         await self._client.aclose()

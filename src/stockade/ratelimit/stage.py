@@ -61,6 +61,7 @@ class RateLimitStage:
                     window.requests,
                     window.per_seconds,
                     window.burst or window.requests,
+                    policy.algorithm,
                 )
                 for index, window in enumerate(rule.windows)
             ]
@@ -117,9 +118,10 @@ class RateLimitStage:
         for rule, windows in self._rules:
             identity = "|".join(self._part(exchange, part) for part in rule.key)
             for window in windows:
-                keys.append(
-                    f"{prefix}:{rule.id}:{identity}:{window.name}:{window.requests}/{window.period_seconds:g}"
-                )
+                # The window's settings are part of the key, so a changed limit starts afresh
+                # instead of reading state kept under other settings or by the other algorithm.
+                settings = f"{window.requests}/{window.period_seconds:g}/{window.algorithm}"
+                keys.append(f"{prefix}:{rule.id}:{identity}:{window.name}:{settings}")
         return keys
 
     def _part(self, exchange: Exchange, part: str) -> str:
