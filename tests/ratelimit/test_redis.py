@@ -51,9 +51,9 @@ def test_two_processes_share_one_limit(algorithm: str) -> None:
         sum(result["admitted"] + result["rejected"] for result in results)
         == 2 * REQUESTS_PER_PROCESS
     )
-    # Each process alone would admit 1000, so a total near 1000 shows the limit is shared. A
-    # gcra window refills 1000 per hour, so a burst of a few seconds may add a request or two;
-    # a sliding log admits exactly the limit.
+    # Each process alone would admit 1000, so a total near 1000 shows the limit is shared.
+    # A gcra window refills 1000 per hour, so a burst of a few seconds may add a request or two.
+    # A sliding log admits exactly the limit.
     assert SHARED_LIMIT <= admitted <= SHARED_LIMIT * 1.01, results
     if algorithm == "sliding_log":
         assert admitted == SHARED_LIMIT

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from stockade.config.base import Identifier, StrictModel
 
 KeyPart = Literal["consumer", "ip", "route", "service", "tenant"]
-"""What a limit counts by. The tenant is always part of the key, so tenants never share a count."""
+"""Parts of a rate limit key. The tenant is always in the key, so tenants never share a count."""
 
 MAX_WINDOW_SECONDS = 31 * 86400  # a month; longer windows are quotas, not rate limits
 MAX_LOG_REQUESTS = 10_000  # sliding_log keeps one timestamp per admitted request and window
@@ -70,7 +70,7 @@ class RateLimitPolicy(StrictModel):
     )
     on_store_error: Literal["open", "closed"] = Field(
         "open",
-        description="open admits requests while the store is unreachable; closed answers 503.",
+        description="open admits requests while the store is unreachable; closed rejects with 503.",
     )
     ipv6_prefix_length: int = Field(
         64, ge=32, le=128, description="IPv6 clients are counted per network of this prefix length."

@@ -69,8 +69,8 @@ return result
 
 
 # KEYS[i] is a sorted set of admission times (microseconds, Redis clock) of window i.
-# ARGV[2i-1] is the window's period in microseconds and ARGV[2i] its request limit; the last
-# ARGV is a random nonce that keeps members unique when two nodes admit in the same microsecond.
+# ARGV[2i-1] is the window's period in microseconds and ARGV[2i] its request limit.
+# The last ARGV is a random nonce, so members stay unique when two nodes admit in one microsecond.
 # Returns {allowed, retry_us, then count and newest age (-1 when empty) of each window}.
 SLIDING_LOG_SCRIPT = """
 local clock = redis.call('TIME')
@@ -119,7 +119,7 @@ return result
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for logs."""
+    """Return the URL without its password, for logs."""
     parts = urlsplit(url)
     if parts.password is None:
         return url

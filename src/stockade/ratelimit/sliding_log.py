@@ -1,7 +1,7 @@
 """The sliding window log: at most ``requests`` admitted in any span of ``period`` seconds.
 
 Each window keeps the times of the requests it admitted during the last
-period. A request is admitted when every window holds fewer than its
+period. A request is admitted when every window contains fewer than its
 ``requests`` times, and is then recorded in all of them; a rejected request
 is recorded nowhere. Unlike GCRA there is no burst and refill: the count is
 exact over every span, at the cost of one stored time per admitted request.

@@ -2,7 +2,7 @@
 
 Every limit of the route is decided in one store call, so a request that
 any window rejects consumes quota in none. Allowed responses carry the
-RateLimit and RateLimit-Policy fields; 429 answers add Retry-After.
+RateLimit and RateLimit-Policy fields; 429 responses add Retry-After.
 """
 
 from __future__ import annotations
