@@ -87,11 +87,11 @@ class TlsContexts:
         )
         self.front.load_cert_chain(default_cert.cert, default_cert.key)
         # OpenSSL keeps the verify mode of the context the handshake started with when the SNI
-        # callback swaps contexts; only the trust store follows the swap. So the front context asks
-        # for a certificate whenever a hostname of this listener verifies them, each hostname's
-        # context verifies against its own CA bundle, and the auth stage rejects requests that
-        # lack a required certificate.
-        # NOTE: every hostname of such a listener then asks clients for a certificate, and a client
+        # callback swaps contexts, and only the trust store follows the swap. So the front context
+        # requests a certificate whenever a hostname of this listener verifies them. Each
+        # hostname's context verifies against its own CA bundle, and the auth stage rejects
+        # requests that lack a required certificate.
+        # NOTE: every hostname of such a listener then requests a client certificate, and a client
         # that sends one to a hostname without a CA bundle fails the handshake.
         wants_certificates = any(
             context.verify_mode != ssl.CERT_NONE
