@@ -24,7 +24,10 @@ STAGE_MODULES = (
 )
 """Modules whose ``register(registry)`` adds stage factories; each sets its own order."""
 
-OBSERVER_FACTORIES = ("stockade.protection.discovery.observer:create_observer",)
+OBSERVER_FACTORIES = (
+    "stockade.protection.discovery.observer:create_observer",
+    "stockade.protection.blocking_rules:create_observer",
+)
 """``module:function`` factories of log observers, called as factory(config, resources, emit)."""
 
 EVENT_PIPELINE_FACTORY = "stockade.events.pipeline:create_event_pipeline"

@@ -33,10 +33,17 @@ class StateSettings(StrictModel):
     """Where BOLA ownership, abuse counters and the deny list live."""
 
     store: Literal["memory", "redis"] = Field(
-        "memory", description="memory keeps state per worker process; redis shares it across nodes.")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis used when store is redis.")
-    redis_timeout_seconds: float = Field(0.25, gt=0, le=10, description="Seconds allowed per Redis call.")
-    key_prefix: str = Field("stockade:prot", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$")
+        "memory", description="memory keeps state per worker process; redis shares it across nodes."
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis used when store is redis."
+    )
+    redis_timeout_seconds: float = Field(
+        0.25, gt=0, le=10, description="Seconds allowed per Redis call."
+    )
+    key_prefix: str = Field(
+        "stockade:prot", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
+    )
 
     @field_validator("redis_url")
     @classmethod
@@ -48,68 +55,120 @@ class IdentitySettings(StrictModel):
     """How a caller is told apart when no authentication stage identified a consumer."""
 
     jwt_claim: str | None = Field(
-        None, description="Claim of an unverified bearer JWT that names the caller, e.g. sub. "
-        "Only for services whose backend verifies the token; the auth layer is the verified way.")
+        None,
+        description="Claim of an unverified bearer JWT that names the caller, e.g. sub. "
+        "Only for services whose backend verifies the token; the auth layer is the verified way.",
+    )
     groups_claim: str | None = Field(
-        None, description="Claim of that token holding the caller's role or groups, e.g. role.")
+        None, description="Claim of that token holding the caller's role or groups, e.g. role."
+    )
 
 
 class OpenApiProtection(StrictModel):
     unknown_operation: Literal["reject", "allow"] = Field(
-        "reject", description="A path or method the document does not declare: 404 or 405, or allow.")
-    validate_parameters: bool = Field(True, description="Check path, query, header and cookie parameters.")
+        "reject",
+        description="A path or method the document does not declare: 404 or 405, or allow.",
+    )
+    validate_parameters: bool = Field(
+        True, description="Check path, query, header and cookie parameters."
+    )
     validate_body: bool = Field(True, description="Check JSON request bodies against their schema.")
     reject_undeclared_properties: bool = Field(
-        False, description="Treat every request object schema as closed (mass assignment), "
-        "even where the document allows additional properties.")
+        False,
+        description="Treat every request object schema as closed (mass assignment), "
+        "even where the document allows additional properties.",
+    )
     response_exposure: Literal["report", "strip", "reject"] = Field(
-        "strip", description="In block mode, undeclared response properties that carry sensitive "
-        "data are removed (strip) or the response is replaced by 502 (reject); report only records.")
+        "strip",
+        description="In block mode, undeclared response properties that carry sensitive "
+        "data are removed (strip) or the response is replaced by 502 (reject); report only records.",
+    )
     sensitive_names: list[str] = Field(
-        default_factory=list, description="More property names that count as sensitive, e.g. ssn.")
+        default_factory=list, description="More property names that count as sensitive, e.g. ssn."
+    )
 
 
 class BolaProtection(StrictModel):
     id_fields: list[str] = Field(
-        default_factory=lambda: ["id"], min_length=1,
-        description="Members of response objects that hold an object id.")
+        default_factory=lambda: ["id"],
+        min_length=1,
+        description="Members of response objects that hold an object id.",
+    )
     max_objects_per_consumer: int = Field(
-        10_000, ge=10, le=1_000_000, description="Object ids remembered per consumer; oldest go first.")
+        10_000,
+        ge=10,
+        le=1_000_000,
+        description="Object ids remembered per consumer; oldest go first.",
+    )
     ownership_ttl_seconds: float = Field(
-        7 * DAY, gt=0, description="Seconds an object id stays known after it was last returned.")
+        7 * DAY, gt=0, description="Seconds an object id stays known after it was last returned."
+    )
     exempt_groups: list[str] = Field(
-        default_factory=list, description="Groups that may read any object, e.g. admin.")
+        default_factory=list, description="Groups that may read any object, e.g. admin."
+    )
     enumeration_distinct_ids: int = Field(
-        50, ge=2, description="Distinct ids of one resource per consumer in the window that count "
-        "as enumeration.")
+        50,
+        ge=2,
+        description="Distinct ids of one resource per consumer in the window that count "
+        "as enumeration.",
+    )
     enumeration_window_seconds: float = Field(60.0, gt=0, le=DAY)
     sequential_run: int = Field(
-        10, ge=3, description="Consecutive ids (n, n+1, ...) in a row that count as enumeration.")
+        10, ge=3, description="Consecutive ids (n, n+1, ...) in a row that count as enumeration."
+    )
 
 
 class RouteRoles(StrictModel):
     methods: list[str] = Field(default_factory=lambda: ["*"])
     path: str = Field(description="Path template, e.g. /api/v2/admin/{rest}, matched per segment.")
-    roles: list[str] = Field(default_factory=list, description="Groups of which the caller needs one.")
-    scopes: list[str] = Field(default_factory=list, description="Scopes the caller needs, all of them.")
+    roles: list[str] = Field(
+        default_factory=list, description="Groups of which the caller needs one."
+    )
+    scopes: list[str] = Field(
+        default_factory=list, description="Scopes the caller needs, all of them."
+    )
 
 
 class BflaProtection(StrictModel):
     rules: list[RouteRoles] = Field(default_factory=list)
     openapi_role_extension: str | None = Field(
-        "x-required-role", description="Operation extension naming the role it needs; null ignores it.")
+        "x-required-role",
+        description="Operation extension naming the role it needs; null ignores it.",
+    )
     learn: bool = Field(True, description="Report the first time a group calls a privileged route.")
     learn_ttl_seconds: float = Field(30 * DAY, gt=0)
 
 
 class AuthSignals(StrictModel):
     tokens_in_url: bool = Field(True, description="Flag credentials in the query string.")
-    weak_jwt: bool = Field(True, description="Flag JWTs with alg none, no signature or a known weak key.")
+    weak_jwt: bool = Field(
+        True,
+        description="Reject JWTs with alg none or no signature; report "
+        "HMAC keys from a list of well-known weak keys.",
+    )
+    reject_weak_key_tokens: bool = Field(
+        False,
+        description="Also reject every token signed with a well-known weak key. Off by "
+        "default: such tokens are the backend's own, so rejecting them stops all its users.",
+    )
     login_without_rate_limit: bool = Field(
-        True, description="Report once per route when a declared login endpoint has no rate limit.")
+        True, description="Report once per route when a declared login endpoint has no rate limit."
+    )
     url_credential_names: list[str] = Field(
-        default_factory=lambda: ["access_token", "token", "api_key", "apikey", "key", "id_token",
-                                 "refresh_token", "jwt", "auth", "password", "secret"])
+        default_factory=lambda: [
+            "access_token",
+            "token",
+            "api_key",
+            "apikey",
+            "key",
+            "id_token",
+            "refresh_token",
+            "jwt",
+            "auth",
+            "password",
+            "secret",
+        ]
+    )
 
 
 class SuccessRule(StrictModel):
@@ -130,7 +189,9 @@ class LoginEndpoint(StrictModel):
 
 class ParameterWatch(StrictModel):
     parameter: str = Field(description="query:NAME or path:NAME.")
-    distinct: int = Field(100, ge=2, description="Distinct values per key in the window that count.")
+    distinct: int = Field(
+        100, ge=2, description="Distinct values per key in the window that count."
+    )
     window_seconds: float = Field(60.0, gt=0, le=DAY)
     key: Literal["consumer", "ip"] = "consumer"
 
@@ -159,26 +220,56 @@ class AbuseProtection(StrictModel):
 
 class SsrfProtection(StrictModel):
     parameter_names: list[str] = Field(
-        default_factory=lambda: ["url", "uri", "link", "href", "callback", "webhook", "redirect",
-                                 "redirect_uri", "return_url", "next", "target", "dest",
-                                 "destination", "image", "image_url", "feed", "endpoint", "host"],
-        description="Names whose values are checked even without a scheme.")
+        default_factory=lambda: [
+            "url",
+            "uri",
+            "link",
+            "href",
+            "callback",
+            "webhook",
+            "redirect",
+            "redirect_uri",
+            "return_url",
+            "next",
+            "target",
+            "dest",
+            "destination",
+            "image",
+            "image_url",
+            "feed",
+            "endpoint",
+            "host",
+        ],
+        description="Names whose values are checked even without a scheme.",
+    )
     allow_hosts: list[str] = Field(
-        default_factory=list, description="host or host:port values that may point inward.")
+        default_factory=list, description="host or host:port values that may point inward."
+    )
 
 
 class LeakProtection(StrictModel):
     report_classes: list[SensitiveClass] = Field(
         default_factory=lambda: [
-            SensitiveClass.CREDIT_CARD, SensitiveClass.US_SSN, SensitiveClass.UK_NINO,
-            SensitiveClass.IBAN, SensitiveClass.PRIVATE_KEY, SensitiveClass.AWS_ACCESS_KEY,
-            SensitiveClass.GCP_API_KEY, SensitiveClass.GITHUB_TOKEN, SensitiveClass.SLACK_TOKEN,
-            SensitiveClass.STRIPE_KEY, SensitiveClass.PASSWORD],
-        description="Classes reported when a response carries them.")
+            SensitiveClass.CREDIT_CARD,
+            SensitiveClass.US_SSN,
+            SensitiveClass.UK_NINO,
+            SensitiveClass.IBAN,
+            SensitiveClass.PRIVATE_KEY,
+            SensitiveClass.AWS_ACCESS_KEY,
+            SensitiveClass.GCP_API_KEY,
+            SensitiveClass.GITHUB_TOKEN,
+            SensitiveClass.SLACK_TOKEN,
+            SensitiveClass.STRIPE_KEY,
+            SensitiveClass.PASSWORD,
+        ],
+        description="Classes reported when a response carries them.",
+    )
     mask_classes: list[SensitiveClass] = Field(
-        default_factory=list, description="Classes replaced by asterisks in block mode.")
+        default_factory=list, description="Classes replaced by asterisks in block mode."
+    )
     block_classes: list[SensitiveClass] = Field(
-        default_factory=list, description="Classes whose presence withholds the response (502).")
+        default_factory=list, description="Classes whose presence withholds the response (502)."
+    )
     stack_traces: bool = Field(True, description="Withhold stack traces and framework error pages.")
 
 
@@ -193,11 +284,16 @@ class ThresholdRule(StrictModel):
 class BlockingProtection(StrictModel):
     thresholds: list[ThresholdRule] = Field(default_factory=lambda: [ThresholdRule()])
     mssp_wide: bool = Field(
-        False, description="A source blocked by a threshold is blocked for every tenant.")
+        False, description="A source blocked by a threshold is blocked for every tenant."
+    )
     store_sync_seconds: float | None = Field(
-        None, gt=0, description="Seconds between reads of the store's dynamic blocks; null: not read.")
+        None,
+        gt=0,
+        description="Seconds between reads of the store's dynamic blocks; null: not read.",
+    )
     cache_seconds: float = Field(
-        1.0, ge=0, le=60, description="Seconds a deny list answer is cached in the worker.")
+        1.0, ge=0, le=60, description="Seconds a deny list answer is cached in the worker."
+    )
 
 
 class ProtectionPolicy(StrictModel):

@@ -1,0 +1,269 @@
+"""The dynamic deny list: sources blocked for a while, by detectors, operators or scanners.
+
+A source is a client IP address, a consumer id, an API key id or a JWT
+subject. An entry belongs to one tenant, or to every tenant when its tenant
+is ``*`` (the MSSP-wide option). ``MemoryDenyStore`` keeps entries in one
+worker process; ``RedisDenyStore`` shares them across workers and nodes,
+each entry a key that expires with the block. Store-table blocks (client
+addresses and networks that operators add through the admin API) are
+merged in by ``blocking_sync``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
+from urllib.parse import quote
+
+from stockade.protection.config import SourceKind, StateSettings
+from stockade.protection.state_redis import RedisState
+
+log = logging.getLogger(__name__)
+
+ALL_TENANTS = "*"
+"""Tenant of an MSSP-wide entry: it applies to every tenant."""
+
+SOURCE_KINDS: tuple[SourceKind, ...] = ("ip", "consumer", "api-key", "jwt-subject")
+MAX_BLOCK_SECONDS = 365 * 24 * 3600
+"""Longest block, one year, the same cap the store's block table applies."""
+MAX_VALUE_CHARS = 512
+"""Longest source value; longer ones are invalid."""
+MAX_CACHE_ENTRIES = 100_000
+"""Deny list answers cached per worker; the cache is cleared when it grows past this."""
+MAX_MEMORY_ENTRIES = 100_000
+"""Entries of the in-process store; past this the soonest to expire are dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenyEntry:
+    tenant: str
+    kind: str
+    value: str
+    reason: str
+    created_at: float
+    expires_at: float
+    origin: Literal["detector", "operator", "scanner", "store"] = "operator"
+
+
+def normalize(kind: str, value: str) -> str:
+    """Return the canonical source value; raise ValueError naming the problem."""
+    if kind not in SOURCE_KINDS:
+        raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
+    text = value.strip()
+    if not text or len(text) > MAX_VALUE_CHARS:
+        raise ValueError(
+            f"{kind} value must have 1 to {MAX_VALUE_CHARS} characters, got {len(text)}"
+        )
+    if kind == "ip":
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            raise ValueError(
+                f"invalid IP address {value!r}; use a form such as 192.0.2.7"
+            ) from None
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return str(address)
+    return text
+
+
+class DenyStore(Protocol):
+    async def put(self, entry: DenyEntry) -> None: ...
+
+    async def delete(self, tenant: str, kind: str, value: str) -> None: ...
+
+    async def find(self, candidates: list[tuple[str, str, str]]) -> DenyEntry | None:
+        """Return the first entry in force among (tenant, kind, value) candidates."""
+        ...
+
+    async def entries(self, tenant: str | None) -> list[DenyEntry]: ...
+
+
+class MemoryDenyStore:
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, str], DenyEntry] = {}
+
+    async def put(self, entry: DenyEntry) -> None:
+        self._entries[(entry.tenant, entry.kind, entry.value)] = entry
+        if len(self._entries) > MAX_MEMORY_ENTRIES:
+            soonest = sorted(self._entries.items(), key=lambda item: item[1].expires_at)
+            for key, _ in soonest[: len(self._entries) - MAX_MEMORY_ENTRIES]:
+                del self._entries[key]
+
+    async def delete(self, tenant: str, kind: str, value: str) -> None:
+        self._entries.pop((tenant, kind, value), None)
+
+    async def find(self, candidates: list[tuple[str, str, str]]) -> DenyEntry | None:
+        now = time.time()
+        for key in candidates:
+            entry = self._entries.get(key)
+            if entry is not None:
+                if entry.expires_at > now:
+                    return entry
+                del self._entries[key]
+        return None
+
+    async def entries(self, tenant: str | None) -> list[DenyEntry]:
+        now = time.time()
+        return [
+            entry
+            for entry in self._entries.values()
+            if entry.expires_at > now and (tenant is None or entry.tenant == tenant)
+        ]
+
+
+class RedisDenyStore:
+    """One Redis key per entry, ``PREFIX:deny:{TENANT}:KIND:VALUE``, expiring with the block."""
+
+    def __init__(self, state: RedisState, prefix: str) -> None:
+        self._state = state
+        self._prefix = prefix
+
+    def _key(self, tenant: str, kind: str, value: str) -> str:
+        return f"{self._prefix}:deny:{{{quote(tenant, safe='')}}}:{kind}:{quote(value, safe='')}"
+
+    async def put(self, entry: DenyEntry) -> None:
+        ttl_ms = max(1, int((entry.expires_at - time.time()) * 1000))
+        data = json.dumps(asdict(entry))
+        await self._state.call(
+            self._state.client.set(
+                self._key(entry.tenant, entry.kind, entry.value), data, px=ttl_ms
+            )
+        )
+
+    async def delete(self, tenant: str, kind: str, value: str) -> None:
+        await self._state.call(self._state.client.delete(self._key(tenant, kind, value)))
+
+    async def find(self, candidates: list[tuple[str, str, str]]) -> DenyEntry | None:
+        if not candidates:
+            return None
+        keys = [self._key(*candidate) for candidate in candidates]
+        values = await self._state.call(self._state.client.mget(keys))
+        for value in values:
+            if value is not None:
+                return _entry(value)
+        return None
+
+    async def entries(self, tenant: str | None) -> list[DenyEntry]:
+        owner = f"{{{quote(tenant, safe='')}}}" if tenant else "*"
+        pattern = f"{self._prefix}:deny:{owner}:*"
+        found: list[DenyEntry] = []
+        async for key in self._state.client.scan_iter(match=pattern, count=500):
+            value = await self._state.call(self._state.client.get(key))
+            if value is not None:
+                found.append(_entry(value))
+        return found
+
+
+def _entry(raw: bytes | str) -> DenyEntry:
+    data = json.loads(raw)
+    return DenyEntry(**data)
+
+
+class DenyList:
+    """The deny list of one worker, with a short cache in front of its store.
+
+    ``add`` is the one way in for detectors, operators (the admin API) and
+    scanner findings. With a Redis store every gateway node sees an entry
+    within ``cache_seconds``.
+    """
+
+    def __init__(self, store: DenyStore, cache_seconds: float = 1.0) -> None:
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[tuple[str, str, str], ...], tuple[float, DenyEntry | None]] = {}
+        self.networks: dict[
+            str, list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, DenyEntry]]
+        ] = {}
+
+    @classmethod
+    def from_settings(cls, settings: StateSettings, cache_seconds: float = 1.0) -> DenyList:
+        if settings.store == "redis":
+            state = RedisState(settings.redis_url, settings.redis_timeout_seconds)
+            return cls(RedisDenyStore(state, settings.key_prefix), cache_seconds)
+        return cls(MemoryDenyStore(), cache_seconds)
+
+    async def add(
+        self,
+        kind: str,
+        value: str,
+        tenant: str,
+        ttl: float,
+        reason: str,
+        origin: Literal["detector", "operator", "scanner", "store"] = "operator",
+    ) -> DenyEntry:
+        """Block a source of ``tenant`` (``*`` for all tenants) for ``ttl`` seconds."""
+        if not 0 < ttl <= MAX_BLOCK_SECONDS:
+            raise ValueError(
+                f"block duration {ttl} s is out of range; use 1 to {MAX_BLOCK_SECONDS}"
+            )
+        if not tenant:
+            raise ValueError("tenant must be a tenant id or '*' for every tenant")
+        now = time.time()
+        entry = DenyEntry(
+            tenant, kind, normalize(kind, value), reason[:200], now, now + ttl, origin
+        )
+        await self.store.put(entry)
+        self._cache.clear()
+        log.info(
+            "deny list: %s %s of tenant %s blocked for %.0f s by %s",
+            kind,
+            entry.value,
+            tenant,
+            ttl,
+            origin,
+        )
+        return entry
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    async def remove(self, kind: str, value: str, tenant: str) -> None:
+        await self.store.delete(tenant, kind, normalize(kind, value))
+        self._cache.clear()
+
+    async def entries(self, tenant: str | None = None) -> list[DenyEntry]:
+        return await self.store.entries(tenant)
+
+    async def check(self, tenant: str, sources: list[tuple[str, str]]) -> DenyEntry | None:
+        """Return the entry that blocks any of ``sources`` for ``tenant``, or None."""
+        candidates = tuple(
+            (owner, kind, value) for kind, value in sources for owner in (tenant, ALL_TENANTS)
+        )
+        now = time.monotonic()
+        cached = self._cache.get(candidates)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        entry = self._network_entry(tenant, sources)
+        if entry is None:
+            entry = await self.store.find(list(candidates))
+        if len(self._cache) > MAX_CACHE_ENTRIES:
+            self._cache.clear()
+        if self.cache_seconds > 0:
+            self._cache[candidates] = (now + self.cache_seconds, entry)
+        return entry
+
+    def _network_entry(self, tenant: str, sources: list[tuple[str, str]]) -> DenyEntry | None:
+        if not self.networks:
+            return None
+        wall = time.time()
+        for kind, value in sources:
+            if kind != "ip":
+                continue
+            try:
+                address = ipaddress.ip_address(value)
+            except ValueError:
+                continue
+            for owner in (tenant, ALL_TENANTS):
+                for network, entry in self.networks.get(owner, ()):
+                    if (
+                        entry.expires_at > wall
+                        and address.version == network.version
+                        and address in network
+                    ):
+                        return entry
+        return None

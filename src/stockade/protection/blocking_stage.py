@@ -1,0 +1,103 @@
+"""The deny list stages: the first check of the pipeline, and a second one after authentication.
+
+The first stage (order 50) checks what is known before any other stage
+runs: the client address and the subject of a bearer JWT. Consumer ids
+and API key ids are known only once the auth stage has run, so a second
+stage checks them right after it. Both belong to the ``blocking`` layer.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from stockade.events.model import Severity
+from stockade.gateway.exchange import Exchange
+from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
+from stockade.gateway.routing import RouteContext
+from stockade.protection.blocking import DenyList
+from stockade.protection.blocking_rules import source_of
+from stockade.protection.blocking_sync import StoreBlockSync
+from stockade.protection.shared import ErrorLog, deny_list_for
+from stockade.protection.state import StateUnavailable
+
+EARLY_KINDS = ("ip", "jwt-subject")
+LATE_KINDS = ("consumer", "api-key")
+
+
+class DenyStage:
+    layer = "blocking"
+    phases = frozenset({Phase.REQUEST_HEADERS})
+
+    def __init__(
+        self, name: str, deny_list: DenyList, kinds: tuple[str, ...], sync: StoreBlockSync | None
+    ) -> None:
+        self.name = name
+        self.deny_list = deny_list
+        self.kinds = kinds
+        self.sync = sync
+        self._errors = ErrorLog("the deny list store")
+
+    def wants_request_body(self, exchange: Exchange) -> bool:
+        return False
+
+    def wants_response_body(self, exchange: Exchange) -> bool:
+        return False
+
+    async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
+        if self.sync is not None:
+            self.sync.start()
+        sources = [
+            (kind, value) for kind in self.kinds if (value := source_of(exchange, kind)) is not None
+        ]
+        if not sources:
+            return CONTINUE
+        try:
+            entry = await self.deny_list.check(exchange.tenant_id or "-", sources)
+        except StateUnavailable as error:
+            self._errors.report(error)
+            return CONTINUE
+        if entry is None:
+            return CONTINUE
+        event = exchange.event(
+            "blocking",
+            "denied-source",
+            f"{entry.kind} is on the deny list: {entry.reason}",
+            Severity.MEDIUM,
+            evidence={
+                "source": entry.kind,
+                "value": entry.value,
+                "origin": entry.origin,
+                "expires_at": entry.expires_at,
+                "tenant_scope": entry.tenant,
+            },
+        )
+        return reject(403, "denied-source", "access denied", events=(event,))
+
+
+def _deny_list(context: RouteContext) -> tuple[DenyList, StoreBlockSync | None] | None:
+    policy = context.policy.protection
+    if policy is None or policy.blocking is None:
+        return None
+    blocking = policy.blocking
+    deny_list = deny_list_for(context.resources, policy.state, blocking.cache_seconds)
+    sync = None
+    if blocking.store_sync_seconds is not None:
+        url = context.config.store.url
+        interval = blocking.store_sync_seconds
+        sync = cast(
+            StoreBlockSync,
+            context.resources.get_or_create(
+                f"protection.store-sync:{url}", lambda: StoreBlockSync(deny_list, url, interval)
+            ),
+        )
+    return deny_list, sync
+
+
+def build_early_deny_stage(context: RouteContext) -> DenyStage | None:
+    found = _deny_list(context)
+    return DenyStage("blocking", found[0], EARLY_KINDS, found[1]) if found else None
+
+
+def build_late_deny_stage(context: RouteContext) -> DenyStage | None:
+    found = _deny_list(context)
+    return DenyStage("blocking.consumer", found[0], LATE_KINDS, None) if found else None

@@ -1,0 +1,86 @@
+"""Read the store's dynamic blocks (added by operators through the admin API) into a deny list.
+
+The store's table is the source of truth for operator blocks of client
+addresses and networks; every worker reads it every ``store_sync_seconds``
+and replaces its copy, so a block deleted there ends here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from stockade.protection.blocking import DenyEntry, DenyList
+from stockade.store.blocks import list_blocks
+from stockade.store.database import StoreError, open_engine
+from stockade.store.scope import Store
+
+log = logging.getLogger(__name__)
+
+SYNC_ACTOR = "deny-list-sync"
+PERMANENT_EXPIRY = float("inf")
+"""Expiry used for a store block that has none."""
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def read_store_blocks(store: Store) -> dict[str, list[tuple[Network, DenyEntry]]]:
+    """Return the blocks in force of every tenant, by tenant."""
+    found: dict[str, list[tuple[Network, DenyEntry]]] = {}
+    with store.session(None, SYNC_ACTOR) as scope:
+        for block in list_blocks(scope):
+            network = ipaddress.ip_network(block.client, strict=False)
+            expires = block.expires_at if block.expires_at is not None else PERMANENT_EXPIRY
+            entry = DenyEntry(
+                block.tenant_id,
+                "ip",
+                block.client,
+                block.reason,
+                block.created_at,
+                expires,
+                "store",
+            )
+            found.setdefault(block.tenant_id, []).append((network, entry))
+    return found
+
+
+class StoreBlockSync:
+    """A background task of one worker that keeps ``deny_list.networks`` in step with the store."""
+
+    def __init__(self, deny_list: DenyList, store_url: str, interval: float) -> None:
+        self.deny_list = deny_list
+        self.store_url = store_url
+        self.interval = interval
+        self.task: asyncio.Task[None] | None = None
+        self._store: Store | None = None
+
+    def start(self) -> None:
+        """Start the task on the running loop, once."""
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def sync_now(self) -> None:
+        if self._store is None:
+            self._store = Store(open_engine(self.store_url))
+        self.deny_list.networks = read_store_blocks(self._store)
+        self.deny_list.clear_cache()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await asyncio.to_thread(self.sync_now)
+                failures = 0
+            except (SQLAlchemyError, StoreError, ValueError, OSError) as exc:
+                failures += 1
+                if failures == 1 or failures % 100 == 0:
+                    log.error(
+                        "reading dynamic blocks from the store failed (%d times in a row), "
+                        "the last copy stays in force: %s",
+                        failures,
+                        exc,
+                    )
+            await asyncio.sleep(self.interval)

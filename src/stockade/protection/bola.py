@@ -1,0 +1,263 @@
+"""BOLA: broken object level authorization, OWASP API1:2023. Layer ``bola``.
+
+The stage learns which object ids each caller has received: the ``id``
+members of objects in successful JSON responses, filed under the resource
+of the operation (``/orders`` for both ``GET /orders`` and
+``GET /orders/{orderId}``). A request for an object id that was returned
+to another caller but never to this one is flagged. Enumeration is flagged
+too: many distinct ids of one resource from one caller within a window,
+or a run of consecutive numeric ids.
+
+An id never returned to anyone is not flagged (the gateway cannot know its
+owner), so detection needs the owners' own list or create calls to have
+passed through the gateway first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from stockade.events.model import Severity
+from stockade.gateway.exchange import Exchange
+from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
+from stockade.gateway.routing import RouteContext
+from stockade.protection.config import BolaProtection, IdentitySettings
+from stockade.protection.identity import caller_of
+from stockade.protection.inputs import MISSING, is_json, response_json
+from stockade.protection.openapi.lookup import document_for, operation_of
+from stockade.protection.openapi.operations import CompiledDocument
+from stockade.protection.shared import ErrorLog, state_for
+from stockade.protection.state import ProtectionState, StateUnavailable
+
+LAYER = "bola"
+MAX_IDS_PER_RESPONSE = 1000
+"""Object ids learned from one response; list pages past this are learned in part."""
+MAX_ID_CHARS = 128
+"""Longer values are not object ids and are ignored."""
+SELF_SEGMENTS = frozenset({"me", "self", "current", "mine"})
+"""A last segment that stands for the caller's own object, as in /users/me."""
+OBJECT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"})
+FLAGGED = "protection.bola.flagged"
+
+
+def resource_of(template: str) -> tuple[str, str | None]:
+    """Split a path template into its resource and the name of the object id parameter."""
+    segments = template.rstrip("/").split("/")
+    last = segments[-1] if segments else ""
+    if last.startswith("{") and last.endswith("}"):
+        return "/".join(segments[:-1]) or "/", last[1:-1]
+    if last in SELF_SEGMENTS and len(segments) > 1:
+        return "/".join(segments[:-1]) or "/", None
+    return template.rstrip("/") or "/", None
+
+
+def returned_ids(document: Any, id_fields: list[str]) -> list[str]:
+    """Return the object ids in a response: of the top object, its lists, or a top-level list."""
+    objects: list[dict[str, Any]] = []
+    if isinstance(document, dict):
+        objects.append(document)
+        objects.extend(
+            item
+            for value in document.values()
+            if isinstance(value, list)
+            for item in value
+            if isinstance(item, dict)
+        )
+    elif isinstance(document, list):
+        objects.extend(item for item in document if isinstance(item, dict))
+    found: list[str] = []
+    for obj in objects:
+        for name in id_fields:
+            value = obj.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                text = str(value)
+                if 0 < len(text) <= MAX_ID_CHARS:
+                    found.append(text)
+        if len(found) >= MAX_IDS_PER_RESPONSE:
+            break
+    return list(dict.fromkeys(found))[:MAX_IDS_PER_RESPONSE]
+
+
+class BolaStage:
+    name = "protection.bola"
+    layer = LAYER
+    phases = frozenset({Phase.REQUEST_HEADERS, Phase.RESPONSE_BODY})
+
+    def __init__(
+        self,
+        settings: BolaProtection,
+        identity: IdentitySettings,
+        state: ProtectionState,
+        prefix: str,
+        tenant: str,
+        route_template: str,
+        document: CompiledDocument | None,
+    ) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.state = state
+        self.prefix = f"{prefix}:{{{quote(tenant, safe='')}}}:bola"
+        self.route_template = route_template
+        self.document = document
+        self.exempt = frozenset(settings.exempt_groups)
+        self._errors = ErrorLog("the BOLA state store")
+
+    def _template(self, exchange: Exchange) -> tuple[str, dict[str, str]] | None:
+        if self.document is not None:
+            match = operation_of(exchange, self.document)
+            if match is not None and match.operation is not None:
+                return match.operation.template, match.params
+        if exchange.match is not None and exchange.match.params:
+            return self.route_template, exchange.match.params
+        return None
+
+    def wants_request_body(self, exchange: Exchange) -> bool:
+        return False
+
+    def wants_response_body(self, exchange: Exchange) -> bool:
+        response = exchange.response
+        return (
+            response is not None
+            and 200 <= response.status < 300
+            and is_json(response.fields)
+            and exchange.state.get(FLAGGED) is None
+            and self._template(exchange) is not None
+        )
+
+    async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
+        try:
+            if phase is Phase.REQUEST_HEADERS:
+                return await self._check_request(exchange)
+            await self._learn(exchange)
+        except StateUnavailable as error:
+            self._errors.report(error)
+        return CONTINUE
+
+    async def _check_request(self, exchange: Exchange) -> Verdict:
+        method = exchange.request.method.decode("latin-1")
+        found = self._template(exchange)
+        if found is None or method not in OBJECT_METHODS:
+            return CONTINUE
+        template, params = found
+        resource, id_name = resource_of(template)
+        object_id = params.get(id_name) if id_name else None
+        caller = caller_of(exchange, self.identity)
+        if object_id is None or len(object_id) > MAX_ID_CHARS:
+            return CONTINUE
+        if caller is not None and caller.groups & self.exempt:
+            return CONTINUE
+        who = f"c:{caller.id}" if caller is not None else f"ip:{exchange.client.address}"
+        resource_key = quote(resource, safe="/")
+        if caller is not None:
+            owner = f"{self.prefix}:{quote(caller.id, safe='')}"
+            owned, known = await self.state.ownership(
+                owner, f"{self.prefix}:{resource_key}:{object_id}"
+            )
+            if known and not owned:
+                exchange.state[FLAGGED] = True
+                return self._reject(
+                    exchange,
+                    "bola",
+                    "object id was returned to another consumer but never to this one",
+                    403,
+                    resource,
+                    object_id,
+                )
+        return await self._check_enumeration(exchange, who, resource, resource_key, object_id)
+
+    async def _check_enumeration(
+        self, exchange: Exchange, who: str, resource: str, resource_key: str, object_id: str
+    ) -> Verdict:
+        settings = self.settings
+        base = f"{self.prefix}:enum:{quote(who, safe='')}:{resource_key}"
+        distinct = await self.state.add_distinct(
+            base, object_id, settings.enumeration_window_seconds, settings.enumeration_distinct_ids
+        )
+        if distinct >= settings.enumeration_distinct_ids:
+            exchange.state[FLAGGED] = True
+            return self._reject(
+                exchange,
+                "object-enumeration",
+                f"{distinct} distinct ids of one resource within "
+                f"{settings.enumeration_window_seconds:g} s",
+                429,
+                resource,
+                object_id,
+            )
+        if object_id.isdigit() and len(object_id) < 19:
+            run = await self.state.sequence(
+                f"{base}:seq", int(object_id), settings.enumeration_window_seconds
+            )
+            if run >= settings.sequential_run:
+                exchange.state[FLAGGED] = True
+                return self._reject(
+                    exchange,
+                    "sequential-enumeration",
+                    f"{run} consecutive ids requested in a row",
+                    429,
+                    resource,
+                    object_id,
+                )
+        return CONTINUE
+
+    def _reject(
+        self,
+        exchange: Exchange,
+        reason: str,
+        message: str,
+        status: int,
+        resource: str,
+        object_id: str,
+    ) -> Verdict:
+        event = exchange.event(
+            LAYER,
+            reason,
+            message,
+            Severity.HIGH,
+            evidence={"resource": resource, "object_id": object_id},
+        )
+        return reject(
+            status,
+            reason,
+            "access denied" if status == 403 else "too many requests",
+            severity=Severity.HIGH,
+            events=(event,),
+        )
+
+    async def _learn(self, exchange: Exchange) -> None:
+        found = self._template(exchange)
+        caller = caller_of(exchange, self.identity)
+        if found is None or caller is None or exchange.state.get(FLAGGED):
+            return
+        document = response_json(exchange)
+        if document is MISSING:
+            return
+        resource, _ = resource_of(found[0])
+        ids = returned_ids(document, self.settings.id_fields)
+        if not ids:
+            return
+        resource_key = quote(resource, safe="/")
+        owner = f"{self.prefix}:{quote(caller.id, safe='')}"
+        objects = [f"{self.prefix}:{resource_key}:{object_id}" for object_id in ids]
+        await self.state.remember(
+            owner,
+            objects,
+            self.settings.max_objects_per_consumer,
+            self.settings.ownership_ttl_seconds,
+        )
+
+
+def build_bola_stage(context: RouteContext) -> BolaStage | None:
+    policy = context.policy.protection
+    if policy is None or policy.bola is None:
+        return None
+    return BolaStage(
+        policy.bola,
+        policy.identity,
+        state_for(context.resources, policy.state),
+        policy.state.key_prefix,
+        context.tenant.id,
+        context.route.path,
+        document_for(context),
+    )
