@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "stockade.cli.discover",
     "stockade.cli.admin",
     "stockade.cli.report",
+    "stockade.cli.scan",
 )
 """Modules that register subcommands, in the order ``--help`` lists them."""
 

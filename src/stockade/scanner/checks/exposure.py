@@ -1,0 +1,93 @@
+"""Excessive data exposure (API3:2023): sensitive fields the schema does not declare.
+
+Every GET operation is called as a caller who may use it. Members of the
+JSON answer that its response schema does not declare are reported when
+their name suggests a secret or personal data (``password_hash``,
+``ssn``) or their value is a recognized sensitive value (a card number, a
+national id, a key), using ``stockade.protection.sensitive``. Declared
+fields are the API owner's decision and are not reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stockade.events.model import Severity
+from stockade.protection.sensitive import find_sensitive
+from stockade.scanner.context import ScanContext
+from stockade.scanner.findings import Finding
+from stockade.scanner.redaction import is_sensitive_name
+from stockade.scanner.resources import own_objects
+from stockade.scanner.values import merged, schema_type
+
+NAME = "exposure"
+SUMMARY = "Excessive data exposure: undeclared sensitive fields in responses"
+CATEGORY = "API3:2023"
+CWE = 213
+REMEDIATION = ("Serialize responses through an explicit view of the declared properties; "
+               "never return stored records as they are.")
+MAX_ITEMS_INSPECTED = 50
+"""Array elements of one response that are compared with the schema."""
+
+
+async def run(ctx: ScanContext) -> list[Finding]:
+    findings = []
+    for operation in ctx.operations:
+        if operation.method != "GET" or not ctx.allows(operation):
+            continue
+        session = ctx.session_for(operation) if operation.requires_auth else None
+        values: dict[str, Any] = {}
+        if operation.path_params and session is not None and len(operation.path_params) == 1:
+            owned = await own_objects(ctx, session, operation)
+            if owned:
+                values = {operation.path_params[0].name: owned[0].object_id}
+        reply = await ctx.call(operation, session, path_values=values)
+        schema = operation.response_schema(reply.status) if reply.ok else None
+        if not isinstance(schema, dict):
+            continue
+        document = reply.json()
+        if not schema or document is None:
+            continue
+        leaked = sorted(set(undeclared_sensitive(document, schema, "")))
+        if not leaked:
+            continue
+        findings.append(ctx.finding(
+            kind="excessive-data-exposure", check=NAME, severity=Severity.HIGH,
+            category=CATEGORY, operation=operation, cwe=CWE, remediation=REMEDIATION,
+            title=f"{operation.label} returns undeclared sensitive fields",
+            detail=(f"The response carries {', '.join(leaked)}, which the response schema "
+                    "does not declare and which hold secrets or personal data."),
+            evidence=[(reply, "the response (values of the leaked fields redacted)")]))
+    return findings
+
+
+def undeclared_sensitive(document: Any, schema: dict[str, Any], prefix: str) -> list[str]:
+    """JSON pointers of undeclared members that look sensitive, descending into arrays."""
+    schema = merged(schema)
+    if isinstance(document, list):
+        items: dict[str, Any] = schema["items"] if isinstance(schema.get("items"), dict) else {}
+        found: list[str] = []
+        for element in document[:MAX_ITEMS_INSPECTED]:
+            found += undeclared_sensitive(element, items, prefix + "/*")
+        return found
+    if not isinstance(document, dict) or schema_type(schema) != "object":
+        return []
+    properties = schema.get("properties") or {}
+    open_schema = not properties and schema.get("additionalProperties") in (None, True)
+    found = []
+    for name, value in document.items():
+        pointer = f"{prefix}/{name}"
+        if name in properties:
+            sub = properties[name] if isinstance(properties[name], dict) else {}
+            found += undeclared_sensitive(value, sub, pointer)
+        elif not open_schema and _sensitive(name, value):
+            found.append(pointer)
+    return found
+
+
+def _sensitive(name: str, value: Any) -> bool:
+    if value in (None, "", [], {}):
+        return False
+    if is_sensitive_name(name):
+        return True
+    return isinstance(value, str) and bool(find_sensitive(value))
