@@ -68,10 +68,16 @@ class Introspector:
             # Concurrent requests with the same new token share one call to the server.
             pending = asyncio.get_running_loop().create_task(self._ask(token))
             self._pending[key] = pending
-            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+            pending.add_done_callback(lambda task: self._finished(key, task))
         answer = await asyncio.shield(pending)
         self._remember(key, answer, now)
         return answer
+
+    def _finished(self, key: bytes, task: asyncio.Task[Introspection]) -> None:
+        self._pending.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here as well, for the case that every waiting request was cancelled.
+            log.debug("introspection call failed: %s", task.exception())
 
     async def _ask(self, token: str) -> Introspection:
         settings = self.settings
