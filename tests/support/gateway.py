@@ -20,9 +20,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
+def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1",
+                  process: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until ``port`` accepts connections; give up early when ``process`` has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise TimeoutError(f"the process exited with status {process.returncode}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -65,7 +69,7 @@ class GatewayProcess:
             env=env,
         )
         try:
-            wait_for_port(self.port)
+            wait_for_port(self.port, process=self.process)
         except TimeoutError:
             self.stop()
             raise RuntimeError(

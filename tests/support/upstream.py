@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +41,9 @@ class TestUpstream:
     requests: list[ReceivedRequest] = field(default_factory=list)
     raw_bytes: bytearray = field(default_factory=bytearray)
     connections: int = 0
+    last_client_certificate: dict[str, object] | None = None
     name: str = "upstream"
+    ssl_context: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -73,7 +76,7 @@ class TestUpstream:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, self.host, self.port)
+            asyncio.start_server(self._handle, self.host, self.port, ssl=self.ssl_context)
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -81,6 +84,8 @@ class TestUpstream:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        ssl_object = writer.get_extra_info("ssl_object")
+        self.last_client_certificate = ssl_object.getpeercert() if ssl_object is not None else None
         connection_id = self.connections
         try:
             while True:

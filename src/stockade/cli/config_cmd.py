@@ -41,6 +41,14 @@ def run_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    from stockade.gateway.runtime import check_files
+
+    problems = check_files(config)
+    for problem in problems:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} unusable certificate files", file=sys.stderr)
+        return 1
     services = sum(len(tenant.services) for tenant in config.tenants)
     print(f"{args.file}: valid ({len(config.tenants)} tenants, {services} services)")
     return 0

@@ -37,5 +37,13 @@ def run(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         print(f"{args.config}: not started because the config is invalid", file=sys.stderr)
         return 1
+    from stockade.gateway.runtime import check_files
+
+    problems = check_files(config)
+    if problems:
+        for problem in problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        print(f"{args.config}: not started because certificate files are unusable", file=sys.stderr)
+        return 1
     supervisor = Supervisor(args.config, config, workers=args.workers, log_level=args.log_level)
     return supervisor.run()

@@ -90,7 +90,48 @@ class PassiveHealth(StrictModel):
     eject_seconds: float = Field(10.0, gt=0, description="How long an ejected target gets no traffic.")
 
 
+class UpstreamTls(StrictModel):
+    """TLS from the gateway to a service's targets."""
+
+    verify: bool = Field(
+        True, description="Verify the target's certificate; false is logged as a warning at load.")
+    ca_file: ConfigPath | None = Field(
+        None, description="PEM bundle of CAs to trust; the system trust store when unset.")
+    server_name: str | None = Field(
+        None, description="Name sent in SNI and checked in the certificate; the target host when unset.")
+    min_version: Literal["1.2", "1.3"] = "1.2"
+    ciphers: str | None = Field(None, description="OpenSSL cipher list for TLS 1.2 (1.3 suites are fixed).")
+    client_cert: ConfigPath | None = Field(None, description="PEM client certificate chain for mTLS.")
+    client_key: ConfigPath | None = Field(None, description="PEM private key of client_cert.")
+    pins: list[str] = Field(
+        default_factory=list,
+        description="Accepted SPKI hashes, 'sha256/' plus base64; the target must match one.")
+    expiry_warning_days: int = Field(
+        14, ge=0, description="Warn at load when the client certificate expires within this many days.")
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> UpstreamTls:
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key must be set together")
+        for pin in self.pins:
+            if not pin.startswith("sha256/") or len(pin) != len("sha256/") + 44:
+                raise ValueError(f"pin {pin!r} must be 'sha256/' followed by a base64 SHA-256 hash")
+        return self
+
+
+class IdentityFields(StrictModel):
+    """Fields that tell the upstream who the client is; client copies are always removed."""
+
+    consumer: str | None = Field(None, description="Field carrying the authenticated consumer id.")
+    client_subject: str | None = Field(
+        None, description="Field carrying the verified client certificate's subject (mTLS).")
+
+    def names(self) -> list[str]:
+        return [name for name in (self.consumer, self.client_subject) if name]
+
+
 class Upstream(StrictModel):
+    tls: UpstreamTls | None = Field(None, description="Speak TLS to the targets.")
     targets: list[str] = Field(min_length=1, description="host:port of each backend, used round-robin.")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection to a target.")
     read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for each read of the response.")
@@ -192,6 +233,8 @@ class Service(StrictModel):
     hosts: list[str] = Field(min_length=1, description="Host names this service answers; '*.' prefix allowed.")
     path_prefix: str = Field("/", description="Only paths under this prefix reach the service.")
     upstream: Upstream
+    identity_fields: IdentityFields = Field(
+        default_factory=IdentityFields, description="Fields telling the upstream who the client is.")
     preserve_host: bool = Field(True, description="Forward the client's Host; false sends the target's host:port.")
     openapi: ConfigPath | None = Field(None, description="Path to the service's OpenAPI 3.0 or 3.1 document.")
     policy: Policy | None = None
@@ -221,6 +264,8 @@ class Service(StrictModel):
 class Tenant(StrictModel):
     id: Identifier
     name: str | None = None
+    upstream_tls: UpstreamTls | None = Field(
+        None, description="TLS to upstreams for services of this tenant that set no upstream.tls.")
     policy: Policy | None = None
     services: list[Service] = Field(default_factory=list)
     consumers: Consumers = Field(default_factory=list, description="API clients and their credentials.")

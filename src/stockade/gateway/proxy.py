@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from stockade.config.models import Policy
+from stockade.config.models import Policy, Service
+from stockade.events.model import Severity
 from stockade.gateway.connection import PeerClosed
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.forwarding import client_response_fields, upstream_request_fields
@@ -134,7 +135,9 @@ async def forward(
         request_id=exchange.request_id,
         request_id_header=runtime.request_id_header,
         upstream_host=None if match.service.preserve_host else target.host_field,
+        extra_drop=identity_names(match.service),
     )
+    add_identity_fields(fields, match.service, exchange)
     for attempt in range(attempts):
         try:
             upstream, response = await _exchange_with(pool, target, exchange, body, fields)
@@ -143,10 +146,10 @@ async def forward(
             if retry:
                 target = pool.pick(exclude=target)
                 continue
-            client.worker.metrics.upstream_error(
-                exchange, "timeout" if exc.status == 504 else "failure"
-            )
-            exchange.events.append(exchange.event("gateway", "upstream-failure", str(exc)))
+            client.worker.metrics.upstream_error(exchange, exc.kind)
+            kind = "upstream-tls-failure" if exc.kind == "tls" else "upstream-failure"
+            severity = Severity.HIGH if exc.kind == "tls" else Severity.MEDIUM
+            exchange.events.append(exchange.event("gateway", kind, str(exc), severity))
             keep = body.complete and head.keep_alive
             return _reply_error(
                 client,
@@ -333,6 +336,52 @@ async def _relay_response(
     if not client_keep_alive:
         client.close()
     return client_keep_alive
+
+
+def identity_names(service: Service) -> frozenset[bytes]:
+    """Return the lower-case identity fields of ``service``, which clients may never send."""
+    return frozenset(name.lower().encode("ascii") for name in service.identity_fields.names())
+
+
+def add_identity_fields(fields: Fields, service: Service, exchange: Exchange) -> None:
+    """Tell the upstream who the client is, in the fields the service configures."""
+    settings = service.identity_fields
+    if settings.consumer and exchange.consumer is not None:
+        fields.add(settings.consumer.encode("ascii"), _field_text(exchange.consumer.id))
+    certificate = exchange.client.peer_certificate
+    if settings.client_subject and certificate:
+        fields.add(
+            settings.client_subject.encode("ascii"), _field_text(certificate_subject(certificate))
+        )
+
+
+def certificate_subject(certificate: dict[str, Any]) -> str:
+    """Format the subject of an ``ssl.getpeercert()`` result as an RFC 4514 string."""
+    parts = []
+    for rdn in reversed(certificate.get("subject", ())):
+        for key, value in rdn:
+            name = _RDN_NAMES.get(key, key)
+            escaped = str(value).replace("\\", "\\\\").replace(",", "\\,").replace("+", "\\+")
+            parts.append(f"{name}={escaped}")
+    return ",".join(parts)
+
+
+_RDN_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "domainComponent": "DC",
+    "emailAddress": "emailAddress",
+}
+
+
+def _field_text(value: str) -> bytes:
+    """Encode a value for a field line, replacing characters a field cannot carry."""
+    data = value.encode("utf-8", "replace")
+    return data.replace(b"\r", b" ").replace(b"\n", b" ").replace(b"\x00", b" ")
 
 
 def _capture_request(exchange: Exchange, data: bytes) -> None:

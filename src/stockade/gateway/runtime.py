@@ -7,15 +7,17 @@ in flight keep the Runtime they started with.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stockade.config.models import GatewayConfig, Policy
+from stockade.config.models import GatewayConfig, Policy, Service, Tenant
 from stockade.events.model import SecurityEvent
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
 from stockade.gateway.routing import Resources, RouteTable
 from stockade.gateway.upstream import UpstreamPool
+from stockade.gateway.upstream_tls import UpstreamTlsContext, UpstreamTlsError
 from stockade.http.parser import ParserLimits
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,9 @@ class Runtime:
         resources = resources or Resources()
         routes = RouteTable(config, build_registry(), resources)
         pools = {
-            (tenant.id, service.id): UpstreamPool(f"{tenant.id}/{service.id}", service.upstream)
+            (tenant.id, service.id): UpstreamPool(
+                f"{tenant.id}/{service.id}", service.upstream, upstream_tls_of(tenant, service)
+            )
             for tenant, service in routes.services()
         }
         limits = config.limits
@@ -78,6 +82,39 @@ class Runtime:
     def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
+
+
+def upstream_tls_of(tenant: Tenant, service: Service) -> UpstreamTlsContext | None:
+    """Build the TLS context to a service's targets; raise UpstreamTlsError when unusable."""
+    settings = service.upstream.tls or tenant.upstream_tls
+    if settings is None:
+        return None
+    return UpstreamTlsContext(f"{tenant.id}/{service.id}", settings)
+
+
+def check_files(config: GatewayConfig) -> list[str]:
+    """Return the problems with the certificate files that the config names, one line each."""
+    problems: list[str] = []
+    for tenant in config.tenants:
+        for service in tenant.services:
+            try:
+                upstream_tls_of(tenant, service)
+            except UpstreamTlsError as exc:
+                problems.append(str(exc))
+    for listener in config.listeners:
+        if listener.tls is None:
+            continue
+        for certificate in listener.tls.certificates:
+            try:
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                    certificate.cert, certificate.key
+                )
+            except (OSError, ssl.SSLError) as exc:
+                problems.append(
+                    f"listener {listener.name}: cannot load certificate {certificate.cert} "
+                    f"with key {certificate.key}: {exc}"
+                )
+    return problems
 
 
 def body_limit(config: GatewayConfig, policy: Policy) -> int:

@@ -22,6 +22,7 @@ from types import FrameType
 
 from stockade.config.loader import ConfigError, load_config
 from stockade.config.models import GatewayConfig
+from stockade.gateway.runtime import check_files
 from stockade.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,16 @@ class Supervisor:
 
     def _reload_workers(self) -> None:
         try:
-            self.config = load_config(self.config_path)
+            config = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config change rejected, the previous config keeps serving:\n%s", exc)
             return
+        problems = check_files(config)
+        if problems:
+            log.error("config change rejected, the previous config keeps serving:\n%s",
+                      "\n".join(problems))
+            return
+        self.config = config
         log.info("config is valid, reloading %d workers", len(self.workers))
         for worker in self.workers:
             if worker.process.poll() is None:

@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 
 from stockade.config.models import Upstream, parse_address
 from stockade.gateway.connection import ParserProtocol
+from stockade.gateway.upstream_tls import (
+    PinMismatch,
+    UpstreamTlsContext,
+    describe_tls_failure,
+)
 from stockade.http.parser import ParserLimits, ResponseParser
 
 log = logging.getLogger(__name__)
@@ -60,24 +65,22 @@ class Target:
 class UpstreamError(Exception):
     """The upstream could not be reached or answered badly; ``status`` is 502 or 504."""
 
-    def __init__(self, message: str, status: int = 502, *, reached: bool = False) -> None:
+    def __init__(
+        self, message: str, status: int = 502, *, reached: bool = False, kind: str = "failure"
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reached = reached  # bytes of the request may have reached the upstream
+        self.kind = kind  # failure, timeout or tls: the metric label and event kind
 
 
 class UpstreamPool:
     def __init__(
-        self,
-        name: str,
-        settings: Upstream,
-        ssl_context: ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
+        self, name: str, settings: Upstream, tls: UpstreamTlsContext | None = None
     ) -> None:
         self.name = name
         self.settings = settings
-        self.ssl_context = ssl_context
-        self.server_hostname = server_hostname
+        self.tls = tls
         self.targets = [Target(address, *parse_address(address)) for address in settings.targets]
         self._next = 0
         self._closed = False
@@ -107,25 +110,44 @@ class UpstreamPool:
 
     async def _connect(self, target: Target) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
+        tls = self.tls
+        context = tls.current() if tls is not None else None
+        server_name = None
+        if tls is not None:
+            server_name = tls.settings.server_name or target.host
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
                     lambda: UpstreamConnection(target),
                     target.host,
                     target.port,
-                    ssl=self.ssl_context,
-                    server_hostname=(self.server_hostname or target.host)
-                    if self.ssl_context
-                    else None,
+                    ssl=context,
+                    server_hostname=server_name,
                 ),
                 timeout=self.settings.connect_timeout,
             )
         except TimeoutError as exc:
             self.report_failure(target)
-            raise UpstreamError(f"connect to {target.address} timed out", 504) from exc
-        except (OSError, ssl.SSLError) as exc:
+            raise UpstreamError(
+                f"connect to {target.address} timed out", 504, kind="timeout"
+            ) from exc
+        except ssl.SSLError as exc:
+            self.report_failure(target)
+            reason = describe_tls_failure(exc)
+            log.warning("upstream %s target %s: %s", self.name, target.address, reason)
+            raise UpstreamError(f"{target.address}: {reason}", 502, kind="tls") from exc
+        except OSError as exc:
             self.report_failure(target)
             raise UpstreamError(f"connect to {target.address} failed: {exc}", 502) from exc
+        if tls is not None and tls.pins:
+            ssl_object = conn.transport.get_extra_info("ssl_object") if conn.transport else None
+            try:
+                tls.check_pin(ssl_object.getpeercert(binary_form=True) if ssl_object else None)
+            except PinMismatch as exc:
+                conn.abort()
+                self.report_failure(target)
+                log.warning("upstream %s target %s: %s", self.name, target.address, exc)
+                raise UpstreamError(f"{target.address}: {exc}", 502, kind="tls") from exc
         return conn
 
     def release(self, conn: UpstreamConnection, reusable: bool) -> None:
