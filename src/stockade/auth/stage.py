@@ -21,7 +21,7 @@ from stockade.auth.apikey import ApiKeyAuthenticator
 from stockade.auth.basic import BasicAuthenticator
 from stockade.auth.bearer import BearerAuthenticator
 from stockade.auth.challenge import challenge, missing_credentials
-from stockade.auth.config import AuthPolicy, IntrospectionAuth, JwtAuth, JwtIssuer
+from stockade.auth.config import AuthPolicy, IntrospectionAuth, JwtAuth, JwtIssuer, MtlsAuth
 from stockade.auth.directory import ConsumerDirectory
 from stockade.auth.http_client import JsonClient
 from stockade.auth.introspection import Introspector
@@ -220,26 +220,29 @@ def build_auth_stage(context: RouteContext) -> AuthStage | None:
 
     certificate = None
     if policy.mtls is not None:
-        config = context.config
-        service_policy_ca: dict[str, ClientCaSettings] = shared(
-            resources, "auth.client-ca", config, lambda: client_ca_for(config)
-        )
-        expected = next(
-            (
-                item.ca_bundle
-                for item in service_policy_ca.values()
-                if (item.tenant, item.service) == (tenant.id, context.service.id)
-            ),
-            None,
-        )
-        if policy.mtls.ca_bundle is not None and policy.mtls.ca_bundle != expected:
-            raise ValueError(
-                f"{where}: auth.mtls.ca_bundle {policy.mtls.ca_bundle!r} differs from the "
-                f"service's {expected!r}; the TLS handshake happens before routing, so set "
-                "ca_bundle on the tenant or service and only 'required' on routes"
-            )
-        certificate = CertificateAuthenticator(policy.mtls, directory, expected, service_policy_ca)
+        certificate = _certificate_authenticator(context, policy.mtls, directory, where)
     return AuthStage(policy, authenticators, certificate)
+
+
+def _certificate_authenticator(
+    context: RouteContext, settings: MtlsAuth, directory: ConsumerDirectory, where: str
+) -> CertificateAuthenticator:
+    config = context.config
+    ca_by_host: dict[str, ClientCaSettings] = shared(
+        context.resources, "auth.client-ca", config, lambda: client_ca_for(config)
+    )
+    service = (context.tenant.id, context.service.id)
+    expected = next(
+        (item.ca_bundle for item in ca_by_host.values() if (item.tenant, item.service) == service),
+        None,
+    )
+    if settings.ca_bundle is not None and settings.ca_bundle != expected:
+        raise ValueError(
+            f"{where}: auth.mtls.ca_bundle {settings.ca_bundle!r} differs from the "
+            f"service's {expected!r}; the TLS handshake happens before routing, so set "
+            "ca_bundle on the tenant or service and only 'required' on routes"
+        )
+    return CertificateAuthenticator(settings, directory, expected, ca_by_host)
 
 
 def shared(resources: Resources, key: str, source: object, create: Callable[[], T]) -> T:
