@@ -21,12 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
-
-from common import (  # noqa: E402
+from common import (
     WrkResult,
     free_port,
     machine_line,
@@ -36,6 +31,10 @@ from common import (  # noqa: E402
     wait_for_port,
     wrk,
 )
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 UPSTREAM_BODY = '{"id":42,"name":"widget","price":9.5,"tags":["a","b"]}'
 UPSTREAM_NAME = "backend.bench.test"
