@@ -136,3 +136,39 @@ async def test_several_windows_in_one_limit(store: dict[str, Any]) -> None:
     assert field(verdicts[2], "RateLimit-Policy") == [
         '"tiered-0";q=2;w=60, "tiered-1";q=100;w=86400'
     ]
+
+
+async def test_limits_by_consumer_group(store: dict[str, Any]) -> None:
+    consumers = [
+        {"id": "free", "groups": ["free"], "api_keys": [{"id": "f", "hash": hash_api_key(KEY_A)}]},
+        {"id": "pro", "groups": ["pro"], "api_keys": [{"id": "p", "hash": hash_api_key(KEY_B)}]},
+    ]
+    limits = [
+        {
+            "id": "free",
+            "key": ["consumer"],
+            "groups": ["free"],
+            "windows": [{"requests": 1, "per_seconds": 60}],
+        },
+        {
+            "id": "pro",
+            "key": ["consumer"],
+            "groups": ["pro"],
+            "windows": [{"requests": 3, "per_seconds": 60}],
+        },
+        {
+            "id": "everyone",
+            "key": ["consumer"],
+            "except_groups": ["pro"],
+            "windows": [{"requests": 100, "per_seconds": 60}],
+        },
+    ]
+    policy = {"auth": {"api_key": {}}, "rate_limit": {**store, "limits": limits}}
+    gate = Gate(gateway_config(policy, consumers=consumers))
+    free = [(await gate.request(headers=[("X-API-Key", KEY_A)]))[0] for _ in range(2)]
+    pro = [(await gate.request(headers=[("X-API-Key", KEY_B)]))[0] for _ in range(4)]
+    await gate.close()
+    assert [verdict.reject for verdict in free] == [False, True]
+    assert [verdict.reject for verdict in pro] == [False, False, False, True]
+    assert field(free[1], "RateLimit-Policy") == ['"free-0";q=1;w=60, "everyone-0";q=100;w=60']
+    assert field(pro[3], "RateLimit-Policy") == ['"pro-0";q=3;w=60']

@@ -39,6 +39,19 @@ class RateLimitRule(StrictModel):
     windows: list[RateWindow] = Field(
         min_length=1, max_length=8, description="All must admit a request."
     )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="When set, the limit applies only to consumers in one of these groups.",
+    )
+    except_groups: list[str] = Field(
+        default_factory=list, description="Consumers in any of these groups skip the limit."
+    )
+
+    def applies_to(self, groups: frozenset[str]) -> bool:
+        """Return whether a consumer in ``groups`` (none if anonymous) counts against this limit."""
+        if self.except_groups and not groups.isdisjoint(self.except_groups):
+            return False
+        return not self.groups or not groups.isdisjoint(self.groups)
 
     @field_validator("key")
     @classmethod

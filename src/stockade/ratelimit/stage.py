@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from prometheus_client import Counter
@@ -40,6 +41,15 @@ STORE_ERRORS = Counter(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """The limits that count one kind of request, with their RateLimit-Policy field."""
+
+    rules: list[tuple[RateLimitRule, list[WindowSpec]]]
+    windows: list[WindowSpec]
+    policy_field: tuple[bytes, bytes]
+
+
 class RateLimitStage:
     name = "ratelimit"
     layer = "ratelimit"
@@ -66,8 +76,8 @@ class RateLimitStage:
                 for index, window in enumerate(rule.windows)
             ]
             self._rules.append((rule, windows))
-        self._windows = [window for _, windows in self._rules for window in windows]
-        self._policy_field = policy_field(self._windows)
+        self._by_groups = any(rule.groups or rule.except_groups for rule in policy.limits)
+        self._selections: dict[tuple[int, ...], _Selection] = {}
         self._last_error_log = 0.0
         self._suppressed_errors = 0
 
@@ -78,13 +88,16 @@ class RateLimitStage:
         return False
 
     async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
-        keys = self.keys_of(exchange)
+        selection = self._select(exchange)
+        if not selection.windows:
+            return CONTINUE
+        keys = self.keys_of(exchange, selection)
         try:
-            decision = await self._store.decide(keys, self._windows)
+            decision = await self._store.decide(keys, selection.windows)
         except StoreUnavailable as error:
             return self._store_failed(exchange, error)
         fields = (
-            (self._policy_field, state_field(self._windows, decision))
+            (selection.policy_field, state_field(selection.windows, decision))
             if self.policy.send_fields
             else ()
         )
@@ -92,7 +105,7 @@ class RateLimitStage:
             return Verdict(fields=fields) if fields else CONTINUE
         exhausted = [
             window.name
-            for window, state in zip(self._windows, decision.windows, strict=True)
+            for window, state in zip(selection.windows, decision.windows, strict=True)
             if state.remaining == 0
         ]
         event = exchange.event(
@@ -111,11 +124,28 @@ class RateLimitStage:
             events=(event,),
         )
 
-    def keys_of(self, exchange: Exchange) -> list[str]:
+    def _select(self, exchange: Exchange) -> _Selection:
+        """Return the limits that count this request, which depend on the consumer's groups."""
+        if self._by_groups:
+            groups = exchange.consumer.groups if exchange.consumer is not None else frozenset()
+            indexes = tuple(
+                index for index, (rule, _) in enumerate(self._rules) if rule.applies_to(groups)
+            )
+        else:
+            indexes = tuple(range(len(self._rules)))
+        selection = self._selections.get(indexes)
+        if selection is None:
+            rules = [self._rules[index] for index in indexes]
+            windows = [window for _, rule_windows in rules for window in rule_windows]
+            selection = _Selection(rules, windows, policy_field(windows))
+            self._selections[indexes] = selection
+        return selection
+
+    def keys_of(self, exchange: Exchange, selection: _Selection | None = None) -> list[str]:
         """Return one store key per window; the tenant is the hash tag of all of them."""
         prefix = f"{self.policy.key_prefix}:{{{quote(self._tenant, safe='')}}}"
         keys: list[str] = []
-        for rule, windows in self._rules:
+        for rule, windows in (selection or self._select(exchange)).rules:
             identity = "|".join(self._part(exchange, part) for part in rule.key)
             for window in windows:
                 # The window's settings are part of the key, so a changed limit starts afresh
