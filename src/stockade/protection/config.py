@@ -33,16 +33,17 @@ class StateSettings(StrictModel):
     """Where BOLA ownership, abuse counters and the deny list live."""
 
     store: Literal["memory", "redis"] = Field(
-        "memory", description="memory keeps state per worker process; redis shares it across nodes."
+        default="memory",
+        description="memory keeps state per worker process; redis shares it across nodes.",
     )
     redis_url: str = Field(
-        "redis://127.0.0.1:6379/0", description="Redis used when store is redis."
+        default="redis://127.0.0.1:6379/0", description="Redis used when store is redis."
     )
     redis_timeout_seconds: float = Field(
-        0.25, gt=0, le=10, description="Seconds allowed per Redis call."
+        default=0.25, gt=0, le=10, description="Seconds allowed per Redis call."
     )
     key_prefix: str = Field(
-        "stockade:prot", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
+        default="stockade:prot", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$"
     )
 
     @field_validator("redis_url")
@@ -55,33 +56,37 @@ class IdentitySettings(StrictModel):
     """How a caller is told apart when no authentication stage identified a consumer."""
 
     jwt_claim: str | None = Field(
-        None,
+        default=None,
         description="Claim of an unverified bearer JWT that names the caller, e.g. sub. "
         "Only for services whose backend verifies the token; the auth layer is the verified way.",
     )
     groups_claim: str | None = Field(
-        None, description="Claim of that token holding the caller's role or groups, e.g. role."
+        default=None,
+        description="Claim of that token holding the caller's role or groups, e.g. role.",
     )
 
 
 class OpenApiProtection(StrictModel):
     unknown_operation: Literal["reject", "allow"] = Field(
-        "reject",
+        default="reject",
         description="A path or method the document does not declare: 404 or 405, or allow.",
     )
     validate_parameters: bool = Field(
-        True, description="Check path, query, header and cookie parameters."
+        default=True, description="Check path, query, header and cookie parameters."
     )
-    validate_body: bool = Field(True, description="Check JSON request bodies against their schema.")
+    validate_body: bool = Field(
+        default=True, description="Check JSON request bodies against their schema."
+    )
     reject_undeclared_properties: bool = Field(
-        False,
+        default=False,
         description="Treat every request object schema as closed (mass assignment), "
         "even where the document allows additional properties.",
     )
     response_exposure: Literal["report", "strip", "reject"] = Field(
-        "strip",
-        description="In block mode, undeclared response properties that carry sensitive "
-        "data are removed (strip) or the response is replaced by 502 (reject); report only records.",
+        default="strip",
+        description="Block-mode action on exposed response properties (undeclared ones of a "
+        "closed object, sensitive undeclared ones of an open one): remove them (strip) or "
+        "withhold the response with 502 (reject); report only records them.",
     )
     sensitive_names: list[str] = Field(
         default_factory=list, description="More property names that count as sensitive, e.g. ssn."
@@ -95,26 +100,30 @@ class BolaProtection(StrictModel):
         description="Members of response objects that hold an object id.",
     )
     max_objects_per_consumer: int = Field(
-        10_000,
+        default=10_000,
         ge=10,
         le=1_000_000,
         description="Object ids remembered per consumer; oldest go first.",
     )
     ownership_ttl_seconds: float = Field(
-        7 * DAY, gt=0, description="Seconds an object id stays known after it was last returned."
+        default=7 * DAY,
+        gt=0,
+        description="Seconds an object id stays known after it was last returned.",
     )
     exempt_groups: list[str] = Field(
         default_factory=list, description="Groups that may read any object, e.g. admin."
     )
     enumeration_distinct_ids: int = Field(
-        50,
+        default=50,
         ge=2,
         description="Distinct ids of one resource per consumer in the window that count "
         "as enumeration.",
     )
-    enumeration_window_seconds: float = Field(60.0, gt=0, le=DAY)
+    enumeration_window_seconds: float = Field(default=60.0, gt=0, le=DAY)
     sequential_run: int = Field(
-        10, ge=3, description="Consecutive ids (n, n+1, ...) in a row that count as enumeration."
+        default=10,
+        ge=3,
+        description="Consecutive ids (n, n+1, ...) in a row that count as enumeration.",
     )
 
 
@@ -132,27 +141,30 @@ class RouteRoles(StrictModel):
 class BflaProtection(StrictModel):
     rules: list[RouteRoles] = Field(default_factory=list)
     openapi_role_extension: str | None = Field(
-        "x-required-role",
+        default="x-required-role",
         description="Operation extension naming the role it needs; null ignores it.",
     )
-    learn: bool = Field(True, description="Report the first time a group calls a privileged route.")
-    learn_ttl_seconds: float = Field(30 * DAY, gt=0)
+    learn: bool = Field(
+        default=True, description="Report the first time a group calls a privileged route."
+    )
+    learn_ttl_seconds: float = Field(default=30 * DAY, gt=0)
 
 
 class AuthSignals(StrictModel):
-    tokens_in_url: bool = Field(True, description="Flag credentials in the query string.")
+    tokens_in_url: bool = Field(default=True, description="Flag credentials in the query string.")
     weak_jwt: bool = Field(
-        True,
+        default=True,
         description="Reject JWTs with alg none or no signature; report "
         "HMAC keys from a list of well-known weak keys.",
     )
     reject_weak_key_tokens: bool = Field(
-        False,
+        default=False,
         description="Also reject every token signed with a well-known weak key. Off by "
         "default: such tokens are the backend's own, so rejecting them stops all its users.",
     )
     login_without_rate_limit: bool = Field(
-        True, description="Report once per route when a declared login endpoint has no rate limit."
+        default=True,
+        description="Report once per route when a declared login endpoint has no rate limit.",
     )
     url_credential_names: list[str] = Field(
         default_factory=lambda: [
@@ -175,24 +187,28 @@ class SuccessRule(StrictModel):
     """How a login response tells success from failure: all that are set must hold."""
 
     status: list[int] = Field(default_factory=lambda: [200, 201, 204])
-    header: str | None = Field(None, description="A response field present only on success.")
-    json_field: str | None = Field(None, description="Top-level JSON member, e.g. ok.")
-    json_value: bool | int | str | None = Field(True, description="Its value on success.")
+    header: str | None = Field(
+        default=None, description="A response field present only on success."
+    )
+    json_field: str | None = Field(default=None, description="Top-level JSON member, e.g. ok.")
+    json_value: bool | int | str | None = Field(default=True, description="Its value on success.")
 
 
 class LoginEndpoint(StrictModel):
     method: str = "POST"
     path: str
-    username_field: str = Field("username", description="JSON or form member with the username.")
+    username_field: str = Field(
+        default="username", description="JSON or form member with the username."
+    )
     success: SuccessRule = SuccessRule()
 
 
 class ParameterWatch(StrictModel):
     parameter: str = Field(description="query:NAME or path:NAME.")
     distinct: int = Field(
-        100, ge=2, description="Distinct values per key in the window that count."
+        default=100, ge=2, description="Distinct values per key in the window that count."
     )
-    window_seconds: float = Field(60.0, gt=0, le=DAY)
+    window_seconds: float = Field(default=60.0, gt=0, le=DAY)
     key: Literal["consumer", "ip"] = "consumer"
 
     @field_validator("parameter")
@@ -206,15 +222,15 @@ class ParameterWatch(StrictModel):
 
 class AbuseProtection(StrictModel):
     logins: list[LoginEndpoint] = Field(default_factory=list)
-    window_seconds: float = Field(5 * MINUTE, gt=0, le=DAY)
-    max_failures_per_ip: int = Field(20, ge=1)
-    max_failures_per_username: int = Field(10, ge=1)
-    max_usernames_per_ip: int = Field(5, ge=2)
-    max_ips_per_username: int = Field(10, ge=2)
-    failure_ratio: float = Field(0.8, gt=0, le=1.0)
-    failure_ratio_min_attempts: int = Field(20, ge=1)
-    velocity_window_seconds: float = Field(10.0, gt=0, le=HOUR)
-    max_attempts_per_ip_velocity: int = Field(10, ge=1)
+    window_seconds: float = Field(default=5 * MINUTE, gt=0, le=DAY)
+    max_failures_per_ip: int = Field(default=20, ge=1)
+    max_failures_per_username: int = Field(default=10, ge=1)
+    max_usernames_per_ip: int = Field(default=5, ge=2)
+    max_ips_per_username: int = Field(default=10, ge=2)
+    failure_ratio: float = Field(default=0.8, gt=0, le=1.0)
+    failure_ratio_min_attempts: int = Field(default=20, ge=1)
+    velocity_window_seconds: float = Field(default=10.0, gt=0, le=HOUR)
+    max_attempts_per_ip_velocity: int = Field(default=10, ge=1)
     parameters: list[ParameterWatch] = Field(default_factory=list)
 
 
@@ -270,29 +286,33 @@ class LeakProtection(StrictModel):
     block_classes: list[SensitiveClass] = Field(
         default_factory=list, description="Classes whose presence withholds the response (502)."
     )
-    stack_traces: bool = Field(True, description="Withhold stack traces and framework error pages.")
+    stack_traces: bool = Field(
+        default=True, description="Withhold stack traces and framework error pages."
+    )
 
 
 class ThresholdRule(StrictModel):
     min_severity: Severity = "critical"
-    events: int = Field(5, ge=1, description="Events of at least min_severity within the window.")
-    window_seconds: float = Field(60.0, gt=0, le=DAY)
-    block_seconds: float = Field(900.0, gt=0, le=30 * DAY)
+    events: int = Field(
+        default=5, ge=1, description="Events of at least min_severity within the window."
+    )
+    window_seconds: float = Field(default=60.0, gt=0, le=DAY)
+    block_seconds: float = Field(default=900.0, gt=0, le=30 * DAY)
     source: SourceKind = "ip"
 
 
 class BlockingProtection(StrictModel):
     thresholds: list[ThresholdRule] = Field(default_factory=lambda: [ThresholdRule()])
     mssp_wide: bool = Field(
-        False, description="A source blocked by a threshold is blocked for every tenant."
+        default=False, description="A source blocked by a threshold is blocked for every tenant."
     )
     store_sync_seconds: float | None = Field(
-        None,
+        default=None,
         gt=0,
         description="Seconds between reads of the store's dynamic blocks; null: not read.",
     )
     cache_seconds: float = Field(
-        1.0, ge=0, le=60, description="Seconds a deny list answer is cached in the worker."
+        default=1.0, ge=0, le=60, description="Seconds a deny list answer is cached in the worker."
     )
 
 

@@ -43,7 +43,7 @@ class ProtectionState(Protocol):
         ...
 
     async def remember(self, owner: str, objects: list[str], max_objects: int, ttl: float) -> None:
-        """Record that ``objects`` were returned to ``owner``; forget the owner's oldest past max."""
+        """Record that ``objects`` were returned to ``owner``; drop its oldest past the max."""
         ...
 
     async def ownership(self, owner: str, obj: str) -> tuple[bool, bool]:

@@ -148,7 +148,8 @@ class RedisState:
         if not objects:
             return
         keys = [f"own:{owner}", *(f"obj:{obj}" for obj in objects)]
-        args = [owner, int(time.time() * 1000), _ms(ttl), max_objects, MAX_OWNERS_PER_OBJECT]
+        args: list[str | int] = [owner, int(time.time() * 1000), _ms(ttl), max_objects,
+                                 MAX_OWNERS_PER_OBJECT]
         await self.call(self._remember(keys=keys, args=args))
 
     async def ownership(self, owner: str, obj: str) -> tuple[bool, bool]:

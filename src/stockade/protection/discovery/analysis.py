@@ -107,7 +107,8 @@ class Observation:
     response_fields: list[tuple[bytes, bytes]] | None = None
     request_body: bytes | None = None
     response_body: bytes | None = None
-    body_truncated: bool = False
+    request_truncated: bool = False  # the body is only a prefix (capture cap, buffer cap)
+    response_truncated: bool = False
     request_id: str | None = None
     client_certificate: bool = False
     auth_method: str | None = None  # what the gateway's auth stage used, when it ran
@@ -274,14 +275,14 @@ def analyze(observation: Observation) -> tuple[str, EndpointStats]:
         unit.request_body = _inspect_body(
             observation.request_body,
             request_type,
-            observation.body_truncated,
+            observation.request_truncated,
             unit.sensitive_request,
         )
     if observation.response_body:
         shape = _inspect_body(
             observation.response_body,
             response_type,
-            observation.body_truncated,
+            observation.response_truncated,
             unit.sensitive_response,
         )
         if shape is not None:

@@ -184,6 +184,9 @@ class DiscoveryObserver:
         sampled = bool(exchange.state.get(RESOURCE_KEY))
         cap = self.max_body_bytes
         client = exchange.client
+        request_body = exchange.body if sampled else None
+        response_body = exchange.response_body if sampled else None
+        response_length = exchange.response.content_length if exchange.response else None
         return Observation(
             tenant=match.tenant.id,
             service=match.service.id,
@@ -194,16 +197,11 @@ class DiscoveryObserver:
             host=exchange.request.authority.decode("latin-1"),
             request_fields=list(exchange.request.fields),
             response_fields=list(exchange.response.fields) if exchange.response else None,
-            request_body=exchange.body[:cap] if sampled and exchange.body is not None else None,
-            response_body=exchange.response_body[:cap]
-            if sampled and exchange.response_body is not None
-            else None,
-            body_truncated=sampled
-            and (
-                exchange.body_truncated
-                or len(exchange.body or b"") > cap
-                or len(exchange.response_body or b"") > cap
-            ),
+            request_body=request_body[:cap] if request_body is not None else None,
+            response_body=response_body[:cap] if response_body is not None else None,
+            request_truncated=exchange.body_truncated
+            or _cut(request_body, exchange.request.content_length, cap),
+            response_truncated=_cut(response_body, response_length, cap),
             request_id=exchange.request_id,
             client_certificate=client.peer_certificate is not None
             or client.peer_certificate_der is not None,
@@ -332,6 +330,19 @@ class DiscoveryObserver:
         """Return the in-memory inventory of a service (stored and not yet stored counts)."""
         tracker = self._trackers.get((tenant, service))
         return tracker.full if tracker else None
+
+
+def _cut(body: bytes | None, declared_length: int | None, cap: int) -> bool:
+    """Tell whether a captured body is only a prefix of the message body.
+
+    A body that fills the cap counts as cut: the gateway stops copying there,
+    so a body of exactly ``cap`` bytes cannot be told from a longer one.
+    """
+    if body is None:
+        return False
+    if declared_length is not None and len(body) < declared_length:
+        return True
+    return cap > 0 and len(body) >= cap
 
 
 def create_observer(

@@ -95,6 +95,7 @@ def find_exposures(
 ) -> list[Exposure]:
     """Return the undeclared properties of a response that count as exposure."""
     found: list[Exposure] = []
+    seen: set[tuple[tuple[str | int, ...], str]] = set()  # a closed $ref and its target both report
     for error in validator.iter_errors(document):
         kind_name = type(error.kind).__name__
         unexpected = getattr(error.kind, "unexpected", None)
@@ -108,7 +109,8 @@ def find_exposures(
             for name in unexpected:
                 value = holder.get(name) if isinstance(holder, dict) else None
                 classes = _classes(name, value, extra_names)
-                if classes or closed:
+                if (classes or closed) and (parent, name) not in seen:
+                    seen.add((parent, name))
                     found.append(Exposure(parent, name, classes, closed))
         if len(found) >= MAX_FINDINGS:
             break

@@ -13,7 +13,8 @@ rewritten. Each schema is then seen in one of two views:
 
 An object schema used as a member of ``allOf``, ``anyOf`` or ``oneOf`` is
 never closed on its own, since closing it would reject the properties its
-siblings declare; the enclosing schema is closed instead. Patterns compile
+siblings declare; the enclosing schema, and every ``$ref`` to it, is
+closed instead. Patterns compile
 with the linear-time regex engine, so no schema can make a request
 backtrack.
 """
@@ -111,7 +112,7 @@ class SchemaConverter:
         if (
             self.close_objects
             and not in_composition
-            and _is_object_schema(node)
+            and _may_describe_object(node)
             and "additionalProperties" not in node
             and "unevaluatedProperties" not in node
         ):
@@ -147,6 +148,16 @@ class SchemaConverter:
 
 def _no_fetch(uri: str) -> Any:
     raise ValueError(f"external reference {uri} is not fetched")
+
+
+def _may_describe_object(node: dict[str, Any]) -> bool:
+    """Tell whether closing this schema can matter: an object, a reference or a composition.
+
+    In JSON Schema 2020-12 ``unevaluatedProperties`` sees the properties that
+    ``$ref`` and ``allOf`` members evaluated, so closing a reference or a
+    composition from outside keeps its members intact.
+    """
+    return _is_object_schema(node) or "$ref" in node or any(key in node for key in COMPOSITION_KEYS)
 
 
 def _is_object_schema(node: dict[str, Any]) -> bool:

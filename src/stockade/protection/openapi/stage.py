@@ -197,7 +197,7 @@ class OpenApiStage:
             return CONTINUE
         sensitive = any(item.sensitive for item in exposures)
         severity = Severity.HIGH if sensitive else Severity.MEDIUM
-        evidence = {
+        evidence: dict[str, object] = {
             "properties": [
                 {
                     "pointer": item.pointer,

@@ -75,6 +75,11 @@ def coerce(text: str, schema: dict[str, Any]) -> Any:
     return text
 
 
+def _items(schema: dict[str, Any]) -> dict[str, Any]:
+    items = schema.get("items")
+    return items if isinstance(items, dict) else {}
+
+
 def _parameter_value(parameter: Parameter, parts: RequestParts) -> tuple[bool, Any]:
     schema = parameter.schema
     if parameter.place == "path":
@@ -88,14 +93,14 @@ def _parameter_value(parameter: Parameter, parts: RequestParts) -> tuple[bool, A
         if not values:
             return False, None
         if "array" in _types(schema):
-            items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+            items = _items(schema)
             texts = values if parameter.explode else values[0].split(",")
             return True, [coerce(text, items) for text in texts]
         raw = values[0]
     if raw is None:
         return False, None
     if "array" in _types(schema):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items = _items(schema)
         return True, [coerce(text, items) for text in raw.split(",")]
     return True, coerce(raw, schema)
 
@@ -151,13 +156,10 @@ def body_violations(validator: jsonschema_rs.Validator, document: Any) -> list[V
         unexpected = getattr(error.kind, "unexpected", None)
         if kind_name in ("AdditionalProperties", "UnevaluatedProperties") and unexpected:
             for name in unexpected:
-                violations.append(
-                    Violation(
-                        "mass-assignment",
-                        f"body:{pointer}/{name}",
-                        f"property {name!r} is not declared",
-                    )
-                )
+                where = f"body:{pointer}/{name}"
+                if all(item.where != where for item in violations):  # a $ref and its target
+                    message = f"property {name!r} is not declared"
+                    violations.append(Violation("mass-assignment", where, message))
         elif kind_name == "FalseSchema":
             violations.append(
                 Violation(

@@ -178,7 +178,8 @@ def entry_observation(entry: Any, defaults: ImportDefaults) -> Observation:
         response_fields=response_fields,
         request_body=request_body,
         response_body=response_body,
-        body_truncated=request_cut or response_cut,
+        request_truncated=request_cut,
+        response_truncated=response_cut,
     )
 
 
