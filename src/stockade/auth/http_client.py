@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-MAX_RESPONSE_BYTES = 1024 * 1024  # JWKS and introspection answers are a few KiB; more is a fault
+MAX_RESPONSE_BYTES = 1024 * 1024  # JWKS and introspection responses are a few KiB; more is a fault
 USER_AGENT = "stockade-gateway"
 
 
@@ -66,14 +66,14 @@ class JsonClient:
             try:
                 if response.status_code != 200:
                     raise FetchError(
-                        f"{request.method} {url} answered status {response.status_code}"
+                        f"{request.method} {url} returned status {response.status_code}"
                     )
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
                         raise FetchError(
-                            f"{request.method} {url} answered more than {MAX_RESPONSE_BYTES} bytes"
+                            f"{request.method} {url} returned more than {MAX_RESPONSE_BYTES} bytes"
                         )
             finally:
                 await response.aclose()
@@ -84,4 +84,4 @@ class JsonClient:
         try:
             return json.loads(body)
         except ValueError as error:
-            raise FetchError(f"{request.method} {url} answered invalid JSON: {error}") from None
+            raise FetchError(f"{request.method} {url} returned invalid JSON: {error}") from None

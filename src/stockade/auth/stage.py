@@ -82,7 +82,7 @@ class AuthStage:
         return False
 
     async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
-        # A client must never choose the identity the upstream believes, whatever happens next.
+        # Remove client copies first, so a rejected or anonymous request cannot carry an identity.
         for name in self._identity_fields:
             exchange.request.fields.remove(name)
         verdict = await self._authenticate(exchange)
