@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/security.py [--seconds 10] [--rounds 3] [--connect
 
 All three gateways run one worker in front of the same nginx upstream and
 write an access log. The rate limit is high enough that no request is
-rejected, so the runs measure the cost of the checks, not of 429 answers.
+rejected, so the runs measure the cost of the checks, not of 429 responses.
 Rounds alternate between the configurations; the table shows medians and
 each configuration's throughput as a ratio to the plain proxy.
 """
