@@ -26,9 +26,9 @@ def test_comments_and_blank_lines_skipped() -> None:
     assert directive.line == 4
 
 
-def test_quote_escape_only_for_quote() -> None:
-    [directive] = read_directives(r'SecRule ARGS "@rx \x5c\"a" "id:1"')
-    assert directive.args[1] == r'@rx \x5c"a'
+def test_backslash_escapes_quote_and_backslash_only() -> None:
+    [directive] = read_directives(r'SecRule ARGS "@rx \x5c\"a\\\\b" "id:1"')
+    assert directive.args[1] == r'@rx \x5c"a\\b'
 
 
 def test_unterminated_quote_names_file_and_line() -> None:

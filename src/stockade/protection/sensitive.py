@@ -21,6 +21,7 @@ import ipaddress
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -68,6 +69,9 @@ MAX_JSON_VALUES = 10_000
 
 MAX_JSON_DEPTH = 64
 """Nesting levels of a JSON document that are scanned."""
+
+NAME_CACHE_SIZE = 1024
+"""Field names whose normalized form is remembered."""
 
 MIN_SECRET_CHARS = 8
 """A value under a secret-looking field name needs this many characters to count."""
@@ -386,6 +390,7 @@ _SECRET_NAME_PARTS = (
 )
 
 
+@lru_cache(maxsize=NAME_CACHE_SIZE)
 def _normalize_name(name: str) -> str:
     return "".join(char for char in name.lower() if char.isalnum())
 

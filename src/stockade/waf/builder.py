@@ -130,7 +130,8 @@ class RuleSetBuilder:
                 continue
             else:
                 self._apply(rule, name, value, runtime, directive)
-        rule.actions = tuple(runtime)
+        rule.actions = tuple(action for action in runtime if action.name != "setvar")
+        rule.per_match_actions = tuple(action for action in runtime if action.name == "setvar")
         rule.transformations = tuple(transformations)
         rule.transform_functions = tuple(get_transformation(item) for item in transformations)
         return chained

@@ -74,17 +74,33 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
         return True  # SecAction, or a rule made of actions only
     matched: list[variables.Pair] = []
     transaction.capture = link.capture
+    runs_now = bool(link.per_match_actions)
     for name, value in collect_targets(transaction, link, excluded):
         for candidate in _transformed(transaction, link, value):
             if _test(transaction, link, candidate) != link.negated:
                 matched.append((name, candidate))
                 transaction.matched_var.name = name
                 transaction.matched_var.value = candidate
+                if runs_now:
+                    _run_actions(transaction, link)
                 break
     if not matched:
         return False
     transaction.matched_vars.extend(MatchedVar(name, value) for name, value in matched)
     return True
+
+
+def _run_actions(transaction: Transaction, link: Rule) -> None:
+    """Run setvar for one matched value, at once, as ModSecurity v3 does.
+
+    So ``setvar:tx.paramcounter_%{MATCHED_VAR_NAME}=+1`` (rule 921170)
+    counts every argument name, and a chained link can read what the link
+    before it set (rule 931130). A rule matching several values therefore
+    adds its anomaly score once per value, as in ModSecurity.
+    """
+    top = transaction.current_rule
+    for action in link.per_match_actions:
+        action.execute(transaction, top if top is not None else link)
 
 
 def collect_targets(transaction: Transaction, link: Rule, excluded: list[VariableSpec]) -> list[Target]:

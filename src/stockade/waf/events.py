@@ -38,7 +38,16 @@ def redact(variable: str, data: bytes) -> str:
 
 
 def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Escape for a log field: quotes and backslashes, and \\xHH for control bytes."""
+    out: list[str] = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char < " " or char == "\x7f":
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def error_log_line(match: Match, transaction: Transaction) -> str:
@@ -109,3 +118,14 @@ def _kind(matches: list[Match]) -> str:
             if tag.startswith("attack-"):
                 return tag.removeprefix("attack-")
     return "crs"
+
+
+def match_event(exchange: Exchange, transaction: Transaction, match: Match) -> SecurityEvent:
+    """Build the event of one rule match that did not block the request."""
+    evidence = {"variable": match.variable, "data": redact(match.variable, match.data),
+                "logdata": _redact_logdata(match), "phase": match.phase,
+                "anomaly_scores": anomaly_scores(transaction)}
+    severity = SEVERITY_MAP.get(match.severity_number if match.severity_number is not None
+                                else 5, Severity.MEDIUM)
+    return exchange.event("waf", _kind([match]), match.msg or f"rule {match.rule_id} matched",
+                          severity, rule_ids=[str(match.rule_id)], evidence=evidence)

@@ -1,12 +1,18 @@
-"""A hyperscan prefilter for @rx rules.
+"""A multi-pattern prefilter for @rx rules, built on RE2::Set.
 
-Rules are grouped by their transformation chain. Each group's @rx
-patterns are compiled into one hyperscan database in prefilter mode, which
-reports a superset of the real matches: a value the database does not
-match cannot match any of its patterns, so those rules are skipped without
-running their own operator. One scan of a transformed value thus decides
-for every @rx rule of its group. A pattern hyperscan cannot take even in
-prefilter mode is left out, and its rule always runs its own operator.
+Rules are grouped by their transformation chain, and each group's @rx
+patterns are compiled into one RE2 set. One linear-time scan of a
+transformed value then returns every pattern of the group that matches,
+so a rule whose pattern is not among them is skipped without running its
+operator; the ones that are run their operator for captures. A pattern
+RE2 cannot parse (a look-around, a back-reference) is left out, and its
+rule always runs its own operator.
+
+Hyperscan was the first choice, but the hyperscan build shipped with the
+python-hyperscan 0.9.1 wheel misses matches: ``a.+b\\s*c`` does not match
+``a`` + 60 * ``x`` + ``bc`` in block mode with or without
+HS_FLAG_PREFILTER, which would make a prefilter skip rules that should
+fire. RE2 sets have no such false negatives.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import hyperscan
+import re2
 
 from stockade.waf.operators import regex_patterns
 from stockade.waf.rules import Rule
@@ -27,42 +33,42 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREFILTER_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_DOTALL
-                   | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY)
+SET_MEMORY_BYTES = 64 * 1024 * 1024
+"""RE2 memory budget per set, in bytes; the CRS's largest group needs under 16 MiB."""
+GROUP_SHIFT = 16
+"""A rule's prefilter_id is group << GROUP_SHIFT | index within the group."""
 
 
-@dataclass(slots=True)
-class _Group:
-    database: Any
-    size: int
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes, as ModSecurity matches them
+    options.dot_nl = True  # PCRE_DOTALL, as ModSecurity compiles @rx
+    options.max_mem = SET_MEMORY_BYTES
+    options.log_errors = False
+    return options
 
 
 @dataclass(slots=True)
 class Prefilter:
-    groups: list[_Group] = field(default_factory=list)
+    sets: list[Any] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (rule id, reason)
 
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
-        """Return False only when ``link``'s pattern cannot match ``value``."""
+        """Return False only when ``link``'s pattern does not match ``value``."""
         slot = link.prefilter_id
         if slot is None:
             return True
-        group_index, pattern_id = divmod(slot, 1 << 16)
-        key = (value, group_index)
+        group, index = divmod(slot, 1 << GROUP_SHIFT)
+        key = (value, group)
         found = transaction.prefilter_cache.get(key)
         if found is None:
-            found = self._scan(group_index, value)
+            found = frozenset(self.sets[group].Match(value) or ())
             transaction.prefilter_cache[key] = found
-        return pattern_id in found
+        return index in found
 
-    def _scan(self, group_index: int, value: bytes) -> frozenset[int]:
-        matched: set[int] = set()
-
-        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
-            matched.add(pattern_id)
-
-        self.groups[group_index].database.scan(value, match_event_handler=on_match)
-        return frozenset(matched)
+    def pattern_count(self) -> int:
+        return sum(self.sizes)
 
 
 def _rx_links(ruleset: RuleSet) -> Iterator[Rule]:
@@ -70,62 +76,42 @@ def _rx_links(ruleset: RuleSet) -> Iterator[Rule]:
         if rule.is_marker:
             continue
         for link in rule.links():
-            if link.operator is not None and link.operator_name == "rx":
+            if link.operator is not None and link.operator_name.lower() == "rx":
                 yield link
 
 
-def compiles(pattern: bytes, flags: int) -> bool:
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(expressions=[pattern], flags=[flags])
-    except hyperscan.error:
-        return False
-    return True
-
-
-def _compile_group(members: list[tuple[Rule, bytes]], prefilter: Prefilter) -> tuple[
-        Any, list[tuple[Rule, bytes]]]:
-    """Compile a group; when it fails, drop the patterns hyperscan rejects and retry."""
-    try:
-        return _compile(members), members
-    except hyperscan.error:
-        pass  # find the offending patterns one by one below
-    kept: list[tuple[Rule, bytes]] = []
-    for link, pattern in members:
-        if compiles(pattern, PREFILTER_FLAGS):
-            kept.append((link, pattern))
-        else:
-            prefilter.skipped.append((link.id, "hyperscan cannot compile the pattern"))
-    return (_compile(kept) if kept else None), kept
-
-
-def _compile(members: list[tuple[Rule, bytes]]) -> Any:
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=[pattern for _, pattern in members],
-                     ids=list(range(len(members))),
-                     flags=[PREFILTER_FLAGS] * len(members))
-    return database
+def _to_bytes(pattern: str) -> bytes:
+    """Encode a pattern for a LATIN1 set; characters past U+00FF cannot be matched as bytes."""
+    return pattern.encode("latin-1")
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
-    """Compile one prefilter database per transformation chain and tag each rule link."""
+    """Compile one RE2 set per transformation chain and tag each @rx rule link."""
     prefilter = Prefilter()
-    by_chain: dict[tuple[str, ...], list[tuple[Rule, bytes]]] = {}
+    by_chain: dict[tuple[str, ...], list[Rule]] = {}
     for link in _rx_links(ruleset):
         pattern = regex_patterns(link.operator) if link.operator is not None else None
-        if pattern is None:
-            continue
-        encoded = pattern.encode("utf-8", "surrogateescape")
-        by_chain.setdefault(link.transformations, []).append((link, encoded))
-    for members in by_chain.values():
-        database, kept = _compile_group(members, prefilter)
-        if database is None:
-            continue
-        group_index = len(prefilter.groups)
-        prefilter.groups.append(_Group(database, len(kept)))
-        for pattern_id, (link, _) in enumerate(kept):
-            link.prefilter_id = (group_index << 16) + pattern_id
-    log.info("prefilter: %d groups, %d patterns, %d left to their own operator",
-             len(prefilter.groups), sum(group.size for group in prefilter.groups),
-             len(prefilter.skipped))
+        if pattern is None or "%{" in pattern:
+            continue  # macros are expanded per transaction, so the pattern is not fixed
+        by_chain.setdefault(link.transformations, []).append(link)
+    options = _options()
+    for links in by_chain.values():
+        group = len(prefilter.sets)
+        members = re2.Set.SearchSet(options)
+        count = 0
+        for link in links:
+            pattern = regex_patterns(link.operator) if link.operator is not None else None
+            try:
+                index = members.Add(_to_bytes(pattern or ""))
+            except (re2.error, UnicodeEncodeError) as error:
+                prefilter.skipped.append((link.id, f"RE2 cannot take the pattern: {error}"))
+                continue
+            link.prefilter_id = (group << GROUP_SHIFT) | index
+            count += 1
+        if count:
+            members.Compile()
+        prefilter.sets.append(members)
+        prefilter.sizes.append(count)
+    log.info("prefilter: %d sets, %d patterns, %d rules left to their own operator",
+             len(prefilter.sets), prefilter.pattern_count(), len(prefilter.skipped))
     return prefilter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stockade.waf.collections import Collection
 from stockade.waf.request import WafRequest
-from stockade.waf.urlencoding import split_form
+from stockade.waf.urlencoding import decode_form_value, split_form
 
 
 def to_text(data: bytes) -> str:
@@ -28,8 +28,16 @@ def split_target(target: bytes) -> tuple[bytes, bytes, bytes]:
     return uri, path, query
 
 
+def percent_decode(data: bytes) -> bytes:
+    """Decode %XX escapes only (not '+'), as ModSecurity v3 decodes the request path."""
+    if b"%" not in data:
+        return data
+    return decode_form_value(data.replace(b"+", b"%2B"))[0]
+
+
 def request_scalars(request: WafRequest) -> dict[str, bytes]:
-    uri, path, query = split_target(request.target)
+    uri, raw_path, query = split_target(request.target)
+    path = percent_decode(raw_path)
     basename = path.rsplit(b"/", 1)[-1]
     return {
         "REQUEST_METHOD": request.method,

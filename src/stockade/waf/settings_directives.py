@@ -174,7 +174,9 @@ def _update_actions(builder: RuleSetBuilder, directive: Directive) -> None:
 def _replace_runtime_actions(rule: Rule, runtime: list[RuleAction]) -> None:
     names = {action.name for action in runtime}
     kept = [action for action in rule.actions if action.name not in names]
-    rule.actions = (*kept, *runtime)
+    rule.actions = (*kept, *(action for action in runtime if action.name != "setvar"))
+    if "setvar" in names:
+        rule.per_match_actions = tuple(action for action in runtime if action.name == "setvar")
 
 
 def _choice(directive: Directive, choices: dict[str, T]) -> T:

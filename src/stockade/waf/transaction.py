@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from stockade.waf import macros, request_vars
-from stockade.waf.bodies import process_request_body
+from stockade.waf.bodies import default_processor, process_request_body
 from stockade.waf.collections import Collection, MapCollection
 from stockade.waf.matches import Interruption, Match, MatchedVar
 from stockade.waf.evaluation import run_phase
@@ -148,6 +148,8 @@ class Transaction:
         for name in ("FILES", "FILES_SIZES", "FILES_TMPNAMES", "MULTIPART_PART_HEADERS",
                      "RESPONSE_HEADERS"):
             self.collections[name] = Collection(name)
+        self.request_body_processor = default_processor(self)
+        self.scalars["REQBODY_PROCESSOR"] = (self.request_body_processor or "").encode()
         self.scalars["REQBODY_ERROR"] = b"0"
         self.scalars["REQBODY_PROCESSOR_ERROR"] = b"0"
         self.scalars["REQUEST_BODY_LENGTH"] = b"0"

@@ -75,7 +75,7 @@ def test_bodies_give_schemas_and_sensitive_classes() -> None:
 
 def test_truncated_or_invalid_body_still_scanned() -> None:
     body = b'{"note": "call +1 415 555 2671", "rest": "' + b"x" * 100
-    _, unit = analyze(observation(request_body=body, body_truncated=True))
+    _, unit = analyze(observation(request_body=body, request_truncated=True))
     assert unit.request_body is None
     assert unit.sensitive_request.get("phone") == 1
     _, unit = analyze(observation(request_body=b"{not json"))

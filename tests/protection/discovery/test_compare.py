@@ -14,7 +14,6 @@ from stockade.protection.discovery.compare import (
     diff_inventory,
     find_orphans,
     retired_operations,
-    undeclared_fields,
 )
 from stockade.protection.discovery.declared import (
     DeclaredApiError,
@@ -22,6 +21,7 @@ from stockade.protection.discovery.declared import (
     parse_declared,
     segments_match,
 )
+from stockade.protection.discovery.drift import undeclared_fields
 from stockade.protection.discovery.inventory import ServiceInventory
 from stockade.protection.discovery.schema import Shape
 from tests.protection.discovery.openapi_fixture import declared_document, write_document

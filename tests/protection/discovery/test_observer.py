@@ -259,3 +259,21 @@ def test_create_observer_off_and_shared(tmp_path: Path) -> None:
     assert first is not None
     assert first is second
     assert first.max_body_bytes == config.discovery.max_body_bytes  # type: ignore[union-attr]
+
+
+async def test_cut_bodies_scanned_not_inferred(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    body = json.dumps({"id": 1, "email": "jane@example.com"}).encode()
+    exchange = make_exchange(
+        setup.table, "GET", "/api/v2/users/5", response_body=body[:20] + b"..."
+    )
+    assert exchange.response is not None
+    exchange.response.content_length = len(body) + 4096
+    setup.observer.wants_bodies(exchange)
+    setup.observer.observe(exchange)
+    await setup.observer.close()
+    stored = setup.store.load("acme", "shop")
+    assert stored is not None
+    endpoint = stored.endpoints[("GET", "/api/v2/users/{userId}")]
+    assert endpoint.sampled == 1
+    assert endpoint.response_bodies == {}

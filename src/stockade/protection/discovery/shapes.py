@@ -186,6 +186,11 @@ def word_parts(text: str) -> list[str] | None:
     return parts or None
 
 
+SHAPE_CACHE_SIZE = 4096
+"""Segments whose shape is remembered; paths repeat, so most look-ups hit."""
+
+
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
 def segment_shape(segment: str) -> SegmentShape:
     """Classify one percent-decoded path segment."""
     if not segment:
@@ -257,6 +262,7 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
 def is_dictionary_word(segment: str) -> bool:
     """Check that every part of a word-like segment is a known word (plurals allowed)."""
     parts = word_parts(segment)

@@ -217,36 +217,42 @@ class PathTree:
             )
         node = self.root
         node.hits += 1
-        trail: list[PathNode] = [node]
+        # Sibling counts change only where a new value arrived, so only those
+        # nodes are checked against the cardinality limits.
+        changed: list[PathNode] = []
         for segment in segments:
-            node = self._step(node, segment)
+            parent = node
+            node, new_value = self._step(parent, segment)
             node.hits += 1
-            trail.append(node)
+            if new_value:
+                changed.append(parent)
         folded = False
-        for parent in trail:
-            if parent.literals and _apply_cardinality(parent):
+        for parent in changed:
+            if _apply_cardinality(parent):
                 folded = True
         if folded:
             self.revision += 1
             self._nodes = self.root.count_nodes()
         return self.resolve(segments)
 
-    def _step(self, node: PathNode, segment: str) -> PathNode:
+    def _step(self, node: PathNode, segment: str) -> tuple[PathNode, bool]:
+        """Return the child for ``segment`` and whether a value new to the node arrived."""
         child = node.literals.get(segment)
         if child is not None:
-            return child
+            return child, False
         shape = segment_shape(segment)
         crowded = self._nodes >= MAX_NODES
         if shape in IDENTIFIER_SHAPES or crowded or (node.fold and _foldable(segment, node.fold)):
             param = _param_child(node)
             param.shapes[shape.value] = param.shapes.get(shape.value, 0) + 1
-            if shape not in IDENTIFIER_SHAPES:
-                _note_words(param, [segment])
-            return param
+            if shape in IDENTIFIER_SHAPES or segment in param.words:
+                return param, False
+            _note_words(param, [segment])
+            return param, True
         child = PathNode()
         node.literals[segment] = child
         self._nodes += 1
-        return child
+        return child, True
 
     def resolve(self, segments: list[str]) -> str:
         """Return the template of a path, or re-resolve an older template, without learning."""

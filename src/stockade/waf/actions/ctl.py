@@ -60,6 +60,7 @@ class Ctl:
             transaction.removals.remove_target_by_tag(tag, self.target)
         elif option == "requestbodyprocessor":
             transaction.request_body_processor = self.value.upper()
+            transaction.scalars["REQBODY_PROCESSOR"] = self.value.upper().encode()
         elif option == "forcerequestbodyvariable":
             transaction.force_request_body_variable = self.value.lower() == "on"
         elif option == "requestbodyaccess":

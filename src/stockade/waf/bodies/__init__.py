@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
 
 BODY_TOO_LARGE_STATUS = 413
+RAW_BODY_PROCESSORS = frozenset({None, "URLENCODED", "JSON"})
 
 
 def media_type(transaction: Transaction) -> tuple[bytes, list[bytes]]:
@@ -41,8 +42,8 @@ def process_request_body(transaction: Transaction) -> None:
             _reject_size(transaction)
             return
         body = body[:transaction.request_body_limit]
-    kind, content_types = media_type(transaction)
-    processor = transaction.request_body_processor or _default_processor(kind)
+    _, content_types = media_type(transaction)
+    processor = transaction.request_body_processor or default_processor(transaction)
     transaction.scalars["REQBODY_PROCESSOR"] = (processor or "").encode()
     transaction.scalars["REQUEST_BODY_LENGTH"] = str(len(body)).encode()
     if len({value.strip().lower() for value in content_types}) > 1 and processor:
@@ -55,13 +56,20 @@ def process_request_body(transaction: Transaction) -> None:
         json_body.parse(transaction, body)
     elif processor == "XML":
         xml.parse(transaction, body)
-    if processor in (None, "URLENCODED") or transaction.force_request_body_variable:
+    # REQUEST_BODY holds the raw body for URL-encoded, JSON and unparsed
+    # bodies, so rules such as 934210 also read JSON. Multipart parts and
+    # XML text are inspected through ARGS, FILES and XML:/* instead, so that
+    # file contents and XML element names are not matched as if they were
+    # values, unless a rule forces it (ctl:forceRequestBodyVariable=On).
+    if processor in RAW_BODY_PROCESSORS or transaction.force_request_body_variable:
         transaction.scalars["REQUEST_BODY"] = body
     if processor != "MULTIPART" and len(body) > settings.request_body_no_files_limit:
         _over_no_files_limit(transaction)
 
 
-def _default_processor(kind: bytes) -> str | None:
+def default_processor(transaction: Transaction) -> str | None:
+    """Return the processor the Content-Type implies, before any ctl changes it."""
+    kind, _ = media_type(transaction)
     if kind == b"multipart/form-data":
         return "MULTIPART"
     if kind == b"application/x-www-form-urlencoded":

@@ -91,7 +91,9 @@ def _read_parameter_value(text: bytes, index: int,
         index += 1
         while index < len(text):
             byte = text[index]
-            if byte == 0x5C and index + 1 < len(text):  # backslash
+            if byte == 0x5C and index + 1 < len(text) and text[index + 1] in b'"\\':
+                # Only \" and \\ are escapes; other backslashes stay, so a
+                # Windows-style filename such as a.j\s\p keeps them for the rules.
                 result.flags.add("MULTIPART_INVALID_QUOTING")
                 out.append(text[index + 1])
                 index += 2

@@ -127,6 +127,9 @@ def build_request(data: dict[str, Any]) -> WafRequest:
     if body and autocomplete and b"content-length" not in names \
             and b"transfer-encoding" not in names:
         headers.append((b"Content-Length", str(len(body)).encode()))
+    if body and autocomplete and b"content-type" not in names:
+        # go-ftw sends form data by default when a test gives a body without a type.
+        headers.append((b"Content-Type", b"application/x-www-form-urlencoded"))
     return WafRequest(
         method=method.encode("utf-8", "surrogateescape"),
         target=uri.encode("utf-8", "surrogateescape"),
@@ -143,4 +146,30 @@ def _body(data: Any) -> bytes:
         return b""
     if isinstance(data, list):
         return "\r\n".join(str(line) for line in data).encode("utf-8", "surrogateescape")
-    return str(data).encode("utf-8", "surrogateescape")
+    return expand_templates(str(data)).encode("utf-8", "surrogateescape")
+
+
+def expand_templates(text: str) -> str:
+    """Expand go-ftw's ``{{ "x" | repeat N }}``; other template text stays as written."""
+    parts: list[str] = []
+    index = 0
+    while (start := text.find("{{", index)) >= 0:
+        end = text.find("}}", start)
+        if end < 0:
+            break
+        parts.append(text[index:start])
+        parts.append(_repeat(text[start + 2:end]) or text[start:end + 2])
+        index = end + 2
+    parts.append(text[index:])
+    return "".join(parts)
+
+
+def _repeat(expression: str) -> str | None:
+    literal, bar, call = expression.partition("|")
+    words = call.split()
+    literal = literal.strip()
+    if not bar or len(words) != 2 or words[0] != "repeat" or not words[1].isdigit():
+        return None
+    if len(literal) < 2 or literal[0] != '"' or literal[-1] != '"':
+        return None
+    return literal[1:-1] * int(words[1])

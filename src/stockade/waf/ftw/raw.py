@@ -21,14 +21,12 @@ def parse_raw_request(raw: bytes) -> WafRequest:
         name, colon, value = line.partition(b":")
         if colon:
             headers.append((name.strip(), value.strip()))
-    if any(name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
-           for name, value in headers):
-        body = _dechunk(body)
     return WafRequest(method=method, target=target, protocol=protocol, headers=headers,
                       body=body)
 
 
-def _dechunk(body: bytes) -> bytes:
+def dechunk(body: bytes) -> bytes:
+    """Decode chunked framing leniently; stop at the last chunk or the first bad size."""
     out = bytearray()
     rest = body
     while rest:

@@ -3,9 +3,10 @@
 The syntax follows Apache httpd's configuration files, which ModSecurity
 rules were written for: one directive per logical line, a backslash at the
 end of a line continues it, ``#`` starts a comment line, and arguments are
-separated by whitespace. An argument may be quoted with ``"`` or ``'``;
-inside quotes a backslash escapes only the quote character itself, so
-regular expressions such as ``\\x5c`` pass through unchanged.
+separated by whitespace. An argument may be quoted with ``"`` or ``'``.
+As in httpd, a backslash escapes only a backslash or the quote character:
+``\\\\`` becomes ``\\`` and ``\\"`` becomes ``"``, and any other backslash is
+kept, so a regular expression such as ``\\x5c`` passes through unchanged.
 """
 
 from __future__ import annotations
@@ -78,9 +79,26 @@ def split_arguments(line: str) -> list[str]:
             end = index
             while end < length and not line[end].isspace():
                 end += 1
-            word, index = line[index:end], end
+            word, index = unescape(line[index:end], ""), end
         words.append(word)
     return words
+
+
+def unescape(word: str, quote: str) -> str:
+    """Turn ``\\\\`` into ``\\`` (and ``\\`` + quote into the quote); keep other backslashes."""
+    if "\\" not in word:
+        return word
+    parts: list[str] = []
+    index = 0
+    while index < len(word):
+        char = word[index]
+        if char == "\\" and index + 1 < len(word) and word[index + 1] in ("\\", quote or "\\"):
+            parts.append(word[index + 1])
+            index += 2
+            continue
+        parts.append(char)
+        index += 1
+    return "".join(parts)
 
 
 def _read_quoted(line: str, start: int) -> tuple[str, int]:
@@ -89,8 +107,8 @@ def _read_quoted(line: str, start: int) -> tuple[str, int]:
     index = start + 1
     while index < len(line):
         char = line[index]
-        if char == "\\" and index + 1 < len(line) and line[index + 1] == quote:
-            parts.append(quote)
+        if char == "\\" and index + 1 < len(line) and line[index + 1] in (quote, "\\"):
+            parts.append(line[index + 1])
             index += 2
             continue
         if char == quote:

@@ -26,7 +26,7 @@ class VariableSpec:
     def selects(self, key: str) -> bool:
         """Return True when this spec's selector covers collection key ``key``."""
         if self.key_pattern is not None:
-            return self.key_pattern.search(key) is not None
+            return self.key_pattern.search(key.encode("utf-8", "surrogateescape")) is not None
         if self.key is None:
             return True
         return self.key == key.lower()
@@ -42,7 +42,7 @@ def compile_key_pattern(pattern: str) -> Any:
     options = re2.Options()
     options.case_sensitive = False
     options.dot_nl = True
-    return re2.compile(pattern, options)
+    return re2.compile(pattern.encode("utf-8", "surrogateescape"), options)
 
 
 def parse_variables(text: str) -> list[VariableSpec]:
