@@ -147,9 +147,12 @@ def _json_object(text: str) -> dict[str, Any]:
 def _check_list(text: str) -> frozenset[str]:
     names = frozenset(name.strip() for name in text.split(",") if name.strip())
     unknown = sorted(names - set(CHECK_NAMES))
-    if unknown or not names:
+    if not names:
+        raise argparse.ArgumentTypeError(f"no check named in {text!r}; use "
+                                         f"{', '.join(CHECK_NAMES)}")
+    if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown check(s) {', '.join(unknown) or text!r}; use {', '.join(CHECK_NAMES)}")
+            f"unknown check(s) {', '.join(unknown)}; use {', '.join(CHECK_NAMES)}")
     return names
 
 

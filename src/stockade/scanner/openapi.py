@@ -246,7 +246,8 @@ async def load_url(client: ScanClient, url: str) -> ApiDocument:
     except (TargetError, ScanRequestError) as exc:
         raise OpenApiError(f"{url}: cannot fetch the OpenAPI document: {exc}") from None
     if not reply.ok:
-        raise OpenApiError(f"{url}: fetching the OpenAPI document answered {reply.status}")
+        raise OpenApiError(f"{url}: cannot fetch the OpenAPI document: the target "
+                           f"answered {reply.status}")
     return parse_document(reply.text, url)
 
 

@@ -55,10 +55,27 @@ async def run(ctx: ScanContext) -> list[Finding]:
         points = [point for point in points_of(ctx, operation, path_values) if not point.is_url]
         if not points:
             continue
+        original = await _read_back(ctx, points[0])
         base = await timing.baseline(functools.partial(points[0].send, ctx, points[0].base))
         for point in points:
             findings += await _probe_point(ctx, point, base)
+        if original:
+            await ctx.call(operation, points[0].session, path_values=path_values,
+                           body=original)
     return findings
+
+
+async def _read_back(ctx: ScanContext, point: InjectionPoint) -> dict[str, Any] | None:
+    """The stored values of the body members a PUT or PATCH probe overwrites, to restore them."""
+    operation = point.operation
+    reader = ctx.api.find("GET", operation.path)
+    if operation.method not in ("PUT", "PATCH") or reader is None or not point.body:
+        return None
+    reply = await ctx.call(reader, point.session, path_values=point.path_values)
+    stored = reply.json() if reply.ok else None
+    if not isinstance(stored, dict):
+        return None
+    return {name: stored[name] for name in point.body if name in stored}
 
 
 async def _probe_point(ctx: ScanContext, point: InjectionPoint, base: float) -> list[Finding]:

@@ -1,0 +1,110 @@
+"""The scan client: it reaches the target origin only, within its limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from stockade.scanner.client import RateLimiter, ScanClient, Target, TargetError
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "127.0.0.1:9000", "http:///path",
+                                 "http://user:pw@127.0.0.1/", "http://127.0.0.1:99999/"])
+def test_target_parse_rejects(url: str) -> None:
+    with pytest.raises(TargetError):
+        Target.parse(url)
+
+
+def test_target_parse_default_port_and_base_path() -> None:
+    target = Target.parse("https://LOCALHOST/api/")
+    assert (target.scheme, target.host, target.port, target.base_path) == (
+        "https", "localhost", 443, "/api")
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.2:9000/x",  # another host
+    "http://127.0.0.1:9001/x",  # another port
+    "https://127.0.0.1:9000/x",  # another scheme
+    "http://localhost:9000/x",  # the same machine under another name
+    "file:///etc/passwd",
+])
+def test_target_check_rejects_other_origins(url: str) -> None:
+    with pytest.raises(TargetError, match=r"may only reach http://127\.0\.0\.1:9000"):
+        Target.parse("http://127.0.0.1:9000").check(url)
+
+
+def test_target_check_accepts_same_origin() -> None:
+    target = Target.parse("http://127.0.0.1:80")
+    target.check("http://127.0.0.1/anything?x=1")
+    target.check("http://127.0.0.1:80/")
+
+
+class _Server:
+    """A loopback HTTP server that answers after a pause and counts requests in flight."""
+
+    def __init__(self, pause: float = 0.05) -> None:
+        self.pause = pause
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.requests: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = await reader.readline()
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        self.requests.append(line.decode().strip())
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(self.pause)
+        self.in_flight -= 1
+        writer.write(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:1/\r\n"
+                     b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+
+async def test_client_refuses_other_origin_without_sending() -> None:
+    server = _Server()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    client = ScanClient(Target.parse(f"http://127.0.0.1:{port}"))
+    try:
+        with pytest.raises(TargetError):
+            await client.send("GET", f"http://127.0.0.1:{port + 1}/x")
+        reply = await client.send("GET", "/first")
+    finally:
+        await client.close()
+        listener.close()
+    assert server.requests == ["GET /first HTTP/1.1"]
+    assert reply.status == 302  # the redirect to another host is not followed
+
+
+async def test_client_bounds_concurrency() -> None:
+    server = _Server()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    client = ScanClient(Target.parse(f"http://127.0.0.1:{port}"), concurrency=2)
+    try:
+        await asyncio.gather(*(client.send("GET", f"/{index}") for index in range(8)))
+    finally:
+        await client.close()
+        listener.close()
+    assert len(server.requests) == 8
+    assert server.max_in_flight <= 2
+    assert client.stats.sent == 8
+
+
+async def test_rate_limiter_spaces_requests() -> None:
+    limiter = RateLimiter(rate=50.0)
+    started = time.monotonic()
+    for _ in range(6):
+        await limiter.wait()
+    # Five intervals of 20 ms must have passed; sleeping never returns early.
+    assert time.monotonic() - started >= 5 * 0.02 * 0.99
+
+
+def test_rate_limiter_rejects_zero_rate() -> None:
+    with pytest.raises(ValueError, match="invalid request rate"):
+        RateLimiter(rate=0)

@@ -1,0 +1,66 @@
+"""Findings as route blocks for the deny list and as stored security events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stockade.config.models import Tenant
+from stockade.events.model import Action
+from stockade.scanner.blocks import findings_to_blocks
+from stockade.scanner.events import findings_to_events, store_findings
+from stockade.store import tenancy
+from stockade.store.database import migrate, open_engine
+from stockade.store.errors import NotFound
+from stockade.store.events import EventFilter, query_events
+from stockade.store.scope import Store
+from tests.scanner.samples import sample_result
+
+
+def test_blocks_only_for_refusable_routes() -> None:
+    result = sample_result()
+    debug = result.findings[0]
+    debug.kind, debug.method, debug.path = "debug-endpoint", "GET", "/actuator/env"
+    blocks = findings_to_blocks(result.findings)
+    assert [(block.method, block.path) for block in blocks] == [("GET", "/actuator/env")]
+    assert blocks[0].finding_id == debug.fingerprint
+    assert "debug endpoint" in blocks[0].reason
+
+
+def test_events_carry_finding_and_evidence() -> None:
+    result = sample_result()
+    events = findings_to_events(result.findings, "acme", result.started)
+    assert [event.kind for event in events] == ["bola", "missing-security-headers"]
+    first = events[0]
+    assert (first.layer, first.action, first.method) == ("scanner", Action.OBSERVED, "GET")
+    assert first.rule_ids == ["scan:bola"]
+    assert first.evidence["finding_id"] == result.findings[0].fingerprint
+    assert events[1].method is None  # a target-wide finding has no method
+    again = findings_to_events(result.findings, "acme", result.started)
+    assert [event.id for event in again] == [event.id for event in events]
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)
+    store = Store(engine)
+    with store.session(None, "test") as scope:
+        tenancy.put_tenant(scope, Tenant.model_validate({"id": "acme"}))
+    return store
+
+
+def test_store_findings_inserts_once(sqlite_store: Store) -> None:
+    result = sample_result()
+    assert store_findings(sqlite_store, "acme", result.findings, result.started) == 2
+    assert store_findings(sqlite_store, "acme", result.findings, result.started) == 0
+    with sqlite_store.session("acme", "test") as scope:
+        page = query_events(scope, EventFilter(tenant_id="acme", layer="scanner"))
+    assert sorted(event.kind for event in page.events) == ["bola", "missing-security-headers"]
+
+
+def test_store_findings_unknown_tenant(sqlite_store: Store) -> None:
+    result = sample_result()
+    with pytest.raises(NotFound):
+        store_findings(sqlite_store, "initech", result.findings, result.started)
