@@ -108,7 +108,7 @@ def test_store_blocks_read_into_deny_list(tmp_path: Path) -> None:
     migrate(engine)
     store = Store(engine)
     with store.session(None, "test") as scope:
-        put_tenant(scope, Tenant(id="acme"))
+        put_tenant(scope, Tenant.model_validate({"id": "acme"}))
         block = add_block(scope, "acme", "203.0.113.0/24", "operator block", 600)
     deny_list = DenyList(MemoryDenyStore(), cache_seconds=0)
     sync = StoreBlockSync(deny_list, url, 60)

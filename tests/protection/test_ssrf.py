@@ -96,7 +96,8 @@ def test_stage_reads_nested_json_and_schemes() -> None:
 
 def test_stage_passes_public_and_allowed_hosts() -> None:
     stage = SsrfStage(SsrfProtection(allow_hosts=["127.0.0.1:9999"]))
-    body = {"url": "https://example.com/hook", "note": "see 127.0.0.1", "callback": "127.0.0.1:9999"}
+    body = {"url": "https://example.com/hook", "note": "see 127.0.0.1",
+            "callback": "127.0.0.1:9999"}
     assert stage.check(exchange("POST", "/hooks", json_body=body), Phase.REQUEST_BODY) is CONTINUE
 
 

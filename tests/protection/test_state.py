@@ -11,8 +11,8 @@ from stockade.protection.state import (
     StateUnavailable,
 )
 from stockade.protection.state_redis import RedisState
-from tests.ratelimit.redis_support import free_port
 from tests.protection.stores import state, unique
+from tests.ratelimit.redis_support import free_port
 
 __all__ = ["state"]
 
@@ -88,7 +88,7 @@ async def test_memory_state_bounded() -> None:
 
 async def test_redis_down_raises_unavailable() -> None:
     store = RedisState(f"redis://127.0.0.1:{free_port()}/0", 0.5)
-    with pytest.raises(StateUnavailable, match="Redis redis://127.0.0.1"):
+    with pytest.raises(StateUnavailable, match=r"Redis redis://127\.0\.0\.1"):
         await store.count("stockade-test:{t}:down", 60)
     with pytest.raises(StateUnavailable, match="failed less than"):
         await store.count("stockade-test:{t}:down", 60)

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 import yaml
 
+from stockade.protection.inputs import MISSING
 from stockade.protection.openapi.document import OpenApiError, load_document
 from stockade.protection.openapi.operations import CompiledDocument
 from stockade.protection.openapi.validation import RequestParts, check_body, check_parameters
-from stockade.protection.inputs import MISSING
 from tests.protection.demo import OPENAPI_PATH
 
 PET = {
@@ -159,7 +159,7 @@ def test_unusable_documents_rejected(tmp_path: Path, document: dict[str, Any],
 
 
 def test_missing_document_named(tmp_path: Path) -> None:
-    with pytest.raises(OpenApiError, match="cannot read OpenAPI document .*absent.yaml"):
+    with pytest.raises(OpenApiError, match=r"cannot read OpenAPI document .*absent\.yaml"):
         load_document(str(tmp_path / "absent.yaml"))
 
 

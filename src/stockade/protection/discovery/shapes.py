@@ -163,7 +163,8 @@ def word_parts(text: str) -> list[str] | None:
     """Split a word-like segment (kebab, snake or camel case) into lower-case parts.
 
     Return None when the segment holds anything but letters and separators.
-    A part may end in one digit (oauth2, s3) and still be a word.
+    A part may end in one digit (oauth2, s3) and still be a word when a
+    separator or the end follows; a letter after a digit makes it a token.
     """
     parts: list[str] = []
     current = ""
@@ -173,6 +174,8 @@ def word_parts(text: str) -> list[str] | None:
                 parts.append(current)
             current = ""
         elif char.isascii() and char.isalpha():
+            if current[-1:].isdigit():
+                return None  # a digit inside a part (w0t, z4Ni): a token, not a word
             if char.isupper() and current and current[-1].islower():
                 parts.append(current)
                 current = ""
