@@ -40,6 +40,12 @@ class Limits(StrictModel):
     idle_timeout: float = Field(60.0, gt=0, description="Seconds a keep-alive client connection may sit idle.")
     body_timeout: float = Field(60.0, gt=0,
                                 description="Seconds allowed between two reads of a request body.")
+    min_body_rate: int = Field(
+        0, ge=0, description="Bytes per second a request body must average after its first "
+        "body_rate_grace seconds; 0 turns the check off. Slower clients get 408.")
+    body_rate_grace: float = Field(5.0, ge=0, description="Seconds before min_body_rate applies.")
+    max_request_time: float = Field(
+        300.0, gt=0, description="Seconds to receive a whole request, head and body; 408 past it.")
 
 
 class TlsCertificate(StrictModel):
@@ -140,6 +146,12 @@ class Upstream(StrictModel):
     retries: int = Field(1, ge=0, le=5,
                          description="Extra attempts for idempotent requests that never reached a target.")
     passive_health: PassiveHealth = PassiveHealth()
+    max_concurrent: int | None = Field(
+        None, ge=1, description="Requests in flight to this service at once, per worker; unset is no limit.")
+    queue_timeout: float = Field(
+        1.0, ge=0, description="Seconds to wait for a slot under max_concurrent; 503 after.")
+    max_queue: int = Field(
+        100, ge=0, description="Requests that may wait for a slot; more get 503 at once.")
 
     @field_validator("targets")
     @classmethod

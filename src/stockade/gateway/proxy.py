@@ -21,7 +21,13 @@ from stockade.gateway.forwarding import client_response_fields, upstream_request
 from stockade.gateway.pipeline import Phase
 from stockade.gateway.responses import json_response
 from stockade.gateway.runtime import Runtime, buffer_limit
-from stockade.gateway.upstream import UpstreamConnection, UpstreamError, UpstreamPool
+from stockade.gateway.upstream import (
+    Overloaded,
+    Target,
+    UpstreamConnection,
+    UpstreamError,
+    UpstreamPool,
+)
 from stockade.http.errors import ProtocolError
 from stockade.http.fields import Fields
 from stockade.http.messages import BodyFraming, Data, EndOfMessage, ResponseHead
@@ -61,6 +67,8 @@ class BodyReader:
         self.has_body = has_body
         self.prefix = b""  # bytes already read from the client and not yet sent upstream
         self.complete = not has_body  # the whole body has been read from the client
+        self.received = 0
+        self._started = time.perf_counter()
 
     @property
     def replayable(self) -> bool:
@@ -77,9 +85,8 @@ class BodyReader:
         cap, partial = buffer_limit(policy)
         parts: list[bytes] = []
         size = 0
-        timeout = self.runtime.config.limits.body_timeout
         while True:
-            event = await self.client.next_event(timeout)
+            event = await self._next_event()
             if isinstance(event, EndOfMessage):
                 self.complete = True
                 break
@@ -104,9 +111,8 @@ class BodyReader:
             yield self.prefix
         if self.complete:
             return
-        timeout = self.runtime.config.limits.body_timeout
         while True:
-            event = await self.client.next_event(timeout)
+            event = await self._next_event()
             if isinstance(event, EndOfMessage):
                 self.complete = True
                 return
@@ -114,6 +120,43 @@ class BodyReader:
                 self.exchange.request_bytes += len(event.data)
                 _capture_request(self.exchange, event.data)
                 yield event.data
+
+    async def _next_event(self) -> object:
+        """Return the next body event, enforcing the body timeout, rate and request time limits.
+
+        A client that sends its body slower than ``min_body_rate`` (after the
+        grace period) or takes longer than ``max_request_time`` in all gets
+        SlowRequest, which the server answers with 408.
+        """
+        limits = self.runtime.config.limits
+        now = time.perf_counter()
+        timeout = min(limits.body_timeout, self.exchange.started + limits.max_request_time - now)
+        rate_bound = False
+        if limits.min_body_rate:
+            due = self._started + limits.body_rate_grace + self.received / limits.min_body_rate
+            if due - now < timeout:
+                timeout, rate_bound = due - now, True
+        if timeout <= 0:
+            raise SlowRequest(self._slow_reason(rate_bound))
+        try:
+            event = await self.client.next_event(timeout)
+        except TimeoutError:
+            if timeout < limits.body_timeout:
+                raise SlowRequest(self._slow_reason(rate_bound)) from None
+            raise
+        if isinstance(event, Data):
+            self.received += len(event.data)
+        return event
+
+    def _slow_reason(self, rate_bound: bool) -> str:
+        limits = self.runtime.config.limits
+        if rate_bound:
+            return f"request body slower than {limits.min_body_rate} bytes per second"
+        return f"request not received within {limits.max_request_time:g} seconds"
+
+
+class SlowRequest(TimeoutError):
+    """The client sends its request too slowly; it gets 408 and the connection is closed."""
 
 
 async def forward(
@@ -124,8 +167,6 @@ async def forward(
     match = exchange.match
     pool = runtime.pools[(match.tenant.id, match.service.id)]
     head = exchange.request
-    idempotent = head.method in IDEMPOTENT_METHODS
-    attempts = 1 + pool.settings.retries if idempotent else 1
     target = pool.pick()
     fields = upstream_request_fields(
         head.fields,
@@ -138,6 +179,38 @@ async def forward(
         extra_drop=identity_names(match.service),
     )
     add_identity_fields(fields, match.service, exchange)
+    try:
+        await pool.admit()
+    except Overloaded as exc:
+        client.worker.metrics.upstream_error(exchange, "overloaded")
+        exchange.events.append(exchange.event("ddos", "upstream-overloaded", str(exc)))
+        return _reply_error(
+            client,
+            runtime,
+            exchange,
+            503,
+            "the service is at capacity, retry later",
+            body.complete and head.keep_alive,
+            fields=((b"Retry-After", b"1"),),
+        )
+    try:
+        return await _forward_admitted(client, runtime, exchange, body, pool, target, fields)
+    finally:
+        pool.leave()
+
+
+async def _forward_admitted(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    body: BodyReader,
+    pool: UpstreamPool,
+    target: Target,
+    fields: Fields,
+) -> bool:
+    head = exchange.request
+    idempotent = head.method in IDEMPOTENT_METHODS
+    attempts = 1 + pool.settings.retries if idempotent else 1
     for attempt in range(attempts):
         try:
             upstream, response = await _exchange_with(pool, target, exchange, body, fields)
@@ -164,11 +237,8 @@ async def forward(
 
 
 async def _exchange_with(
-    pool: UpstreamPool, target: object, exchange: Exchange, body: BodyReader, fields: Fields
+    pool: UpstreamPool, target: Target, exchange: Exchange, body: BodyReader, fields: Fields
 ) -> tuple[UpstreamConnection, ResponseHead]:
-    from stockade.gateway.upstream import Target
-
-    assert isinstance(target, Target)
     started = time.perf_counter()
     upstream, reused = await pool.acquire(target)
     if not reused:
@@ -478,6 +548,7 @@ def _reply_error(
     status: int,
     message: str,
     keep_alive: bool,
+    fields: tuple[tuple[bytes, bytes], ...] = (),
 ) -> bool:
     keep = keep_alive and not client.worker.draining
     data = json_response(
@@ -485,6 +556,7 @@ def _reply_error(
         message,
         exchange.request_id,
         runtime.request_id_header,
+        extra=fields,
         close=not keep,
         head_only=exchange.request.method == b"HEAD",
     )

@@ -14,11 +14,12 @@ import os
 from typing import TYPE_CHECKING
 
 from stockade.access.client_address import resolve_client_address
+from stockade.events.model import Severity
 from stockade.gateway.connection import ParserProtocol, PeerClosed
 from stockade.gateway.exchange import ClientInfo, Exchange
 from stockade.gateway.forwarding import request_id_from
 from stockade.gateway.pipeline import Phase, Verdict
-from stockade.gateway.proxy import BodyReader, ClientGone, forward
+from stockade.gateway.proxy import BodyReader, ClientGone, SlowRequest, forward
 from stockade.gateway.responses import json_response
 from stockade.gateway.routing import PathError
 from stockade.gateway.runtime import Runtime, body_limit
@@ -190,6 +191,13 @@ class ClientConnection(ParserProtocol):
         except (PeerClosed, ClientGone):
             if exchange.status == 0:
                 exchange.status = 499  # as nginx logs a client that went away
+            return False
+        except SlowRequest as exc:
+            exchange.events.append(
+                exchange.event("ddos", "slow-request", str(exc), Severity.MEDIUM)
+            )
+            if exchange.status == 0:
+                self._send_error(runtime, 408, "request not received in time", exchange)
             return False
         except TimeoutError:
             if exchange.status == 0:

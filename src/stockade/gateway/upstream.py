@@ -74,6 +74,10 @@ class UpstreamError(Exception):
         self.kind = kind  # failure, timeout or tls: the metric label and event kind
 
 
+class Overloaded(Exception):
+    """The service has ``max_concurrent`` requests in flight and no slot came free in time."""
+
+
 class UpstreamPool:
     def __init__(
         self, name: str, settings: Upstream, tls: UpstreamTlsContext | None = None
@@ -81,6 +85,8 @@ class UpstreamPool:
         self.name = name
         self.settings = settings
         self.tls = tls
+        self.in_flight = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self.targets = [Target(address, *parse_address(address)) for address in settings.targets]
         self._next = 0
         self._closed = False
@@ -95,6 +101,40 @@ class UpstreamPool:
             if target.ejected_until <= now and (target is not exclude or count == 1):
                 return target
         return min(self.targets, key=lambda item: item.ejected_until)
+
+    async def admit(self) -> None:
+        """Take a slot under ``max_concurrent``; wait up to ``queue_timeout``, else raise Overloaded."""
+        limit = self.settings.max_concurrent
+        if limit is None:
+            return
+        if self.in_flight < limit and not self._waiters:
+            self.in_flight += 1
+            return
+        if len(self._waiters) >= self.settings.max_queue or self.settings.queue_timeout == 0:
+            raise Overloaded(f"{self.name}: {self.in_flight} requests in flight, queue full")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.settings.queue_timeout)
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():
+                return  # the slot was handed over just as the wait ended
+            waiter.cancel()
+            self._waiters.remove(waiter)
+            raise Overloaded(
+                f"{self.name}: no free slot within {self.settings.queue_timeout:g}s"
+            ) from None
+
+    def leave(self) -> None:
+        """Give back a slot taken by ``admit``, handing it to the oldest waiter."""
+        if self.settings.max_concurrent is None:
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes on: in_flight stays the same
+                return
+        self.in_flight -= 1
 
     async def acquire(self, target: Target) -> tuple[UpstreamConnection, bool]:
         """Return a pooled connection to ``target`` (reused=True) or a new one."""
