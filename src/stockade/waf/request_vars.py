@@ -45,7 +45,7 @@ def request_scalars(request: WafRequest) -> dict[str, bytes]:
         "REQUEST_URI_RAW": request.target,
         "REQUEST_FILENAME": path,
         "REQUEST_BASENAME": basename,
-        "REQUEST_LINE": b" ".join((request.method, request.target, request.protocol)),
+        "REQUEST_LINE": request_line(request),
         "REQUEST_PROTOCOL": request.protocol,
         "QUERY_STRING": query,
         "PATH_INFO": b"",
@@ -61,6 +61,13 @@ def request_scalars(request: WafRequest) -> dict[str, bytes]:
         "URLENCODED_ERROR": b"0",
         "INBOUND_DATA_ERROR": b"0",
     }
+
+
+def request_line(request: WafRequest) -> bytes:
+    """Rebuild the request line; an HTTP/0.9 line has no version."""
+    if request.protocol == b"HTTP/0.9":
+        return request.method + b" " + request.target
+    return b" ".join((request.method, request.target, request.protocol))
 
 
 def _host_name(request: WafRequest) -> bytes:

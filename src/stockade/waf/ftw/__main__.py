@@ -11,7 +11,7 @@ from pathlib import Path
 from stockade.waf.ftw.cases import load_cases
 from stockade.waf.ftw.overrides import load_overrides
 from stockade.waf.ftw.runner import FAIL, PASS, SKIP, run_cases
-from stockade.waf.ftw.setup import find_install, test_engine
+from stockade.waf.ftw.setup import find_install, regression_engine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     install = find_install(args.rules)
-    engine = test_engine(install)
+    engine = regression_engine(install)
     loaded = time.monotonic()
     cases = load_cases(args.tests)
     if args.rule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stockade.waf.request import WafRequest
 
 
-def parse_raw_request(raw: bytes) -> WafRequest:
+def parse_raw_request(raw: bytes, client_address: str) -> WafRequest:
     """Split a raw request into line, fields and body; raise ValueError when impossible."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
@@ -22,7 +22,7 @@ def parse_raw_request(raw: bytes) -> WafRequest:
         if colon:
             headers.append((name.strip(), value.strip()))
     return WafRequest(method=method, target=target, protocol=protocol, headers=headers,
-                      body=body)
+                      body=body, client_address=client_address)
 
 
 def dechunk(body: bytes) -> bytes:

@@ -25,7 +25,7 @@ def find_install(rules: Path) -> CrsInstall:
     return CrsInstall(base, crs_version(base))
 
 
-def test_engine(install: CrsInstall) -> Engine:
+def regression_engine(install: CrsInstall) -> Engine:
     ruleset = load_crs(install)
     level = "blocking_paranoia_level" if install.major >= 4 else "paranoia_level"
     prelude = compile_prelude(TEST_SETTINGS.format(level=level))
