@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -123,3 +124,37 @@ async def test_store_keys_expire() -> None:
     await client.aclose()
     # One request of a 2-per-minute window: full again after 30 s, and the key expires then.
     assert 29_000 < ttl <= 30_001
+
+
+async def test_script_cache_flush_recovered(private_redis: PrivateRedis) -> None:
+    gate = gate_on(private_redis.url, "closed")
+    assert not (await gate.request())[0].reject
+    # A restarted or flushed server has lost the script; the store loads it again.
+    client = redis.Redis.from_url(private_redis.url)
+    await client.script_flush()
+    await client.aclose()
+    verdicts = await asyncio.gather(*(gate.request() for _ in range(3)))
+    await gate.close()
+    assert [verdict.status for verdict, _ in verdicts] == [0, 429, 429]
+
+
+async def test_concurrent_decisions_share_pipelines(private_redis: PrivateRedis) -> None:
+    policy = {
+        "rate_limit": {
+            "store": "redis",
+            "redis_url": private_redis.url,
+            "key_prefix": unique_prefix(),
+            "limits": [
+                {"id": "t", "key": ["tenant"], "windows": [{"requests": 50, "per_seconds": 3600}]}
+            ],
+        }
+    }
+    gate = Gate(gateway_config(policy))
+    verdicts = await asyncio.gather(*(gate.request() for _ in range(300)))
+    await gate.close()
+    assert sum(1 for verdict, _ in verdicts if not verdict.reject) == 50
+    client = redis.Redis.from_url(private_redis.url)
+    connections = (await client.info("stats"))["total_connections_received"]
+    await client.aclose()
+    # One at a time, 300 concurrent calls would each take a pooled connection.
+    assert connections <= 5

@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from stockade.ratelimit.gcra import MICROSECONDS, Decision, WindowSpec, state_from_reset
+from stockade.ratelimit.redis_batch import ScriptBatcher
 from stockade.ratelimit.sliding_log import state_of
 from stockade.ratelimit.store import StoreUnavailable
 
@@ -141,6 +142,7 @@ class RedisStore:
         )
         self._script = self._client.register_script(GCRA_SCRIPT)
         self._log_script = self._client.register_script(SLIDING_LOG_SCRIPT)
+        self._batcher = ScriptBatcher(self._client)
         self._skip_until = 0.0
 
     async def decide(self, keys: Sequence[str], windows: Sequence[WindowSpec]) -> Decision:
@@ -160,7 +162,8 @@ class RedisStore:
             args.append(secrets.token_hex(8))
             script = self._log_script
         try:
-            reply = await asyncio.wait_for(script(keys=list(keys), args=args), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                reply = await self._batcher.call(script, keys, args)
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_until = time.monotonic() + SKIP_AFTER_ERROR_SECONDS
             raise StoreUnavailable(f"Redis {self.url}: {type(error).__name__}: {error}") from None
