@@ -26,6 +26,8 @@ SEGMENTS = [
     ("dGhpcyBpcyBhIHRlc3Q=", SegmentShape.BASE64),
     ("ord_8a7b6c5d4e", SegmentShape.TOKEN),
     ("SKU-123-A45", SegmentShape.TOKEN),
+    ("ord_AqnxBauhYjpusX3", SegmentShape.TOKEN),
+    ("z4Ni", SegmentShape.OTHER),
     ("v1", SegmentShape.VERSION),
     ("v2beta1", SegmentShape.VERSION),
     ("me", SegmentShape.WORD),

@@ -109,3 +109,11 @@ def test_root_and_trailing_slash() -> None:
 def test_names_unique_within_template() -> None:
     tree = PathTree()
     assert learn(tree, "/users/5/6") == "/users/{userId}/{userId2}"
+
+
+def test_odd_words_join_busy_parameter() -> None:
+    tree = PathTree()
+    for index in range(MAX_WORD_SIBLINGS + 1):
+        learn(tree, f"/orders/{1000 + index}")
+    assert learn(tree, "/orders/legacyorderx") == "/orders/{orderId}"
+    assert learn(tree, "/orders/export") == "/orders/export"

@@ -150,6 +150,15 @@ def _is_hex_id(text: str) -> bool:
     return has_digit and one_case
 
 
+def _is_mixed_token(text: str) -> bool:
+    """Check for an opaque id mixing upper case, lower case and digits (ord_aB3xY9...)."""
+    if len(text) < MIN_TOKEN_CHARS or not all(char in TOKEN_CHARS for char in text):
+        return False
+    has_upper = any(char.isupper() for char in text)
+    has_lower = any(char.islower() for char in text)
+    return has_upper and has_lower and any(char.isdigit() for char in text)
+
+
 def _is_base64(text: str) -> bool:
     if len(text) < MIN_BASE64_CHARS or not all(char in BASE64_CHARS for char in text):
         return False
@@ -214,6 +223,8 @@ def segment_shape(segment: str) -> SegmentShape:
         return SegmentShape.JWT
     if _is_hex_id(segment):
         return SegmentShape.OBJECT_ID if len(segment) == 24 else SegmentShape.HEX
+    if _is_mixed_token(segment):
+        return SegmentShape.TOKEN
     if word_parts(segment) is not None:
         return SegmentShape.WORD
     if _is_base64(segment):

@@ -6,7 +6,8 @@ parameter in two ways:
 * by shape, on first sight: integers, UUIDs, hex ids and ObjectIds, dates,
   emails, JWTs, base64 and mixed letter-and-digit tokens;
 * by cardinality: when one node has more than ``MAX_WORD_SIBLINGS`` distinct
-  literal children that are not dictionary words, those children fold into
+  literal children that are not dictionary words, or a parameter child with
+  more hits than that, the non-dictionary children fold into
   the parameter, and past ``MAX_LITERAL_SIBLINGS`` every literal child does
   except busy dictionary words (``STICKY_FACTOR`` times a typical value's hits).
   Word values already folded count towards that limit too.
@@ -167,6 +168,8 @@ def _apply_cardinality(node: PathNode) -> bool:
     words = [name for name in node.literals if _foldable(name, FOLD_WORDS)]
     if node.fold < FOLD_WORDS and len(words) > MAX_WORD_SIBLINGS:
         node.fold = FOLD_WORDS
+    if node.fold < FOLD_WORDS and node.param is not None and node.param.hits > MAX_WORD_SIBLINGS:
+        node.fold = FOLD_WORDS  # next to a busy parameter, odd words are more ids of it
     folded_words = node.param.words if node.param is not None else set()
     if node.fold < FOLD_ALL and len(node.literals) + len(folded_words) > MAX_LITERAL_SIBLINGS:
         node.fold = FOLD_ALL
@@ -245,7 +248,9 @@ class PathTree:
         if shape in IDENTIFIER_SHAPES or crowded or (node.fold and _foldable(segment, node.fold)):
             param = _param_child(node)
             param.shapes[shape.value] = param.shapes.get(shape.value, 0) + 1
-            if shape in IDENTIFIER_SHAPES or segment in param.words:
+            if shape in IDENTIFIER_SHAPES:
+                return param, not node.fold  # the family may now be big enough to fold words
+            if segment in param.words:
                 return param, False
             _note_words(param, [segment])
             return param, True
