@@ -28,6 +28,11 @@ def register(subparsers: Any) -> None:
     )
     schema.set_defaults(handler=run_schema)
 
+    reference = commands.add_parser(
+        "reference", help="Print the configuration reference as Markdown (docs/configuration.md)."
+    )
+    reference.set_defaults(handler=run_reference)
+
 
 def run_validate(args: argparse.Namespace) -> int:
     try:
@@ -60,4 +65,11 @@ def run_schema(args: argparse.Namespace) -> int:
     schema["title"] = "Stockade gateway configuration"
     json.dump(schema, sys.stdout, indent=2)
     print()
+    return 0
+
+
+def run_reference(args: argparse.Namespace) -> int:
+    from stockade.config.reference import render_reference
+
+    sys.stdout.write(render_reference())
     return 0
