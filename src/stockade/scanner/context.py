@@ -16,7 +16,11 @@ from stockade.scanner.openapi import ApiDocument, Operation
 from stockade.scanner.planning import ScanSettings
 from stockade.scanner.redaction import Redactor
 from stockade.scanner.resources import OwnedObject, is_admin_only
+from stockade.scanner.similarity import body_similarity
 from stockade.scanner.values import ValueFactory
+
+FALLBACK_SIMILARITY = 0.9
+"""Body similarity above which an answer counts as the target's catch-all answer."""
 
 _DEFAULT: Any = object()
 """Marks a body argument that was not given, so the operation's sample body is sent."""
@@ -35,6 +39,7 @@ class ScanContext:
     owned: dict[tuple[str, str], list[OwnedObject]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # checks skipped and why
     on_request: Callable[[], None] | None = None
+    fallbacks: dict[str, Reply] = field(default_factory=dict)  # by method, see is_fallback
 
     @property
     def operations(self) -> list[Operation]:
@@ -96,6 +101,18 @@ class ScanContext:
         if self.on_request is not None:
             self.on_request()
         return reply
+
+    async def is_fallback(self, reply: Reply, method: str = "GET") -> bool:
+        """Whether ``reply`` is what the target answers for any path (a catch-all route).
+
+        Single-page apps and some gateways answer every unknown path with 2xx
+        and the same body; such an answer proves nothing about an operation.
+        """
+        if method not in self.fallbacks:
+            path = f"{self.client.target.base_path}/stockade-{self.values.marker()}"
+            self.fallbacks[method] = await self.send(method, path, None)
+        fallback = self.fallbacks[method]
+        return fallback.ok and reply.ok and body_similarity(reply, fallback) >= FALLBACK_SIMILARITY
 
     def evidence(self, reply: Reply, note: str) -> Evidence:
         return self.redactor.evidence(reply, note)

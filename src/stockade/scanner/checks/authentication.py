@@ -79,7 +79,7 @@ async def _missing_authentication(ctx: ScanContext) -> list[Finding]:
             continue
         authorized = await ctx.call(operation, session, path_values=values)
         anonymous = await ctx.call(operation, None, path_values=values)
-        if not same_data(authorized, anonymous):
+        if not same_data(authorized, anonymous) or await ctx.is_fallback(anonymous):
             continue
         severity = Severity.HIGH if is_admin_only(operation) else Severity.MEDIUM
         category = "API5:2023" if is_admin_only(operation) else CATEGORY

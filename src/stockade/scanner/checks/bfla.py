@@ -68,7 +68,7 @@ async def _check_read(ctx: ScanContext, operation: Operation, user: Session) -> 
     if operation.path_params:
         return None
     as_user = await ctx.call(operation, user)
-    if not as_user.ok or looks_like_failure(as_user):
+    if not as_user.ok or looks_like_failure(as_user) or await ctx.is_fallback(as_user):
         return None
     evidence = [(as_user, f"{user.name} (role user) is served")]
     if ctx.admin is not None:
@@ -85,7 +85,8 @@ async def _check_write(ctx: ScanContext, operation: Operation, user: Session) ->
     if operation.path_params:
         return None
     as_user = await ctx.call(operation, user)
-    if not as_user.ok or looks_like_failure(as_user):
+    if (not as_user.ok or looks_like_failure(as_user)
+            or await ctx.is_fallback(as_user, operation.method)):
         return None
     await _delete_created(ctx, operation, as_user)
     return _finding(ctx, operation, user,

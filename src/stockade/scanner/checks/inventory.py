@@ -49,7 +49,7 @@ async def _deprecated(ctx: ScanContext) -> list[Finding]:
             if owned:
                 values = {operation.path_params[0].name: owned[0].object_id}
         reply = await ctx.call(operation, session, path_values=values)
-        if not reply.ok:
+        if not reply.ok or await ctx.is_fallback(reply):
             continue
         findings.append(ctx.finding(
             kind="deprecated-operation-served", check=NAME, severity=Severity.MEDIUM,

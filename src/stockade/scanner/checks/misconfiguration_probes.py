@@ -204,7 +204,7 @@ async def unsupported_methods(ctx: ScanContext) -> list[Finding]:
                 continue
             session = ctx.session_for(operation)
             first = await ctx.send(method, operation.url_path, session)
-            if not first.ok:
+            if not first.ok or await ctx.is_fallback(first, method):
                 continue
             again = await ctx.send(method, operation.url_path, session)
             if again.ok:

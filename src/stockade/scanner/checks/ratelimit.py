@@ -69,6 +69,8 @@ async def _burst_expensive(ctx: ScanContext, operation: Operation) -> Finding | 
     replies = [await ctx.call(operation, session) for _ in range(count)]
     if not all(reply.ok and not _limited(reply) for reply in replies):
         return None
+    if await ctx.is_fallback(replies[0]):
+        return None
     return ctx.finding(
         kind="no-rate-limit", check=NAME, severity=Severity.MEDIUM, category=CATEGORY,
         operation=operation, cwe=770, title=f"No rate limit on {operation.label}",
