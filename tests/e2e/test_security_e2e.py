@@ -281,3 +281,24 @@ def test_redis_stopped_mid_traffic(
     if mode == "closed":
         assert after[0].headers["retry-after"] == "1"
     assert "rate limit store unavailable" in gateway.logs()
+
+
+def test_query_key_kept_out_of_upstream_and_log(
+    gateway_factory: Factory, upstream: TestUpstream
+) -> None:
+    policy = {"auth": {"api_key": {"header": None, "query_parameter": "api_key"}}}
+    gateway = gateway_factory(secured(upstream, policy))
+    assert request(gateway.port, get(f"/echo?a=1&api_key={KEY}")).status == 200
+    wrong = "sk_" + "x" * 43
+    assert request(gateway.port, get(f"/echo?api_key={wrong}")).status == 401
+    assert upstream.requests[-1].target == "/echo?a=1"
+    access_log = gateway.config_path.parent / "access.log"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (
+        not access_log.exists() or access_log.read_text().count("\n") < 2
+    ):
+        time.sleep(0.1)
+    text = access_log.read_text()
+    assert text.count("\n") == 2
+    assert KEY not in text
+    assert wrong not in text
