@@ -1,8 +1,8 @@
 """Send the Lua script calls that arrive in one event loop turn to Redis as one pipeline.
 
 Under load many requests decide at once. Sent one by one, each call costs a
-write, a wait and a read; gathered in a non-transactional pipeline they cost
-one round trip for the whole batch, which measured about three times the
+write, a wait and a read. Gathered in a non-transactional pipeline, the whole
+batch costs one round trip: 50 concurrent deciders got about three times the
 decisions per second on the 2-core test machine. Every script call stays
 atomic on its own, so batching changes no decision.
 """
