@@ -24,8 +24,11 @@ CATEGORY = "API7:2023"
 CWE = 918
 REMEDIATION = ("Resolve the host once, allow only public addresses (or an allow-list of "
                "origins), connect to the vetted address, and follow no redirects.")
-CANARY_WAIT_SECONDS = 2.0
-"""How long the scan waits for the target's call after its answer (for asynchronous fetches)."""
+CANARY_WAIT_SECONDS = 1.0
+"""How long the scan waits for the target's call after a 2xx or 5xx answer (late fetches)."""
+
+REJECTED_WAIT_SECONDS = 0.2
+"""The shorter wait after a 4xx answer: a target that rejects the URL rarely fetches it later."""
 
 
 async def run(ctx: ScanContext) -> list[Finding]:
@@ -54,7 +57,8 @@ async def _hit(ctx: ScanContext, point: InjectionPoint) -> tuple[Reply, Any] | N
         return None
     token = canary.new_token()
     reply = await point.send(ctx, canary.url(token))
-    hits = await canary.wait_for(token, CANARY_WAIT_SECONDS)
+    wait = REJECTED_WAIT_SECONDS if 400 <= reply.status < 500 else CANARY_WAIT_SECONDS
+    hits = await canary.wait_for(token, wait)
     return (reply, hits[0]) if hits else None
 
 
