@@ -1,9 +1,9 @@
 """Sensitive data classes found in request and response values.
 
-Each class has an RE2 pattern that finds candidates and, where the format has
-one, a validator (Luhn for card numbers, mod 97 for IBANs, the check letter
-of Spanish DNIs, the JSON header of JWTs) that rejects look-alikes such as
-order ids. One RE2 set runs first, so a value with no candidate costs a
+Each class has an RE2 pattern that finds candidates. Where the format has a
+check, a validator rejects look-alikes such as order ids: Luhn for card
+numbers, mod 97 for IBANs, the check letter of Spanish DNIs, the JSON header
+of JWTs. One RE2 set runs first, so a value with no candidate costs a
 single linear pass. Field names add two classes that values alone cannot
 show: passwords and API keys sent under names such as ``password`` or
 ``api_key``.

@@ -102,7 +102,7 @@ class Setup:
 
     def send(self, method: str, target: str, status: int = 200, **options: Any) -> Exchange:
         exchange = make_exchange(self.table, method, target, status, **options)
-        self.observer.wants_bodies(exchange)  # as the gateway asks before the bodies stream
+        self.observer.wants_bodies(exchange)  # the gateway calls it before the bodies stream
         self.observer.observe(exchange)
         return exchange
 

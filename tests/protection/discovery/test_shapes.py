@@ -33,7 +33,7 @@ SEGMENTS = [
     ("me", SegmentShape.WORD),
     ("order-items", SegmentShape.WORD),
     ("oauth2", SegmentShape.WORD),
-    ("deadbeef", SegmentShape.WORD),  # hex letters only: a word until cardinality says otherwise
+    ("deadbeef", SegmentShape.WORD),  # hex letters only: a word until cardinality decides otherwise
     ("report.pdf", SegmentShape.OTHER),
     ("", SegmentShape.EMPTY),
     ("2024-13-01", SegmentShape.OTHER),  # month 13

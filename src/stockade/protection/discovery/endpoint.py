@@ -1,4 +1,4 @@
-"""What the inventory knows about one endpoint (a method and a path template)."""
+"""Counts the inventory keeps for one endpoint: a method and a path template."""
 
 from __future__ import annotations
 

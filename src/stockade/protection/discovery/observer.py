@@ -1,10 +1,10 @@
 """The gateway's discovery observer: exchanges in, inventories and findings out.
 
 ``observe`` runs in the log phase of every exchange. It only builds a
-compact ``Observation`` and puts it in a bounded queue; when the queue is
-full the record is dropped and counted, so a burst never slows a request. A
-background task drains the queue, learns each observation into the
-service's inventory, and every ``flush_interval`` seconds merges what it
+compact ``Observation`` and puts it in a bounded queue. When the queue is
+full the record is dropped and counted, so a burst never slows a request.
+A background task drains the queue and learns each observation into the
+service's inventory. Every ``flush_interval`` seconds it merges what it
 learned into the database and reports new findings through ``emit``.
 """
 
@@ -156,7 +156,7 @@ class DiscoveryObserver:
         return sampled
 
     def observe(self, exchange: Exchange) -> None:
-        """Queue a compact record of a finished exchange; never blocks and never raises on input."""
+        """Queue a compact record of a finished exchange without blocking; a full queue drops it."""
         record = self._record(exchange)
         if record is None:
             self.counters.skipped += 1
@@ -177,7 +177,7 @@ class DiscoveryObserver:
         if policy is None or match is None or not status or status in SKIPPED_STATUSES:
             return None
         if any(verdict.action == "reject" for verdict in exchange.verdicts):
-            return None  # blocked by a stage: the upstream never answered it
+            return None  # blocked by a stage, so the request never reached the upstream
         target = exchange.request.target.decode("latin-1")
         if policy.exclude_prefixes and target.startswith(tuple(policy.exclude_prefixes)):
             return None
@@ -336,7 +336,7 @@ def _cut(body: bytes | None, declared_length: int | None, cap: int) -> bool:
     """Tell whether a captured body is only a prefix of the message body.
 
     A body that fills the cap counts as cut: the gateway stops copying there,
-    so a body of exactly ``cap`` bytes cannot be told from a longer one.
+    so a body of exactly ``cap`` bytes cannot be distinguished from a longer one.
     """
     if body is None:
         return False

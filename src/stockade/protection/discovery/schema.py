@@ -3,8 +3,8 @@
 A shape counts what it saw (JSON types, string formats, object members,
 array items, small sets of string values) so that two shapes merge by adding
 counts. ``to_json_schema`` turns the counts into a JSON Schema as OpenAPI
-3.1 uses it: a member present in every object is required, a null next to
-another type makes the type list nullable, and a string field with few
+3.1 uses it. A member present in every object is required, and a null next
+to another type makes the type list nullable. A string field with few
 distinct values over many samples becomes an enum.
 """
 

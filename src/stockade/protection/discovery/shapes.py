@@ -171,7 +171,7 @@ def _is_base64(text: str) -> bool:
 def word_parts(text: str) -> list[str] | None:
     """Split a word-like segment (kebab, snake or camel case) into lower-case parts.
 
-    Return None when the segment holds anything but letters and separators.
+    Return None when the segment contains anything but letters and separators.
     A part may end in one digit (oauth2, s3) and still be a word when a
     separator or the end follows; a letter after a digit makes it a token.
     """

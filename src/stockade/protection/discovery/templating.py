@@ -5,16 +5,16 @@ parameter in two ways:
 
 * by shape, on first sight: integers, UUIDs, hex ids and ObjectIds, dates,
   emails, JWTs, base64 and mixed letter-and-digit tokens;
-* by cardinality: when one node has more than ``MAX_WORD_SIBLINGS`` distinct
-  literal children that are not dictionary words, or a parameter child with
-  more hits than that, the non-dictionary children fold into
-  the parameter, and past ``MAX_LITERAL_SIBLINGS`` every literal child does
-  except busy dictionary words (``STICKY_FACTOR`` times a typical value's hits).
-  Word values already folded count towards that limit too.
+* by cardinality. A node with more than ``MAX_WORD_SIBLINGS`` distinct
+  literal children that are not dictionary words, or with a parameter child
+  that has more hits than that, folds its non-dictionary children into the
+  parameter. Past ``MAX_LITERAL_SIBLINGS`` distinct word values (folded ones
+  included) every literal child folds, except busy dictionary words with
+  ``STICKY_FACTOR`` times the hits of a typical value.
 
 Version segments (v1, v2beta1) never fold, and dictionary words (me, search)
-fold only in the second case, so constant siblings such as /users/me stay
-literal next to /users/{userId}. A fold merges the subtrees, adding their
+fold only past ``MAX_LITERAL_SIBLINGS``, so constant siblings such as
+/users/me stay literal next to /users/{userId}. A fold merges the subtrees, adding their
 counts, so the tree is revised as traffic arrives and no hit is lost.
 Parameter names come from the nearest literal word before the parameter:
 /users/{userId}, /reports/{reportDate}.

@@ -2,10 +2,10 @@
 
 The tracker keeps two inventories: ``full`` (everything known, for
 comparisons) and ``delta`` (what this worker learned since its last write).
-A flush merges the delta into the database, takes the merged whole as the
-new ``full``, compares the endpoints the delta touched with the declared
-document, records new findings in the database, and returns the recorded
-findings that no worker has emitted yet.
+A flush merges the delta into the database and takes the merged whole as
+the new ``full``. It then compares the endpoints the delta touched with the
+declared document, records new findings in the database, and returns the
+recorded findings that no worker has emitted yet.
 """
 
 from __future__ import annotations

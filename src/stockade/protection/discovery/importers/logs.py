@@ -37,7 +37,7 @@ _MONTHS = {
 
 
 class LineError(ValueError):
-    """A log line that cannot be read; the message says what is wrong with it."""
+    """A log line that cannot be read; the message states what is wrong with it."""
 
 
 def parse_common_time(text: str) -> float:
