@@ -113,7 +113,7 @@ def test_wrong_password_names_profile(vulnerable: str, capsys: pytest.CaptureFix
     status = main(["scan", "--target", vulnerable, "--openapi", str(OPENAPI), "--quiet",
                    "--login-path", "/api/v2/login", "--user", "alice:wrong"])
     assert status == 2
-    assert "profile 'alice': login to /api/v2/login answered 200 without a token" in (
+    assert "profile 'alice': login to /api/v2/login returned 200 without a token" in (
         capsys.readouterr().err)
 
 

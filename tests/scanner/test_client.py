@@ -42,7 +42,7 @@ def test_target_check_accepts_same_origin() -> None:
 
 
 class _Server:
-    """A loopback HTTP server that answers after a pause and counts requests in flight."""
+    """A loopback HTTP server that responds after a pause and counts requests in flight."""
 
     def __init__(self, pause: float = 0.05) -> None:
         self.pause = pause

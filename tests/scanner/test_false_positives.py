@@ -1,4 +1,4 @@
-"""Targets that answer everything alike must not produce findings about operations."""
+"""Targets that respond to everything alike must not produce findings about operations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.scanner.demo import OPENAPI
 APP_SHELL = b"<html><body>single-page app</body></html>"
 
 
-async def _answer_app_shell(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _serve_app_shell(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     length = 0
     await reader.readline()
     while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -25,7 +25,7 @@ async def _answer_app_shell(reader: asyncio.StreamReader, writer: asyncio.Stream
 
 
 async def test_catch_all_server_yields_only_header_finding() -> None:
-    server = await asyncio.start_server(_answer_app_shell, "127.0.0.1", 0)
+    server = await asyncio.start_server(_serve_app_shell, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         result = await run_scan(ScanConfig(f"http://127.0.0.1:{port}", str(OPENAPI), []))

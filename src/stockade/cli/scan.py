@@ -76,7 +76,7 @@ def _add_auth_options(parser: argparse.ArgumentParser) -> None:
                        help="JSON template of the login body with {username} and {password}; "
                             'default {"username": "{username}", "password": "{password}"}.')
     group.add_argument("--token-pointer", default="/token",
-                       help="JSON pointer of the token in the login answer (default /token).")
+                       help="JSON pointer of the token in the login response (default /token).")
     group.add_argument("--auth-file", help="YAML list of auth profiles (bearer, api_key, basic, "
                                            "login); see docs/scanner.md.")
 
@@ -93,15 +93,18 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
                             "--allow-method adds a method.")
     group.add_argument("--allow-method", action="append", default=[], metavar="METHOD",
                        help="A method safe mode may send anyway; repeatable.")
+
     group.add_argument("--checks", type=_check_list,
                        help=f"Comma-separated checks to run (default all): "
                             f"{', '.join(CHECK_NAMES)}.")
+
     group.add_argument("--rate", type=float, help="Maximum requests per second (default: no "
                                                   "limit besides --concurrency).")
     group.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
                        help=f"Requests in flight at once (default {DEFAULT_CONCURRENCY}).")
     group.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
                        help=f"Seconds one request may take (default {DEFAULT_TIMEOUT_SECONDS:g}).")
+
     group.add_argument("--time-delay", type=float, default=DEFAULT_TIME_DELAY_SECONDS,
                        help=f"Seconds of delay time-based injection probes ask for "
                             f"(default {DEFAULT_TIME_DELAY_SECONDS:g}).")
@@ -111,6 +114,7 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--expensive-probes", type=int, default=DEFAULT_EXPENSIVE_PROBES,
                        help=f"Calls sent to each expensive operation to look for a rate limit "
                             f"(default {DEFAULT_EXPENSIVE_PROBES}).")
+
     group.add_argument("--no-canary", action="store_true",
                        help="Do not start the SSRF canary listener on 127.0.0.1 (skips SSRF).")
     group.add_argument("--insecure", action="store_true",

@@ -1,7 +1,7 @@
 """Auth profiles: the identities a scan acts as, and how each one authenticates.
 
 A profile is a bearer token, an API key (header, query or cookie), HTTP
-basic credentials, or a login request whose JSON answer carries a token.
+basic credentials, or a login request whose JSON response carries a token.
 Each has a role, ``user`` or ``admin``: the access-control checks need at
 least two users, and BFLA is confirmed best with an admin to compare with.
 """
@@ -186,7 +186,7 @@ async def _login(client: ScanClient, profile: AuthProfile) -> Session:
         raise AuthError(f"profile {profile.name!r}: login request failed: {exc}") from None
     token = json_pointer(reply.json(), settings.token_pointer)
     if not reply.ok or not isinstance(token, str) or not token:
-        raise AuthError(f"profile {profile.name!r}: login to {settings.path} answered "
+        raise AuthError(f"profile {profile.name!r}: login to {settings.path} returned "
                         f"{reply.status} without a token at {settings.token_pointer!r}; "
                         "check the credentials, the login path and --token-pointer")
     return Session(profile.name, profile.role, {"Authorization": f"Bearer {token}"},

@@ -21,7 +21,7 @@ BLOCKED_KINDS = {
     "debug-endpoint": "debug endpoint reachable",
     "undocumented-endpoint": "undocumented endpoint",
     "deprecated-operation-served": "deprecated operation still served",
-    "unsupported-method-200": "undeclared method answers 2xx",
+    "unsupported-method-200": "undeclared method returns 2xx",
 }
 """Finding kinds whose route can simply be refused, and the reason a block records."""
 

@@ -20,7 +20,7 @@ from stockade.scanner.similarity import body_similarity
 from stockade.scanner.values import ValueFactory
 
 FALLBACK_SIMILARITY = 0.9
-"""Body similarity above which an answer counts as the target's catch-all answer."""
+"""Body similarity above which a response counts as the target's catch-all response."""
 
 _DEFAULT: Any = object()
 """Marks a body argument that was not given, so the operation's sample body is sent."""
@@ -50,7 +50,7 @@ class ScanContext:
         return self.settings.selects(operation) and self.settings.method_allowed(operation.method)
 
     def session_for(self, operation: Operation) -> Session | None:
-        """The identity that may legitimately call ``operation``."""
+        """Return the identity that may legitimately call ``operation``."""
         if is_admin_only(operation) and self.admin is not None:
             return self.admin
         return self.users[0] if self.users else self.admin
@@ -61,8 +61,9 @@ class ScanContext:
     def fill_path(self, operation: Operation, values: dict[str, Any] | None = None) -> str:
         path = operation.url_path
         for param in operation.path_params:
-            given = (values or {}).get(param.name, _DEFAULT)
-            value = self.values.sample(param.schema, param.name) if given is _DEFAULT else given
+            value = (values or {}).get(param.name, _DEFAULT)
+            if value is _DEFAULT:
+                value = self.values.sample(param.schema, param.name)
             path = path.replace("{" + param.name + "}", quote(str(value), safe=""))
         return path
 
@@ -103,10 +104,10 @@ class ScanContext:
         return reply
 
     async def is_fallback(self, reply: Reply, method: str = "GET") -> bool:
-        """Whether ``reply`` is what the target answers for any path (a catch-all route).
+        """Whether ``reply`` is what the target returns for any path (a catch-all route).
 
-        Single-page apps and some gateways answer every unknown path with 2xx
-        and the same body; such an answer proves nothing about an operation.
+        Single-page apps and some gateways respond to every unknown path with 2xx
+        and the same body; such a response proves nothing about an operation.
         """
         if method not in self.fallbacks:
             path = f"{self.client.target.base_path}/stockade-{self.values.marker()}"

@@ -117,7 +117,7 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 KIND_SUMMARIES = {
     "bola": "Users reach objects of other users (BOLA)",
     "bfla": "Normal users run admin-only operations (BFLA)",
-    "missing-authentication": "Protected operation answers without credentials",
+    "missing-authentication": "Protected operation responds without credentials",
     "malformed-token-accepted": "Malformed bearer token accepted",
     "jwt-alg-none": "Unsigned JWT with alg none accepted",
     "jwt-signature-not-verified": "JWT signature not verified",
@@ -140,9 +140,9 @@ KIND_SUMMARIES = {
     "version-disclosure": "Response headers name the software stack",
     "verbose-errors": "Errors reveal stack traces",
     "debug-endpoint": "Debug endpoint reachable",
-    "unsupported-method-200": "Undeclared method answers 2xx",
+    "unsupported-method-200": "Undeclared method returns 2xx",
     "user-enumeration": "Login or registration tells usernames apart",
     "deprecated-operation-served": "Deprecated operation still serves",
-    "undocumented-endpoint": "Undocumented endpoint answers",
+    "undocumented-endpoint": "Undocumented endpoint responds",
 }
 """One line per finding kind, for report rule lists and documentation."""

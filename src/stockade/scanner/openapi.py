@@ -139,15 +139,18 @@ def parse_document(text: str, source: str) -> ApiDocument:
         raise OpenApiError(f"{source}: not valid YAML or JSON: {exc}") from None
     if not isinstance(document, dict):
         raise OpenApiError(f"{source}: the document is not a mapping")
+
     version = str(document.get("openapi", ""))
     if not (version.startswith("3.0") or version.startswith("3.1")):
         found = version or ("swagger " + str(document["swagger"]) if "swagger" in document
                             else "no openapi field")
         raise OpenApiError(f"{source}: unsupported OpenAPI version ({found}); "
                            "use an OpenAPI 3.0 or 3.1 document")
+
     paths = document.get("paths") or {}
     if not isinstance(paths, dict):
         raise OpenApiError(f"{source}: 'paths' is not a mapping")
+
     resolver = _Resolver(document, source)
     base = _server_base_path(document)
     global_security = document.get("security") or []
@@ -247,7 +250,7 @@ async def load_url(client: ScanClient, url: str) -> ApiDocument:
         raise OpenApiError(f"{url}: cannot fetch the OpenAPI document: {exc}") from None
     if not reply.ok:
         raise OpenApiError(f"{url}: cannot fetch the OpenAPI document: the target "
-                           f"answered {reply.status}")
+                           f"returned {reply.status}")
     return parse_document(reply.text, url)
 
 

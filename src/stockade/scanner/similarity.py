@@ -1,4 +1,4 @@
-"""Compare responses: the same object seen twice, or two answers told apart.
+"""Compare responses: the same object seen twice, or two responses told apart.
 
 Access-control checks ask whether an attacker's response shows the same
 object as the owner's; injection and enumeration checks ask whether two
@@ -68,8 +68,8 @@ def same_data(first: Reply, second: Reply) -> bool:
 def signature(reply: Reply, echoed: str = "") -> str:
     """A comparable digest of a response: status and body, volatile parts masked.
 
-    ``echoed`` (the payload the request carried) is removed first, so an
-    answer that merely repeats the input does not look different.
+    ``echoed`` (the payload the request carried) is removed first, so a
+    response that merely repeats the input does not look different.
     """
     document = reply.json()
     if document is not None:

@@ -1,15 +1,15 @@
 """Broken authentication (API2:2023, and API5:2023 for admin routes left open).
 
-- Operations the document protects answer a request without credentials
+- Operations the document protects respond to a request without credentials
   with the same data a logged-in caller gets.
-- Forged tokens are accepted on a "probe operation", a GET that answers
+- Forged tokens are accepted on a "probe operation", a GET that returns
   2xx with the user's token and 401/403 without one: a malformed token,
   and the JWT forgeries of ``jwt_probes`` (alg none, stripped or altered
   signatures, a weak HMAC key found with the shipped word list, an expired
   token signed with that key, key confusion).
 - The token is accepted in the URL query in place of the header.
 
-A forged token counts as accepted only when the answer shows the same data
+A forged token counts as accepted only when the response shows the same data
 as the valid token's.
 """
 
@@ -42,7 +42,7 @@ async def run(ctx: ScanContext) -> list[Finding]:
     findings = await _missing_authentication(ctx)
     probe = await _find_probe(ctx)
     if probe is None:
-        ctx.note("authentication: token probes skipped, no GET operation answers 2xx with "
+        ctx.note("authentication: token probes skipped, no GET operation returns 2xx with "
                  "credentials and 401/403 without")
         return findings
     operation, session, valid, denied = probe
@@ -71,7 +71,7 @@ async def _missing_authentication(ctx: ScanContext) -> list[Finding]:
         category = "API5:2023" if is_admin_only(operation) else CATEGORY
         findings.append(ctx.finding(
             kind="missing-authentication", check=NAME, severity=severity, category=category,
-            title=f"{operation.label} answers without credentials", operation=operation,
+            title=f"{operation.label} responds without credentials", operation=operation,
             cwe=306, remediation=MISSING_AUTH_FIX,
             detail=(f"The document requires credentials for {operation.label}, but a request "
                     f"without any got {anonymous.status} and the same data as "
@@ -98,7 +98,7 @@ async def _find_probe(ctx: ScanContext) -> tuple[Operation, Session, Reply, Repl
     session = ctx.users[0]
     candidates = [op for op in ctx.operations if op.method == "GET" and op.requires_auth
                   and not op.path_params and not is_admin_only(op)]
-    # Prefer the caller's own resource (/users/me): its answer depends on the token.
+    # Prefer the caller's own resource (/users/me): its response depends on the token.
     candidates.sort(key=lambda op: (not op.path.endswith(("/me", "/self")), op.path))
     for operation in candidates:
         valid = await ctx.call(operation, session)

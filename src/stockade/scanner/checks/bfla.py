@@ -3,7 +3,7 @@
 Admin-only operations are the ones the document marks so
 (``x-required-role``, an ``admin`` tag or path segment). A read is
 confirmed when the user gets what the admin gets; a creation when the user
-gets a 2xx answer carrying the new object; a deletion when the admin can
+gets a 2xx response carrying the new object; a deletion when the admin can
 no longer read the object (one the admin created for the test). Objects
 the test creates are deleted again where the API allows it.
 """
@@ -33,7 +33,7 @@ SUMMARY = "Broken function level authorization: normal users run admin operation
 CATEGORY = "API5:2023"
 CWE = 285
 REMEDIATION = ("Enforce the role an operation needs on the server for every call; deny by "
-               "default and answer 403 to callers without it.")
+               "default and respond with 403 to callers without it.")
 
 
 async def run(ctx: ScanContext) -> list[Finding]:
@@ -77,7 +77,7 @@ async def _check_read(ctx: ScanContext, operation: Operation, user: Session) -> 
             return None
         evidence.insert(0, (as_admin, f"{ctx.admin.name} (role admin) reads the same data"))
     return _finding(ctx, operation, user,
-                    f"{operation.label} is admin-only but answered {as_user.status} with the "
+                    f"{operation.label} is admin-only but returned {as_user.status} with the "
                     f"admin's data to {user.name}, a normal user.", evidence)
 
 

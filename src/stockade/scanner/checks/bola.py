@@ -33,7 +33,7 @@ SUMMARY = "Broken object level authorization: users reach each other's objects"
 CATEGORY = "API1:2023"
 CWE = 639
 REMEDIATION = ("Check on every object access that the caller owns the object (or holds a role "
-               "that may access it), and answer 404 otherwise.")
+               "that may access it), and respond with 404 otherwise.")
 
 
 async def run(ctx: ScanContext) -> list[Finding]:

@@ -1,7 +1,7 @@
-"""User enumeration (API2:2023): login or registration answers tell usernames apart.
+"""User enumeration (API2:2023): login or registration responses tell usernames apart.
 
 A known username with a wrong password and an unknown username are each
-sent twice. A finding needs the two answers for the same kind of attempt
+sent twice. A finding needs the two responses for the same kind of attempt
 to match each other and the two kinds to differ (status or body, tokens
 and other long strings masked). Registration is probed with an existing
 username and a fresh one, which creates one account.
@@ -21,10 +21,10 @@ from stockade.scanner.openapi import Operation
 from stockade.scanner.similarity import signature
 
 NAME = "enumeration"
-SUMMARY = "User enumeration through different login or registration answers"
+SUMMARY = "User enumeration through different login or registration responses"
 CATEGORY = "API2:2023"
 CWE = 204
-REMEDIATION = ("Answer every failed login with the same status and message, and spend the "
+REMEDIATION = ("Respond to every failed login with the same status and message, and spend the "
                "same time on unknown usernames (hash a dummy password).")
 
 
@@ -80,7 +80,7 @@ async def _compare(ctx: ScanContext, operation: Operation, known: Callable[[], d
         kind="user-enumeration", check=NAME, severity=Severity.MEDIUM, category=CATEGORY,
         operation=operation, cwe=CWE, remediation=REMEDIATION,
         title=f"{operation.label} tells existing usernames apart",
-        detail=(f"{operation.label} answers a {known_label} ({replies[0].status}) differently "
+        detail=(f"{operation.label} responds to a {known_label} ({replies[0].status}) differently "
                 f"from {unknown_label} ({replies[1].status}), the same way each time, so "
                 "anyone can test which usernames exist."),
         evidence=[(replies[0], known_label), (replies[1], unknown_label)])

@@ -1,7 +1,7 @@
 """Excessive data exposure (API3:2023): sensitive fields the schema does not declare.
 
 Every GET operation is called as a caller who may use it. Members of the
-JSON answer that its response schema does not declare are reported when
+JSON response that its response schema does not declare are reported when
 their name suggests a secret or personal data (``password_hash``,
 ``ssn``) or their value is a recognized sensitive value (a card number, a
 national id, a key), using ``stockade.protection.sensitive``. Declared

@@ -5,8 +5,8 @@ Confirmation rules:
 - SQL error-based: a quote raises a database error message that neither
   the unmodified request nor the balanced quote raises, twice;
 - SQL boolean-based: a true and a false condition give stable, different
-  answers, a second true/false pair gives the same two answers, and the
-  true answer is 2xx;
+  responses, a second true/false pair gives the same two responses, and the
+  true response is 2xx;
 - SQL and OS command time-based: see ``stockade.scanner.timing``;
 - NoSQL: a body member or query parameter sent as ``{"$ne": x}`` succeeds
   (2xx, not an error body) where the plain value fails, ``{"$gt": ""}``
@@ -156,9 +156,9 @@ async def _sql_boolean(ctx: ScanContext, point: InjectionPoint) -> Finding | Non
                 and signature(second_false, _text(point, false_2)) == sigs[1]):
             return _finding(
                 ctx, point, "sqli-boolean", f"SQL injection (boolean-based) in {point.label}",
-                f"{point.label} answers one way to the condition {true_1.strip()!r} and "
+                f"{point.label} responds one way to the condition {true_1.strip()!r} and "
                 f"another to {false_1.strip()!r}, repeatably, and a second pair "
-                f"({true_2.strip()!r} / {false_2.strip()!r}) gives the same two answers.",
+                f"({true_2.strip()!r} / {false_2.strip()!r}) gives the same two responses.",
                 SQL_FIX, [(replies[0], "true condition"), (replies[1], "false condition"),
                           (second_true, "second true condition"),
                           (second_false, "second false condition")], 89)

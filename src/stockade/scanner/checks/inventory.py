@@ -1,14 +1,14 @@
 """Improper inventory management (API9:2023).
 
 - Deprecated operations that still serve: a GET the document marks
-  ``deprecated`` answers 2xx.
+  ``deprecated`` returns 2xx.
 - Older API versions: each documented path with a version segment (v2)
   is tried with lower versions (v1, v0) when the document lacks them.
 - Shadow endpoints: common hidden prefixes (internal, private, debug, ...)
   are put in front of each documented collection and tried.
 
-An undocumented path counts only when it answers 2xx with a body unlike
-the answer to a random path under the same prefix, twice.
+An undocumented path counts only when it returns 2xx with a body unlike
+the response to a random path under the same prefix, twice.
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ async def _deprecated(ctx: ScanContext) -> list[Finding]:
             kind="deprecated-operation-served", check=NAME, severity=Severity.MEDIUM,
             category=CATEGORY, operation=operation, cwe=1059,
             title=f"Deprecated {operation.label} still serves",
-            detail=(f"The document marks {operation.label} deprecated, but it answered "
+            detail=(f"The document marks {operation.label} deprecated, but it returned "
                     f"{reply.status} with data. Old versions tend to miss the checks newer "
                     "ones have."),
-            remediation="Retire deprecated operations on a published date (answer 410) and "
+            remediation="Retire deprecated operations on a published date (respond with 410) and "
                         "track every version that is still deployed.",
-            evidence=[(reply, "the deprecated operation answers")]))
+            evidence=[(reply, "the deprecated operation responds")]))
     return findings
 
 
@@ -109,17 +109,17 @@ async def _undocumented(ctx: ScanContext) -> list[Finding]:
         again = await ctx.send("GET", concrete, None if anonymous.ok else session)
         if not again.ok:
             continue
-        who = "without credentials" if anonymous.ok else "to a normal user"
+        audience = "without credentials" if anonymous.ok else "to a normal user"
         findings.append(ctx.finding(
             kind="undocumented-endpoint", check=NAME, severity=Severity.MEDIUM,
             category=CATEGORY, operation=None, method="GET", path=path, cwe=1059,
             title=f"Undocumented endpoint GET {path}",
-            detail=(f"GET {concrete} is not in the document and answered {reply.status} "
-                    f"{who}, unlike a random path under the same prefix."),
+            detail=(f"GET {concrete} is not in the document and returned {reply.status} "
+                    f"{audience}, unlike a random path under the same prefix."),
             remediation="Document every deployed endpoint or remove it; keep an inventory of "
                         "hosts, versions and routes and compare it with traffic.",
             evidence=[(controls[prefix], "a random path, for comparison"),
-                      (reply, f"the undocumented endpoint answers {who}")]))
+                      (reply, f"the undocumented endpoint responds {audience}")]))
     return findings
 
 

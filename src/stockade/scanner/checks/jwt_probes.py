@@ -1,7 +1,7 @@
 """Forged-token probes of the authentication check: alg none, signatures, weak keys.
 
 Each probe sends a forged token to the probe operation and counts it as
-accepted only when the answer shows the same data as the valid token's.
+accepted only when the response shows the same data as the valid token's.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class TokenProbe:
     findings: list[Finding] = field(default_factory=list)
 
     async def accepted(self, candidate: str) -> Reply | None:
-        """The answer to ``candidate`` when it shows the valid token's data, else None."""
+        """The response to ``candidate`` when it shows the valid token's data, else None."""
         self.ctx.redactor.add_secrets([candidate])
         reply = await self.ctx.call(self.operation, self.session.with_token(candidate))
         return reply if same_data(self.valid, reply) else None

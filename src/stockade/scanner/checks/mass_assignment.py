@@ -3,7 +3,7 @@
 For each operation that writes a JSON object and has a way to read the
 object back, the scan adds properties the request schema does not declare
 but that carry privilege (role, is_admin, balance and the like), with
-distinctive values. A finding needs both: the write answered 2xx, and a
+distinctive values. A finding needs both: the write returned 2xx, and a
 fresh read shows the value stored. The scan then writes the old values
 back through the same hole, so the test account keeps its role.
 """

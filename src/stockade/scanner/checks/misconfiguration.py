@@ -9,10 +9,10 @@
 - Version disclosure: ``Server``, ``X-Powered-By`` and similar headers.
 - Verbose errors: malformed input (a non-numeric id, invalid JSON) gets a
   stack trace or exception text, twice.
-- Debug endpoints: well-known debug and actuator paths answer 2xx with a
-  body unlike the answer for a random path.
+- Debug endpoints: well-known debug and actuator paths return 2xx with a
+  body unlike the response for a random path.
 - Unsupported methods: a method the document does not declare for a path
-  answers 2xx, twice.
+  returns 2xx, twice.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def run(ctx: ScanContext) -> list[Finding]:
 
 
 async def _sample_replies(ctx: ScanContext) -> list[tuple[Operation, Reply]]:
-    """Two 2xx GET answers: a public operation's and an authenticated one's when there are."""
+    """Two 2xx GET responses: a public operation's and an authenticated one's when there are."""
     found: list[tuple[Operation, Reply]] = []
     for wanted_auth in (False, True):
         for operation in ctx.operations:

@@ -77,29 +77,29 @@ async def cors(ctx: ScanContext, operation: Operation) -> list[Finding]:
 
 
 def security_headers(ctx: ScanContext, samples: list[tuple[Operation, Reply]]) -> list[Finding]:
-    wanted = dict(REQUIRED_HEADERS)
+    expected = dict(REQUIRED_HEADERS)
     if ctx.client.target.scheme == "https":
-        wanted[HSTS] = "Strict-Transport-Security: max-age=31536000"
-    missing = [name for name in wanted
+        expected[HSTS] = "Strict-Transport-Security: max-age=31536000"
+    missing = [name for name in expected
                if all(name not in reply.headers for _, reply in samples)]
     if not missing:
         return []
     return [_finding(
         ctx, "missing-security-headers", "Security headers missing", Severity.LOW,
         f"Responses lack {', '.join(missing)}.",
-        "Send " + "; ".join(wanted[name] for name in missing) + " on every response.",
+        "Send " + "; ".join(expected[name] for name in missing) + " on every response.",
         [(reply, f"{operation.label} without them") for operation, reply in samples],
         cwe=693)]
 
 
 def version_headers(ctx: ScanContext, samples: list[tuple[Operation, Reply]]) -> list[Finding]:
-    shown = sorted({f"{name}: {reply.headers[name]}" for _, reply in samples
+    disclosed = sorted({f"{name}: {reply.headers[name]}" for _, reply in samples
                     for name in DISCLOSURE_HEADERS if reply.headers.get(name)})
-    if not shown:
+    if not disclosed:
         return []
     return [_finding(
         ctx, "version-disclosure", "Response headers name the software stack", Severity.LOW,
-        f"Responses carry {'; '.join(shown)}, which tells attackers what to look up.",
+        f"Responses carry {'; '.join(disclosed)}, which tells attackers what to look up.",
         "Remove Server, X-Powered-By and similar headers, or reduce them to a generic value.",
         [(samples[0][1], "the disclosing headers")], cwe=200)]
 
@@ -136,9 +136,9 @@ async def verbose_errors(ctx: ScanContext) -> list[Finding]:
             continue
         return [_finding(
             ctx, "verbose-errors", "Errors reveal stack traces", Severity.MEDIUM,
-            f"Malformed input to {operation.label} answered {first.status} with exception "
+            f"Malformed input to {operation.label} returned {first.status} with exception "
             f"details ('{signature}'), twice.",
-            "Answer bad input with a 4xx and a plain message, and unexpected errors with a "
+            "Respond to bad input with a 4xx and a plain message, and unexpected errors with a "
             "generic 500; log the details on the server only.",
             [(first, "malformed input gets a stack trace"), (again, "and again")],
             method=operation.method, path=operation.path, cwe=209, operation=operation)]
@@ -157,7 +157,7 @@ def base_paths(ctx: ScanContext) -> list[str]:
 
 
 async def random_control(ctx: ScanContext, prefix: str) -> Reply:
-    """The answer for a path that cannot exist, to tell catch-all servers apart."""
+    """The response for a path that cannot exist, to tell catch-all servers apart."""
     return await ctx.send("GET", f"{prefix}/stockade-{secrets.token_hex(6)}", None)
 
 
@@ -182,12 +182,12 @@ async def debug_endpoints(ctx: ScanContext) -> list[Finding]:
                 findings.append(_finding(
                     ctx, "debug-endpoint", f"Debug endpoint {path} is reachable",
                     Severity.HIGH,
-                    f"GET {path} is not in the document and answered {reply.status} without "
+                    f"GET {path} is not in the document and returned {reply.status} without "
                     "credentials, unlike a random path.",
                     "Remove debug and management endpoints from production builds, or bind "
                     "them to an internal interface with authentication.",
                     [(control, "a random path, for comparison"),
-                     (reply, "the debug endpoint answers")],
+                     (reply, "the debug endpoint responds")],
                     method="GET", path=path, cwe=489))
     return findings
 
@@ -209,11 +209,11 @@ async def unsupported_methods(ctx: ScanContext) -> list[Finding]:
             again = await ctx.send(method, operation.url_path, session)
             if again.ok:
                 findings.append(_finding(
-                    ctx, "unsupported-method-200", f"{method} {path} answers {first.status}",
+                    ctx, "unsupported-method-200", f"{method} {path} returns {first.status}",
                     Severity.LOW,
                     f"The document declares {', '.join(sorted(declared))} for {path}, but "
-                    f"{method} answered {first.status}, twice.",
-                    "Answer methods a route does not support with 405 and an Allow header.",
+                    f"{method} returned {first.status}, twice.",
+                    "Respond to methods a route does not support with 405 and an Allow header.",
                     [(first, f"undeclared {method} succeeds"), (again, "and again")],
                     method=method, path=path, cwe=650))
                 break

@@ -4,7 +4,7 @@ A bounded burst is sent: failed logins for an unknown username (so that
 no real account is locked), and repeated calls of expensive operations
 (exports, reports, downloads: found by path words or by a file media type
 in the response). A finding means that every request of the burst was
-served, none answered 429 or 503 or carried Retry-After; a limit higher
+served, none returned 429 or 503 or carried Retry-After; a limit higher
 than the burst goes unseen, and the finding says how many were sent.
 """
 
@@ -94,10 +94,10 @@ async def _burst_login(ctx: ScanContext, form: login.LoginForm) -> Finding | Non
     return ctx.finding(
         kind="no-login-rate-limit", check=NAME, severity=Severity.HIGH, category="API2:2023",
         operation=form.operation, cwe=307, title=f"No rate limit on {form.operation.label}",
-        detail=(f"{count} failed logins in a row from one client were all answered "
+        detail=(f"{count} failed logins in a row from one client were all returned "
                 f"({', '.join(sorted({str(reply.status) for reply in replies}))}), none "
                 "limited or locked out, which lets attackers guess passwords at full speed."),
         remediation="Limit failed logins per username and per client (429 with Retry-After, "
                     "growing lockouts) and alert on credential stuffing.",
         evidence=[(replies[0], "first failed login"), (replies[-1], f"attempt {count}, "
-                                                                    "still answered")])
+                                                                    "still returned")])

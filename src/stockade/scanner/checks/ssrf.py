@@ -25,10 +25,10 @@ CWE = 918
 REMEDIATION = ("Resolve the host once, allow only public addresses (or an allow-list of "
                "origins), connect to the vetted address, and follow no redirects.")
 CANARY_WAIT_SECONDS = 1.0
-"""How long the scan waits for the target's call after a 2xx or 5xx answer (late fetches)."""
+"""How long the scan waits for the target's call after a 2xx or 5xx response (late fetches)."""
 
 REJECTED_WAIT_SECONDS = 0.2
-"""The shorter wait after a 4xx answer: a target that rejects the URL rarely fetches it later."""
+"""The shorter wait after a 4xx response: a target that rejects the URL rarely fetches it later."""
 
 
 async def run(ctx: ScanContext) -> list[Finding]:
