@@ -190,3 +190,20 @@ def wait_for_hits(database: str, key: tuple[str, str], hits: int) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{key} has {seen} hits in {database}, expected {hits}")
+
+
+def test_two_workers_add_counts(
+    gateway_factory: Factory, upstream: upstream_support.TestUpstream, tmp_path: Path
+) -> None:
+    folder = tmp_path / "workers"
+    config = gateway_config(upstream, folder)
+    config["discovery"]["flush_interval"] = 60.0  # only the stop writes the counts
+    gateway = gateway_factory(config, workers=2)
+    for user in range(40):
+        assert get(gateway, f"/api/v2/users/{user}").status == 200
+    assert gateway.stop() == 0
+    store = InventoryStore(str(folder / "inventory.sqlite3"))
+    inventory = store.load("acme", "shop")
+    store.close()
+    assert inventory is not None
+    assert inventory.endpoints[("GET", "/api/v2/users/{userId}")].hits == 40

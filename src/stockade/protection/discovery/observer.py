@@ -11,6 +11,7 @@ learned into the database and reports new findings through ``emit``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import time
 from collections.abc import Callable
@@ -104,6 +105,7 @@ class DiscoveryObserver:
         self._task: asyncio.Task[None] | None = None
         self._next_orphan_check = 0.0
         self._closing = False
+        self._exit_hook = False
         self.update_config(config)
 
     # configuration ----------------------------------------------------------
@@ -216,6 +218,30 @@ class DiscoveryObserver:
         except RuntimeError:
             return  # no loop yet: the first call from inside one starts the task
         self._task = loop.create_task(self._run(), name="discovery-observer")
+        if not self._exit_hook:
+            # NOTE: a worker that stops without calling close() would lose up to
+            # flush_interval seconds of counts; this hook writes them at exit.
+            atexit.register(self.write_at_exit)
+            self._exit_hook = True
+
+    def write_at_exit(self) -> None:
+        """Analyze what is queued and merge every unwritten delta, without the event loop."""
+        if self._task is None:
+            return  # close() already wrote everything
+        self._task = None
+        try:
+            self.drain_now()
+        except Exception:
+            log.exception("discovery could not analyze the queued exchanges at exit")
+        for tracker in self._trackers.values():
+            try:
+                tracker.write_delta(self.store, self.clock())
+            except Exception:
+                log.exception(
+                    "discovery could not store the inventory of %s/%s at exit",
+                    tracker.tenant,
+                    tracker.service,
+                )
 
     async def start(self) -> None:
         """Start the drain task and load the declared documents of every service."""

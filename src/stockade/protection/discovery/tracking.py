@@ -141,6 +141,12 @@ class ServiceTracker:
             store.findings.claim_unemitted, self.tenant, self.service, now
         )
 
+    def write_delta(self, store: InventoryStore, now: float) -> None:
+        """Merge the unwritten delta into the database now, from any thread."""
+        if self.delta.endpoints or self.delta.overflow:
+            delta, self.delta = self.delta, ServiceInventory(self.tenant, self.service)
+            self.full = store.merge(delta, now)
+
     def _compare(
         self, declared: DeclaredApi, touched: list[EndpointStats], now: float, check_orphans: bool
     ) -> list[Finding]:
