@@ -277,3 +277,35 @@ async def test_cut_bodies_scanned_not_inferred(tmp_path: Path) -> None:
     endpoint = stored.endpoints[("GET", "/api/v2/users/{userId}")]
     assert endpoint.sampled == 1
     assert endpoint.response_bodies == {}
+
+
+class FailingOnceStore(InventoryStore):
+    """A real store whose first write fails, as a locked or full disk would make it."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(database)
+        self.failures = 1
+
+    def merge(self, delta: Any, now: float) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("disk full")
+        return super().merge(delta, now)
+
+
+async def test_failed_write_keeps_counts(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    store = FailingOnceStore(str(tmp_path / "inventory.sqlite3"))
+    observer = DiscoveryObserver(setup.config, store, setup.events.append, setup.clock)
+    for user in range(3):
+        observer.observe(make_exchange(setup.table, "GET", f"/api/v2/users/{user}"))
+    observer.drain_now()
+    await observer.flush()  # fails and is logged
+    before = store.load("acme", "shop")  # the declared document's state is stored already
+    assert before is not None
+    assert before.endpoints == {}
+    observer.observe(make_exchange(setup.table, "GET", "/api/v2/users/9"))
+    await observer.close()
+    stored = store.load("acme", "shop")
+    assert stored is not None
+    assert stored.endpoints[("GET", "/api/v2/users/{userId}")].hits == 4

@@ -155,3 +155,25 @@ def test_same_store_on_postgres() -> None:
     assert store.findings.record(tenant, "shop", [finding], NOW) == 1
     assert store.findings.record(tenant, "shop", [finding], NOW) == 0
     store.close()
+
+
+@pytest.mark.postgres
+def test_concurrent_merges_on_postgres() -> None:
+    if not _postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    tenant = f"t{uuid.uuid4().hex[:12]}"
+
+    def worker() -> None:
+        store = InventoryStore(POSTGRES_URL)
+        for round_index in range(5):
+            store.merge(delta("shop", [f"/users/{round_index}"] * 2, tenant=tenant), NOW)
+        store.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    loaded = InventoryStore(POSTGRES_URL).load(tenant, "shop")
+    assert loaded is not None
+    assert loaded.hits == 4 * 5 * 2

@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from stockade.protection.discovery.compare import RetiredOperation
 from stockade.protection.discovery.database import StoreError, engine_for, metadata
@@ -98,11 +98,12 @@ class InventoryStore:
     def _load(
         self, connection: Connection, tenant: str, service: str
     ) -> tuple[ServiceInventory, dict[tuple[str, str], str]] | None:
-        row = connection.execute(
-            select(services_table).where(
-                and_(services_table.c.tenant == tenant, services_table.c.service == service)
-            )
-        ).first()
+        query = select(services_table).where(
+            and_(services_table.c.tenant == tenant, services_table.c.service == service)
+        )
+        if self.engine.dialect.name != "sqlite":
+            query = query.with_for_update()  # SQLite locks the file at BEGIN IMMEDIATE instead
+        row = connection.execute(query).first()
         if row is None:
             return None
         inventory = ServiceInventory(
@@ -121,6 +122,13 @@ class InventoryStore:
 
     def merge(self, delta: ServiceInventory, now: float) -> ServiceInventory:
         """Add ``delta`` to the stored inventory of its service and return the merged whole."""
+        try:
+            return self._merge_once(delta, now)
+        except IntegrityError:
+            # Another node inserted the service row first; its row is there to lock now.
+            return self._merge_once(delta, now)
+
+    def _merge_once(self, delta: ServiceInventory, now: float) -> ServiceInventory:
         tenant, service = delta.tenant, delta.service
         with self.engine.begin() as connection:
             loaded = self._load(connection, tenant, service)

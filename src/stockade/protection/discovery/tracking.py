@@ -120,7 +120,12 @@ class ServiceTracker:
         touched = list(self.delta.endpoints.values())
         if touched or self.delta.overflow or not self._loaded:
             delta, self.delta = self.delta, ServiceInventory(self.tenant, self.service)
-            self.full = await asyncio.to_thread(store.merge, delta, now)
+            try:
+                self.full = await asyncio.to_thread(store.merge, delta, now)
+            except BaseException:
+                delta.merge(self.delta)  # keep the counts for the next attempt
+                self.delta = delta
+                raise
             if not self._loaded:
                 self._watched_since = await asyncio.to_thread(
                     store.watched_since, self.tenant, self.service
