@@ -15,6 +15,8 @@ from stockade.access.config import AccessPolicy, CorsPolicy
 from stockade.auth.config import AuthPolicy
 from stockade.auth.consumers import Consumers
 from stockade.config.base import KIB, MIB, ConfigPath, Identifier, Mode, StrictModel
+from stockade.csrf.config import CsrfPolicy
+from stockade.ddos.config import DdosPolicy
 from stockade.events.config import EventsConfig
 from stockade.protection.config import ProtectionPolicy
 from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySettings
@@ -186,6 +188,8 @@ class Policy(StrictModel):
     waf: WafPolicy | None = None
     discovery: DiscoveryPolicy | None = None
     protection: ProtectionPolicy | None = None
+    csrf: CsrfPolicy | None = None
+    ddos: DdosPolicy | None = None
 
     def mode_of(self, layer: str) -> Mode:
         if self.modes and layer in self.modes:

@@ -21,6 +21,7 @@ STAGE_MODULES = (
     "stockade.ratelimit.stage",
     "stockade.waf.stage",
     "stockade.protection.stage",
+    "stockade.csrf.stage",
 )
 """Modules whose ``register(registry)`` adds stage factories; each sets its own order."""
 

@@ -1,0 +1,1 @@
+"""CSRF protection for routes where browsers send credentials on their own."""

@@ -1,0 +1,1 @@
+"""Application-layer DDoS mitigation: traffic baselines, surge detection and load shedding."""
