@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from stockade.scanner.auth import login_profile
@@ -85,11 +86,36 @@ def _scan(base_url: str) -> ScanResult:
     return asyncio.run(run_scan(ScanConfig(base_url, str(OPENAPI), profiles)))
 
 
+Profiles = dict[str, dict[str, Any]]
+
+
+def _profiles(base_url: str) -> Profiles:
+    """Each seeded user's own profile, read with a fresh login."""
+    profiles = {}
+    for user in USERS:
+        login = httpx.post(f"{base_url}/api/v2/login",
+                           json={"username": user, "password": demo_password(user)})
+        token = login.json()["token"]
+        profiles[user] = httpx.get(f"{base_url}/api/v2/users/me",
+                                   headers={"Authorization": f"Bearer {token}"}).json()
+    return profiles
+
+
 @pytest.fixture(scope="module")
-def vulnerable_scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScanResult]:
+def profiles_around_scan() -> dict[str, Profiles]:
+    """Filled by vulnerable_scan with the users' profiles before and after the scan."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def vulnerable_scan(tmp_path_factory: pytest.TempPathFactory,
+                    profiles_around_scan: dict[str, Profiles]) -> Iterator[ScanResult]:
     log = tmp_path_factory.mktemp("demo") / "vulnerable.log"
     with demo_api(log) as base_url:
-        yield _scan(base_url)
+        profiles_around_scan["before"] = _profiles(base_url)
+        result = _scan(base_url)
+        profiles_around_scan["after"] = _profiles(base_url)
+        yield result
 
 
 @pytest.fixture(scope="module")
@@ -150,23 +176,11 @@ def test_scan_is_bounded(vulnerable_scan: ScanResult) -> None:
     assert vulnerable_scan.requests < 3000
 
 
-def test_findings_restore_changed_data(tmp_path: Path) -> None:
-    """After a scan, alice's role and profile are what they were before it."""
-    import httpx
-
-    with demo_api(tmp_path / "demo.log") as base_url:
-        def me(user: str) -> dict[str, object]:
-            token = httpx.post(f"{base_url}/api/v2/login", json={
-                "username": user, "password": demo_password(user)}).json()["token"]
-            answer: dict[str, object] = httpx.get(
-                f"{base_url}/api/v2/users/me",
-                headers={"Authorization": f"Bearer {token}"}).json()
-            return answer
-
-        before = {user: me(user) for user in USERS}
-        result = _scan(base_url)
-        after = {user: me(user) for user in USERS}
-    assert any(finding.kind == "mass-assignment" for finding in result.findings)
+def test_scan_restores_changed_profiles(vulnerable_scan: ScanResult,
+                                        profiles_around_scan: dict[str, Profiles]) -> None:
+    """After the scan, every user's role and profile are what they were before it."""
+    assert any(finding.kind == "mass-assignment" for finding in vulnerable_scan.findings)
+    before, after = profiles_around_scan["before"], profiles_around_scan["after"]
     for user in USERS:
         for field in ("role", "is_admin", "balance", "email", "full_name"):
             assert after[user][field] == before[user][field], f"{user}.{field} changed"
