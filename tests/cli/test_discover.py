@@ -171,3 +171,31 @@ def test_discover_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad.write_text("openapi: 2")
     assert main(["discover", str(empty), "--declared", str(bad)]) == 1
     assert "not an OpenAPI 3.0 or 3.1 document" in capsys.readouterr().err
+
+
+def test_discover_previous_document_zombies(tmp_path: Path) -> None:
+    har = tmp_path / "a.har"
+    write_har(har, ["https://shop.test/api/v2/legacy", "https://shop.test/api/v2/users"])
+    previous = write_document(tmp_path, declared_document("1.0.0", with_legacy=True), "old.yaml")
+    declared = write_document(tmp_path, declared_document("2.0.0"), "new.yaml")
+    diff = tmp_path / "diff.json"
+    assert (
+        main(
+            [
+                "discover",
+                str(har),
+                "--declared",
+                str(declared),
+                "--previous",
+                str(previous),
+                "--diff",
+                str(diff),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    found = {(item["kind"], item["path"], item["detail"]) for item in json.loads(diff.read_text())}
+    assert ("zombie", "/api/v2/legacy", "removed after version 1.0.0") in found
+    assert not any(kind == "shadow" for kind, _, _ in found)
+    assert main(["discover", str(har), "--previous", str(previous)]) == 2

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from stockade.protection.discovery.analysis import Observation, analyze
-from stockade.protection.discovery.compare import Finding, diff_inventory
+from stockade.protection.discovery.compare import Finding, RetiredOperation, diff_inventory
 from stockade.protection.discovery.config import DAY_SECONDS
 from stockade.protection.discovery.declared import DeclaredApi, DeclaredApiError, load_declared
 from stockade.protection.discovery.export import export_openapi
@@ -68,6 +68,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--declared", metavar="OPENAPI", help="Declared OpenAPI 3.0/3.1 document to compare with."
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="OPENAPI",
+        help="An earlier version of the declared document: its operations that the declared "
+        "one dropped are zombies when called.",
     )
     parser.add_argument(
         "--diff",
@@ -184,10 +190,24 @@ def _import(
     return inventories
 
 
-def _compare(declared: DeclaredApi, inventory: ServiceInventory, args: argparse.Namespace) -> None:
+def _compare(
+    declared: DeclaredApi,
+    previous: DeclaredApi | None,
+    inventory: ServiceInventory,
+    args: argparse.Namespace,
+) -> None:
     # Recorded traffic ends before today: judge orphans at the time of the last record.
     last_seen = max((item.last_seen for item in inventory.endpoints.values()), default=time.time())
-    findings = diff_inventory(declared, inventory, now=last_seen, orphan_after=args.orphan_after)
+    retired = []
+    if previous is not None:
+        label = previous.version or "previous"
+        retired = [
+            RetiredOperation(method, path, label)
+            for method, path in sorted(previous.keys() - declared.keys())
+        ]
+    findings = diff_inventory(
+        declared, inventory, now=last_seen, orphan_after=args.orphan_after, retired=retired
+    )
     if args.diff is not None:
         Path(args.diff).write_text(json.dumps([_finding_json(item) for item in findings], indent=2))
     else:
@@ -203,11 +223,16 @@ def run_discover(args: argparse.Namespace) -> int:
     if args.output is None and args.declared is None:
         _error("stockade discover: nothing to do; give -o FILE, --declared OPENAPI, or both")
         return 2
-    declared = None
+    if args.previous is not None and args.declared is None:
+        _error("stockade discover: --previous needs --declared, the current document")
+        return 2
+    declared = previous = None
     report = ImportReport()
     try:
         if args.declared is not None:
             declared = load_declared(args.declared)
+        if args.previous is not None:
+            previous = load_declared(args.previous)
         inventories = _import(paths, args, report)
     except DeclaredApiError as error:
         _error(f"stockade discover: {error}")
@@ -234,7 +259,7 @@ def run_discover(args: argparse.Namespace) -> int:
         if args.output is not None:
             _write_document(export_openapi(chosen), args.output)
         if declared is not None:
-            _compare(declared, chosen, args)
+            _compare(declared, previous, chosen, args)
     except StoreError as error:
         _error(f"stockade discover: {error}")
         return 1

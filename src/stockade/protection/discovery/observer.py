@@ -388,6 +388,8 @@ def create_observer(
     observer: DiscoveryObserver = resources.get_or_create(
         RESOURCE_KEY, lambda: DiscoveryObserver(config, store, emit)
     )
+    # NOTE: a reload takes new services and policies, but the gateway-wide
+    # settings (database, queue size, intervals) keep their first values until restart.
     observer.update_config(config)
     if emit is not None:
         observer.set_emit(emit)
