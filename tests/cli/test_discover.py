@@ -199,3 +199,34 @@ def test_discover_previous_document_zombies(tmp_path: Path) -> None:
     assert ("zombie", "/api/v2/legacy", "removed after version 1.0.0") in found
     assert not any(kind == "shadow" for kind, _, _ in found)
     assert main(["discover", str(har), "--previous", str(previous)]) == 2
+
+
+def test_discover_exports_stored_inventory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "inventory.sqlite3"
+    log = tmp_path / "access.log"
+    write_access_log(log, 200)
+    assert (
+        main(
+            [
+                "discover",
+                str(log),
+                "-o",
+                str(tmp_path / "a.yaml"),
+                "--database",
+                str(database),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    output = tmp_path / "stored.json"
+    stored = ["discover", "--database", str(database), "--tenant", "acme", "-o", str(output)]
+    assert main([*stored, "--service", "shop"]) == 0
+    document = json.loads(output.read_text())
+    validate(document)
+    assert "/api/v1/users/{userId}" in document["paths"]
+    assert main([*stored, "--service", "other"]) == 1
+    assert "has no inventory of acme/other" in capsys.readouterr().err
+    assert main(["discover", "-o", str(output)]) == 2

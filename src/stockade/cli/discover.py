@@ -46,7 +46,12 @@ def register(subparsers: Any) -> None:
         "document, and compare them with the declared document. Exits with 1 when a "
         "file had invalid parts (the valid parts are still used).",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="HAR or access log files.")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="HAR or access log files; without any, export the inventory stored in --database.",
+    )
     parser.add_argument(
         "-o", "--output", help="OpenAPI file to write (.yaml or .json); '-' is stdout."
     )
@@ -214,55 +219,77 @@ def _compare(
         _print_findings(findings, Console(file=sys.stdout if args.output != "-" else sys.stderr))
 
 
-def run_discover(args: argparse.Namespace) -> int:
-    paths = [Path(name) for name in args.files]
-    for path in paths:
-        if not path.is_file():
-            _error(f"stockade discover: {path}: file not found")
-            return 1
+def _usage_error(args: argparse.Namespace) -> str | None:
+    if not args.files and (args.database is None or args.service is None):
+        return "give FILE... to import, or --database with --service to export a stored inventory"
     if args.output is None and args.declared is None:
-        _error("stockade discover: nothing to do; give -o FILE, --declared OPENAPI, or both")
-        return 2
+        return "nothing to do; give -o FILE, --declared OPENAPI, or both"
     if args.previous is not None and args.declared is None:
-        _error("stockade discover: --previous needs --declared, the current document")
+        return "--previous needs --declared, the current document"
+    return None
+
+
+def _stored(args: argparse.Namespace) -> ServiceInventory | str:
+    """Return the stored inventory of --tenant/--service, or an error message."""
+    store = InventoryStore(args.database)
+    try:
+        inventory = store.load(args.tenant, args.service)
+    finally:
+        store.close()
+    if inventory is None:
+        return f"{args.database} has no inventory of {args.tenant}/{args.service}"
+    return inventory
+
+
+def _collect(args: argparse.Namespace, report: ImportReport) -> ServiceInventory | str:
+    """Import the files (merged into --database when given) or load the stored inventory."""
+    if not args.files:
+        return _stored(args)
+    inventories = _import([Path(name) for name in args.files], args, report)
+    for issue in report.issues:
+        _error(str(issue))
+    chosen = _pick(inventories, args) if inventories else "no valid request found in the files"
+    if isinstance(chosen, str) or args.database is None:
+        return chosen
+    store = InventoryStore(args.database)
+    try:
+        return store.merge(chosen, time.time())
+    finally:
+        store.close()
+
+
+def run_discover(args: argparse.Namespace) -> int:
+    problem = _usage_error(args)
+    if problem is not None:
+        _error(f"stockade discover: {problem}")
         return 2
-    declared = previous = None
+    for name in args.files:
+        if not Path(name).is_file():
+            _error(f"stockade discover: {name}: file not found")
+            return 1
     report = ImportReport()
     try:
-        if args.declared is not None:
-            declared = load_declared(args.declared)
-        if args.previous is not None:
-            previous = load_declared(args.previous)
-        inventories = _import(paths, args, report)
-    except DeclaredApiError as error:
+        declared = load_declared(args.declared) if args.declared is not None else None
+        previous = load_declared(args.previous) if args.previous is not None else None
+        chosen = _collect(args, report)
+    except (DeclaredApiError, StoreError) as error:
         _error(f"stockade discover: {error}")
         return 1
     except OSError as error:
         _error(f"stockade discover: cannot read {error.filename}: {error.strerror}")
         return 1
-    for issue in report.issues:
-        _error(str(issue))
-    chosen = _pick(inventories, args) if inventories else "no valid request found in the files"
     if isinstance(chosen, str):
         _error(f"stockade discover: {chosen}")
         return 1
 
+    if args.files:
+        _error(f"{report.records} requests read, {report.skipped} skipped (blocked or 404)")
+    _error(f"{len(chosen.endpoints)} endpoints in {chosen.tenant}/{chosen.service}")
     try:
-        if args.database is not None:
-            store = InventoryStore(args.database)
-            chosen = store.merge(chosen, time.time())
-            store.close()
-        _error(
-            f"{report.records} requests read, {report.skipped} skipped (blocked or 404); "
-            f"{len(chosen.endpoints)} endpoints in {chosen.tenant}/{chosen.service}"
-        )
         if args.output is not None:
             _write_document(export_openapi(chosen), args.output)
         if declared is not None:
             _compare(declared, previous, chosen, args)
-    except StoreError as error:
-        _error(f"stockade discover: {error}")
-        return 1
     except OSError as error:
         _error(f"stockade discover: cannot write {error.filename}: {error.strerror}")
         return 1
