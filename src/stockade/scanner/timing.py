@@ -19,6 +19,9 @@ DELAY_SHARE_REQUIRED = 0.8
 CONTROL_SHARE_ALLOWED = 0.5
 """Share of the delay a zero-delay control may add before the probe is discarded."""
 
+CONFIRM_ATTEMPTS = 2
+"""Times the sequence runs after a delayed first probe, so one stall of a busy host is forgiven."""
+
 MAX_BASELINE_SECONDS = 2.0
 """Operations slower than this without a payload are not timed: the noise would hide a delay."""
 
@@ -31,9 +34,18 @@ async def baseline(send: Callable[[], Awaitable[Reply]]) -> float:
 async def confirm_delay(send: Callable[[float], Awaitable[Reply]], base: float,
                         delay: float) -> list[Reply] | None:
     """Return the four replies that confirm a controllable delay, or None."""
-    first = await send(delay)
-    if first.elapsed < base + DELAY_SHARE_REQUIRED * delay:
-        return None
+    for _ in range(CONFIRM_ATTEMPTS):
+        first = await send(delay)
+        if first.elapsed < base + DELAY_SHARE_REQUIRED * delay:
+            return None  # not delayed at all: no reason to try again
+        replies = await _confirm_sequence(send, base, delay, first)
+        if replies is not None:
+            return replies
+    return None
+
+
+async def _confirm_sequence(send: Callable[[float], Awaitable[Reply]], base: float,
+                            delay: float, first: Reply) -> list[Reply] | None:
     control = await send(0.0)
     if control.elapsed >= base + CONTROL_SHARE_ALLOWED * delay:
         return None

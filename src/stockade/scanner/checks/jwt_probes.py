@@ -135,11 +135,12 @@ async def _weak_secret(probe: TokenProbe, parsed: jwt_tokens.ParsedToken) -> Non
 async def _key_confusion(probe: TokenProbe, parsed: jwt_tokens.ParsedToken) -> None:
     if not parsed.algorithm.upper().startswith(("RS", "PS")):
         return
+    kid = parsed.header.get("kid")
+    header = {"kid": kid} if isinstance(kid, str) else None
     for pem in await _published_rsa_keys(probe.ctx):
         now = time.time()
         claims = _forged_claims(parsed, now, now + FORGED_LIFETIME_SECONDS)
-        reply = await probe.accepted(jwt_tokens.sign_hmac(claims, pem, "HS256",
-                                                          {"kid": parsed.header.get("kid")}))
+        reply = await probe.accepted(jwt_tokens.sign_hmac(claims, pem, "HS256", header))
         if reply is not None:
             probe.add("jwt-key-confusion", "RSA public key accepted as an HMAC key",
                       Severity.CRITICAL,
