@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stockade.gateway.routing import Resources
+from stockade.waf.crs import shared_ruleset
 from stockade.waf.ftw.cases import load_cases
 from stockade.waf.ftw.overrides import load_overrides
 from stockade.waf.ftw.runner import FAIL, PASS, CaseResult, run_cases
@@ -31,19 +33,20 @@ MIN_PASSED = {"crs-4.28.0": 4940, "crs-3.3.4": 2363}
 pytestmark = pytest.mark.crs
 
 
-def _run_suite(suite: str) -> list[CaseResult]:
+def _run_suite(suite: str, resources: Resources) -> list[CaseResult]:
     rules, tests = SUITES[suite]
     if not (rules / "rules").is_dir():
         pytest.skip(f"{suite} rules not found at {rules}; install the Core Rule Set there")
     if not tests.is_dir():
         pytest.skip(f"{suite} regression tests not found at {tests}")
-    engine = regression_engine(find_install(rules))
+    install = find_install(rules)
+    engine = regression_engine(install, shared_ruleset(resources, install))
     return run_cases(engine, load_cases(tests))
 
 
 @pytest.mark.parametrize("suite", sorted(SUITES))
-def test_crs_suite_meets_committed_figures(suite: str) -> None:
-    results = _run_suite(suite)
+def test_crs_suite_meets_committed_figures(suite: str, waf_resources: Resources) -> None:
+    results = _run_suite(suite, waf_resources)
     overrides = load_overrides(OVERRIDES, suite)
     failures = [result for result in results if result.outcome == FAIL]
     unlisted = [f"{result.case.key}: {result.reason}" for result in failures

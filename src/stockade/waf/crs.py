@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from stockade.waf.actions.ctl import parse_id_ranges
 from stockade.waf.builder import RuleSetBuilder
 from stockade.waf.config import (
     API_ALLOWED_METHODS,
@@ -26,8 +28,10 @@ from stockade.waf.removals import Removals
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import RuleSet
 from stockade.waf.seclang import SecLangError, load_directives, read_directives
-from stockade.waf.actions.ctl import parse_id_ranges
 from stockade.waf.seclang.variables import parse_variable
+
+if TYPE_CHECKING:
+    from stockade.gateway.routing import Resources
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,16 @@ SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
 SecRule MULTIPART_UNMATCHED_BOUNDARY "@eq 1" \
     "id:190005,phase:2,deny,status:400,log,t:none,severity:CRITICAL,\
     msg:'Multipart body contains a line that looks like a boundary but is none'"
+SecRule INBOUND_DATA_ERROR "@eq 1" \
+    "id:190006,phase:2,pass,log,t:none,severity:WARNING,\
+    msg:'Request body exceeds the inspection limit; only its first part was inspected'"
 """
-"""Engine settings every Stockade WAF starts from (ids 190001-190005).
+"""Engine settings every Stockade WAF starts from (ids 190001-190006).
 
 Bodies that cannot be parsed, or multipart bodies a backend might split
 differently, are rejected: an engine that cannot read a body cannot
-inspect it.
+inspect it. A body over SecRequestBodyLimit is rejected (413); a body the
+gateway cut at its buffer limit (over_buffer: inspect_partial) is logged.
 """
 
 SETUP_TEMPLATE = """
@@ -126,6 +134,14 @@ def load_crs(install: CrsInstall, extra_files: tuple[str, ...] = (),
     ruleset.prefilter = build_prefilter(ruleset)
     for diagnostic in ruleset.diagnostics:
         log.warning("CRS %s: %s", install.version, diagnostic)
+    return ruleset
+
+
+def shared_ruleset(resources: Resources, install: CrsInstall,
+                   extra_files: tuple[str, ...] = ()) -> RuleSet:
+    """Return the RuleSet for these files, loading it only once per ``resources``."""
+    key = f"waf:ruleset:{install.path.resolve()}:{'|'.join(extra_files)}"
+    ruleset: RuleSet = resources.get_or_create(key, lambda: load_crs(install, extra_files))
     return ruleset
 
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from stockade.waf import variables
 from stockade.waf.matches import MatchedVar
+from stockade.waf.outcome import finish_match
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
-from stockade.waf.outcome import finish_match
 
 if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
@@ -103,7 +103,8 @@ def _run_actions(transaction: Transaction, link: Rule) -> None:
         action.execute(transaction, top if top is not None else link)
 
 
-def collect_targets(transaction: Transaction, link: Rule, excluded: list[VariableSpec]) -> list[Target]:
+def collect_targets(transaction: Transaction, link: Rule,
+                    excluded: list[VariableSpec]) -> list[Target]:
     """Resolve the link's variables, minus ``!`` exclusions and ctl-removed targets."""
     exclusions = [spec for spec in link.variables if spec.exclude] + excluded
     targets: list[Target] = []

@@ -9,8 +9,8 @@ from stockade.waf.matches import Match
 from stockade.waf.request_vars import to_text
 
 if TYPE_CHECKING:
-    from stockade.gateway.exchange import Exchange
     from stockade.events.model import SecurityEvent
+    from stockade.gateway.exchange import Exchange
     from stockade.waf.transaction import Transaction
 
 MAX_EVIDENCE_CHARS = 200

@@ -32,10 +32,10 @@ def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
     skip_after: str | None = None
     for link in rule.links():
         if link.operator is None:  # SecAction: no values matched, so setvar runs here
-            for action in link.per_match_actions:
-                action.execute(transaction, rule)
-        for action in link.actions:  # setvar already ran for each matched value
-            action.execute(transaction, rule)
+            for step in link.per_match_actions:
+                step.execute(transaction, rule)
+        for step in link.actions:  # setvar already ran for each matched value
+            step.execute(transaction, rule)
         skip = skip or link.skip
         skip_after = skip_after or link.skip_after
     action = resolve_disruptive(rule)

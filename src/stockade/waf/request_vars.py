@@ -91,7 +91,8 @@ def query_arguments(query: bytes) -> tuple[Collection, bool]:
 
 
 def header_collection(request: WafRequest) -> Collection:
-    return Collection("REQUEST_HEADERS", ((to_text(name), value) for name, value in request.headers))
+    pairs = ((to_text(name), value) for name, value in request.headers)
+    return Collection("REQUEST_HEADERS", pairs)
 
 
 def cookie_collection(request: WafRequest) -> Collection:

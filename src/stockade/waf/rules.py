@@ -23,7 +23,9 @@ PHASES = (1, 2, 3, 4, 5)
 class RuleAction(Protocol):
     """A non-disruptive action run when its rule (its whole chain) matches."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        ...
 
     def execute(self, transaction: Transaction, rule: Rule) -> None:
         ...

@@ -122,7 +122,8 @@ def _remove(builder: RuleSetBuilder, selected: Callable[[Rule], bool]) -> None:
     builder.rules[:] = keep
 
 
-def _update_targets(builder: RuleSetBuilder, directive: Directive, selected: Callable[[Rule], bool]) -> None:
+def _update_targets(builder: RuleSetBuilder, directive: Directive,
+                    selected: Callable[[Rule], bool]) -> None:
     if len(directive.args) not in (2, 3):
         raise directive.error("expects RULE TARGETS [REPLACED_TARGET]")
     try:

@@ -13,14 +13,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from stockade.gateway.pipeline import CONTINUE, Phase, StageRegistry, Verdict, reject
-from stockade.waf.crs import CrsInstall, find_crs, load_crs, tenant_engine
+from stockade.waf.crs import CrsInstall, find_crs, shared_ruleset, tenant_engine
 from stockade.waf.engine import Engine
 from stockade.waf.events import match_event, security_event
 from stockade.waf.request import WafRequest, WafResponse
-from stockade.waf.ruleset import RuleSet
 from stockade.waf.transaction import Transaction
 
 if TYPE_CHECKING:
+    from stockade.events.model import SecurityEvent
     from stockade.gateway.exchange import Exchange
     from stockade.gateway.routing import RouteContext
     from stockade.waf.config import WafPolicy
@@ -98,9 +98,9 @@ class WafStage:
         if interruption is not None and not exchange.state.get("waf_reported"):
             exchange.state["waf_reported"] = True
             event = security_event(exchange, transaction, blocked=True)
-            events = (event,) if event is not None else ()
+            blocked_events: tuple[SecurityEvent, ...] = (event,) if event is not None else ()
             return reject(interruption.status, f"waf-rule-{interruption.rule_id}", "forbidden",
-                          events=events, close=interruption.action == "drop")
+                          events=blocked_events, close=interruption.action == "drop")
         if not new_matches:
             return CONTINUE
         events = tuple(match_event(exchange, transaction, match) for match in new_matches)
@@ -128,10 +128,6 @@ def waf_response(exchange: Exchange) -> WafResponse:
                        b"HTTP/" + response.version)
 
 
-def _ruleset_key(install: CrsInstall, policy: WafPolicy) -> str:
-    return f"waf:ruleset:{install.path.resolve()}:{'|'.join(policy.extra_rule_files)}"
-
-
 def _engine_key(install: CrsInstall, policy: WafPolicy) -> str:
     digest = hashlib.sha256(policy.model_dump_json().encode()).hexdigest()[:16]
     return f"waf:engine:{install.path.resolve()}:{digest}"
@@ -144,8 +140,7 @@ def create_stage(context: RouteContext) -> WafStage | None:
         return None
     install = find_crs(policy.crs_path)
     resources = context.resources
-    ruleset: RuleSet = resources.get_or_create(
-        _ruleset_key(install, policy), lambda: load_crs(install, tuple(policy.extra_rule_files)))
+    ruleset = shared_ruleset(resources, install, tuple(policy.extra_rule_files))
     engine: Engine = resources.get_or_create(
         _engine_key(install, policy), lambda: tenant_engine(ruleset, install, policy))
     return WafStage(engine)

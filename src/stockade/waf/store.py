@@ -43,4 +43,5 @@ class CollectionStore:
         if key is None:
             return
         deadline = time.monotonic() + seconds
-        self._expiry[(collection, key.decode("utf-8", "surrogateescape"), variable.lower())] = deadline
+        record_key = key.decode("utf-8", "surrogateescape")
+        self._expiry[(collection, record_key, variable.lower())] = deadline

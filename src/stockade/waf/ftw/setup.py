@@ -6,6 +6,7 @@ from pathlib import Path
 
 from stockade.waf.crs import CrsInstall, compile_prelude, crs_version, load_crs
 from stockade.waf.engine import Engine
+from stockade.waf.ruleset import RuleSet
 
 TEST_SETTINGS = """
 SecAction "id:900005,phase:1,pass,nolog,t:none,ctl:ruleEngine=DetectionOnly,\\
@@ -25,8 +26,9 @@ def find_install(rules: Path) -> CrsInstall:
     return CrsInstall(base, crs_version(base))
 
 
-def regression_engine(install: CrsInstall) -> Engine:
-    ruleset = load_crs(install)
+def regression_engine(install: CrsInstall, ruleset: RuleSet | None = None) -> Engine:
+    """Build the engine the tests expect; ``ruleset`` may be one loaded from ``install``."""
+    ruleset = ruleset or load_crs(install)
     level = "blocking_paranoia_level" if install.major >= 4 else "paranoia_level"
     prelude = compile_prelude(TEST_SETTINGS.format(level=level))
     return Engine(ruleset, prelude)
