@@ -8,6 +8,9 @@ loopback peer, so brute force from one address never locks out another.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +21,7 @@ import pytest
 from tests.conftest import SHARED
 from tests.protection.demo import OPENAPI_PATH, Canary, DemoApi, Reply, call, read_events
 from tests.ratelimit.redis_support import SHARED_REDIS_URL, shared_redis_reachable
-from tests.support.gateway import GatewayProcess, service_config
+from tests.support.gateway import GatewayProcess, service_config, wait_for_port
 
 Factory = Callable[..., GatewayProcess]
 
@@ -28,6 +31,8 @@ ALICE_ORDER, BOB_ORDER = 1, 3
 MAX_FAILURES = 5
 MAX_USERNAMES = 3
 CRS_DIR = SHARED / "crs" / "v4.28.0"
+CRS_START_TIMEOUT_SECONDS = 120.0
+"""Compiling the whole CRS took 20 s on a busy 2-core machine, past the usual start wait."""
 
 
 @pytest.fixture
@@ -269,15 +274,37 @@ def test_two_gateways_share_redis_state(gateway_factory: Factory, demo: DemoApi,
     assert statuses == [200] * MAX_FAILURES + [429, 429]
 
 
-def test_sql_injection_blocked_by_waf(gateway_factory: Factory, demo: DemoApi,
-                                      tmp_path: Path) -> None:
+class SlowStartGateway(GatewayProcess):
+    """A gateway allowed longer to start, since it compiles the whole Core Rule Set first."""
+
+    def start(self) -> GatewayProcess:
+        log = open(self.log_path, "ab")
+        env = dict(os.environ, STOCKADE_LOG_FORMAT="text")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stockade.cli", "serve", "-c", str(self.config_path)],
+            stdout=log, stderr=log, env=env)
+        try:
+            wait_for_port(self.port, timeout=CRS_START_TIMEOUT_SECONDS, process=self.process)
+        except TimeoutError:
+            raise RuntimeError(f"gateway did not start; log:\n{self.logs()}") from None
+        return self
+
+
+def test_sql_injection_blocked_by_waf(demo: DemoApi, tmp_path: Path,
+                                      request: pytest.FixtureRequest) -> None:
     if not (CRS_DIR / "rules").is_dir():
         pytest.skip(f"the Core Rule Set is not at {CRS_DIR}")
     folder = tmp_path / "waf"
     folder.mkdir()
     config = gateway_config(demo, folder, "block")
     config["tenants"][0]["services"][0]["policy"]["waf"] = {"crs_path": str(CRS_DIR)}
-    gateway = gateway_factory(config)
+    gateway = SlowStartGateway(config, folder)
+    try:
+        gateway.start()
+    except BaseException:
+        gateway.stop()
+        raise
+    request.addfinalizer(gateway.stop)
     injection = "/api/v2/products?search=x%27%20UNION%20SELECT%20id,username,password_hash," \
                 "balance%20FROM%20users%20--"
     assert call(gateway.port, "GET", injection, client_ip=ALICE_IP).status == 403

@@ -15,6 +15,7 @@ passed through the gateway first.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +25,7 @@ from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
 from stockade.gateway.routing import RouteContext
 from stockade.protection.config import BolaProtection, IdentitySettings
 from stockade.protection.identity import caller_of
-from stockade.protection.inputs import MISSING, is_json, response_json
+from stockade.protection.inputs import MISSING, is_json_type, response_json, response_media_type
 from stockade.protection.openapi.lookup import document_for, operation_of
 from stockade.protection.openapi.operations import CompiledDocument
 from stockade.protection.shared import ErrorLog, state_for
@@ -39,8 +40,17 @@ SELF_SEGMENTS = frozenset({"me", "self", "current", "mine"})
 """A last segment that stands for the caller's own object, as in /users/me."""
 OBJECT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"})
 FLAGGED = "protection.bola.flagged"
+MAX_CACHED_KEY_PARTS = 10_000
+"""Encoded key parts and resources of templates kept per worker."""
 
 
+@functools.lru_cache(maxsize=MAX_CACHED_KEY_PARTS)
+def key_part(text: str, safe: str = "") -> str:
+    """Percent-encode ``text`` for a state key; cached, as callers and resources repeat."""
+    return quote(text, safe=safe)
+
+
+@functools.lru_cache(maxsize=MAX_CACHED_KEY_PARTS)
 def resource_of(template: str) -> tuple[str, str | None]:
     """Split a path template into its resource and the name of the object id parameter."""
     segments = template.rstrip("/").split("/")
@@ -120,7 +130,7 @@ class BolaStage:
         return (
             response is not None
             and 200 <= response.status < 300
-            and is_json(response.fields)
+            and is_json_type(response_media_type(exchange))
             and exchange.state.get(FLAGGED) is None
             and self._template(exchange) is not None
         )
@@ -148,9 +158,9 @@ class BolaStage:
         if caller is not None and caller.groups & self.exempt:
             return CONTINUE
         who = f"c:{caller.id}" if caller is not None else f"ip:{exchange.client.address}"
-        resource_key = quote(resource, safe="/")
+        resource_key = key_part(resource, "/")
         if caller is not None:
-            owner = f"{self.prefix}:{quote(caller.id, safe='')}"
+            owner = f"{self.prefix}:{key_part(caller.id)}"
             owned, known = await self.state.ownership(
                 owner, f"{self.prefix}:{resource_key}:{object_id}"
             )
@@ -170,7 +180,7 @@ class BolaStage:
         self, exchange: Exchange, who: str, resource: str, resource_key: str, object_id: str
     ) -> Verdict:
         settings = self.settings
-        base = f"{self.prefix}:enum:{quote(who, safe='')}:{resource_key}"
+        base = f"{self.prefix}:enum:{key_part(who)}:{resource_key}"
         distinct = await self.state.add_distinct(
             base, object_id, settings.enumeration_window_seconds, settings.enumeration_distinct_ids
         )
@@ -237,8 +247,8 @@ class BolaStage:
         ids = returned_ids(document, self.settings.id_fields)
         if not ids:
             return
-        resource_key = quote(resource, safe="/")
-        owner = f"{self.prefix}:{quote(caller.id, safe='')}"
+        resource_key = key_part(resource, "/")
+        owner = f"{self.prefix}:{key_part(caller.id)}"
         objects = [f"{self.prefix}:{resource_key}:{object_id}" for object_id in ids]
         await self.state.remember(
             owner,

@@ -34,6 +34,28 @@ def is_json(fields: Fields) -> bool:
     return kind == "application/json" or kind.endswith("+json")
 
 
+def request_media_type(exchange: Exchange) -> str:
+    """Return the request's media type, parsed once per exchange."""
+    kind = exchange.state.get("protection.request_type")
+    if kind is None:
+        kind = exchange.state["protection.request_type"] = media_type(exchange.request.fields)
+    return str(kind)
+
+
+def response_media_type(exchange: Exchange) -> str:
+    """Return the response's media type, parsed once per exchange; empty before a response."""
+    if exchange.response is None:
+        return ""
+    kind = exchange.state.get("protection.response_type")
+    if kind is None:
+        kind = exchange.state["protection.response_type"] = media_type(exchange.response.fields)
+    return str(kind)
+
+
+def is_json_type(kind: str) -> bool:
+    return kind == "application/json" or kind.endswith("+json")
+
+
 def query_pairs(exchange: Exchange) -> list[tuple[str, str]]:
     cached = exchange.state.get("protection.query")
     if cached is not None:
@@ -59,8 +81,8 @@ def cookies(fields: Fields) -> dict[str, str]:
     return found
 
 
-def _parse_json(data: bytes | None, fields: Fields) -> Any:
-    if not data or len(data) > MAX_JSON_BYTES or not is_json(fields):
+def _parse_json(data: bytes | None, kind: str) -> Any:
+    if not data or len(data) > MAX_JSON_BYTES or not is_json_type(kind):
         return MISSING
     try:
         return json.loads(data)
@@ -72,7 +94,7 @@ def request_json(exchange: Exchange) -> Any:
     """Return the parsed JSON request body, or MISSING."""
     if "protection.request_json" not in exchange.state:
         body = None if exchange.body_truncated else exchange.body
-        exchange.state["protection.request_json"] = _parse_json(body, exchange.request.fields)
+        exchange.state["protection.request_json"] = _parse_json(body, request_media_type(exchange))
     return exchange.state["protection.request_json"]
 
 
@@ -80,9 +102,8 @@ def response_json(exchange: Exchange) -> Any:
     """Return the parsed JSON response body, or MISSING."""
     if "protection.response_json" not in exchange.state:
         response = exchange.response
-        value = (
-            MISSING if response is None else _parse_json(exchange.response_body, response.fields)
-        )
+        body = exchange.response_body
+        value = MISSING if response is None else _parse_json(body, response_media_type(exchange))
         exchange.state["protection.response_json"] = value
     return exchange.state["protection.response_json"]
 
@@ -98,7 +119,7 @@ def form_or_json_field(exchange: Exchange, name: str) -> str | None:
     if isinstance(document, dict):
         value = document.get(name)
         return value if isinstance(value, str) else None
-    if media_type(exchange.request.fields) == "application/x-www-form-urlencoded" and exchange.body:
+    if request_media_type(exchange) == "application/x-www-form-urlencoded" and exchange.body:
         for key, value in parse_qsl(exchange.body.decode("latin-1"), keep_blank_values=True):
             if key == name:
                 return value

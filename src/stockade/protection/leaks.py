@@ -26,9 +26,9 @@ from stockade.protection.config import LeakProtection
 from stockade.protection.inputs import (
     MISSING,
     forget_response_json,
-    is_json,
-    media_type,
+    is_json_type,
     response_json,
+    response_media_type,
 )
 from stockade.protection.sensitive import (
     SensitiveClass,
@@ -145,10 +145,8 @@ class LeakStage:
         return False
 
     def wants_response_body(self, exchange: Exchange) -> bool:
-        response = exchange.response
-        if response is None:
-            return False
-        return is_json(response.fields) or media_type(response.fields) in TEXT_TYPES
+        kind = response_media_type(exchange)
+        return is_json_type(kind) or kind in TEXT_TYPES
 
     def check(self, exchange: Exchange, phase: Phase) -> Verdict:
         body = exchange.response_body

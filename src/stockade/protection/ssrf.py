@@ -32,9 +32,16 @@ from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
 from stockade.gateway.routing import RouteContext
 from stockade.protection.config import SsrfProtection
-from stockade.protection.inputs import MISSING, is_json, media_type, query_pairs, request_json
+from stockade.protection.inputs import (
+    MISSING,
+    is_json_type,
+    query_pairs,
+    request_json,
+    request_media_type,
+)
 
 LAYER = "ssrf"
+FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_VALUES = 2000
 """Values of one request checked; the rest are skipped."""
 MAX_DEPTH = 32
@@ -218,8 +225,8 @@ class SsrfStage:
         self.allowed = frozenset(host.lower() for host in settings.allow_hosts)
 
     def wants_request_body(self, exchange: Exchange) -> bool:
-        fields = exchange.request.fields
-        return is_json(fields) or media_type(fields) == "application/x-www-form-urlencoded"
+        kind = request_media_type(exchange)
+        return is_json_type(kind) or kind == FORM_TYPE
 
     def wants_response_body(self, exchange: Exchange) -> bool:
         return False
@@ -230,10 +237,7 @@ class SsrfStage:
         document = request_json(exchange)
         if document is not MISSING:
             return self._verdict(exchange, _json_strings(document), "body")
-        if (
-            exchange.body
-            and media_type(exchange.request.fields) == "application/x-www-form-urlencoded"
-        ):
+        if exchange.body and request_media_type(exchange) == FORM_TYPE:
             pairs = parse_qsl(exchange.body.decode("latin-1"), keep_blank_values=True)
             return self._verdict(exchange, pairs, "body")
         return CONTINUE

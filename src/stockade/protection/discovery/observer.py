@@ -44,6 +44,9 @@ BACKPRESSURE_SHARE = 0.9
 SKIPPED_STATUSES = frozenset({404})
 """Statuses that show the path is no endpoint at all (scanners probing for files)."""
 
+DEFAULT_POLICY = DiscoveryPolicy()
+"""Settings of a route whose policies have no discovery section."""
+
 RESOURCE_KEY = "discovery.observer"
 STORE_KEY = "discovery.store"
 
@@ -119,7 +122,7 @@ class DiscoveryObserver:
                 policy = merge_policy(tenant_policy, service.policy)
                 services[(tenant.id, service.id)] = _ServiceSettings(
                     service,
-                    policy.discovery or DiscoveryPolicy(),
+                    policy.discovery or DEFAULT_POLICY,
                     policy.mode_of("discovery") != "off",
                 )
         self._services = services
@@ -128,7 +131,7 @@ class DiscoveryObserver:
                 tracker.configure(services[key].service, services[key].policy)
 
     def set_emit(self, emit: EmitFunction) -> None:
-        """Set where findings go; findings wait in memory until this is set."""
+        """Set where findings go; until then they wait in the database's outbox."""
         self.emit = emit
 
     # log phase: called by the gateway for each exchange -----------------------
@@ -137,7 +140,7 @@ class DiscoveryObserver:
         match = exchange.match
         if match is None or match.policy.mode_of("discovery") == "off":
             return None
-        return match.policy.discovery or DiscoveryPolicy()
+        return match.policy.discovery or DEFAULT_POLICY
 
     def wants_bodies(self, exchange: Exchange) -> bool:
         """Decide, before the bodies stream, whether to capture up to ``max_body_bytes`` of each."""

@@ -44,6 +44,11 @@ class Operation:
     responses: dict[str, dict[str, jsonschema_rs.Validator]]  # status or "default" -> media type
     extensions: dict[str, Any]
 
+    parameter_places: frozenset[str] = field(init=False)  # path, query, header, cookie
+
+    def __post_init__(self) -> None:
+        self.parameter_places = frozenset(parameter.place for parameter in self.parameters)
+
     @property
     def path_parameters(self) -> list[str]:
         return [segment[1:-1] for segment in self.template.split("/") if segment.startswith("{")]

@@ -21,11 +21,12 @@ from stockade.protection.inputs import (
     MISSING,
     cookies,
     forget_response_json,
-    is_json,
-    media_type,
+    is_json_type,
     query_pairs,
     request_json,
+    request_media_type,
     response_json,
+    response_media_type,
 )
 from stockade.protection.openapi.exposure import find_exposures, strip
 from stockade.protection.openapi.lookup import document_for, operation_of
@@ -86,7 +87,7 @@ class OpenApiStage:
             operation is not None
             and response is not None
             and bool(operation.responses)
-            and is_json(response.fields)
+            and is_json_type(response_media_type(exchange))
         )
 
     def check(self, exchange: Exchange, phase: Phase) -> Verdict:
@@ -138,29 +139,31 @@ class OpenApiStage:
             )
         if not self.settings.validate_parameters:
             return CONTINUE
-        parts = self._parts(exchange, match.params, with_body=False)
+        parts = self._parts(exchange, match.operation, match.params, with_body=False)
         return self._verdict(exchange, check_parameters(match.operation, parts))
 
     def _check_body(self, exchange: Exchange) -> Verdict:
         match = operation_of(exchange, self.document)
         if match is None or match.operation is None or not self.settings.validate_body:
             return CONTINUE
-        parts = self._parts(exchange, match.params, with_body=True)
+        parts = self._parts(exchange, match.operation, match.params, with_body=True)
         return self._verdict(exchange, check_body(match.operation, parts))
 
-    def _parts(self, exchange: Exchange, params: dict[str, str], with_body: bool) -> RequestParts:
+    def _parts(self, exchange: Exchange, operation: Operation, params: dict[str, str],
+               with_body: bool) -> RequestParts:
         fields = exchange.request.fields
+        places = operation.parameter_places
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in fields
-        }
+        } if "header" in places else {}
         body = request_json(exchange) if with_body else MISSING
         has_body = bool(exchange.body) if with_body else False
         return RequestParts(
             params,
-            query_pairs(exchange),
+            query_pairs(exchange) if "query" in places else [],
             headers,
-            cookies(fields),
-            media_type(fields),
+            cookies(fields) if "cookie" in places else {},
+            request_media_type(exchange),
             has_body,
             body,
             body is not MISSING,
@@ -188,7 +191,7 @@ class OpenApiStage:
         response = exchange.response
         if operation is None or response is None or exchange.response_body is None:
             return CONTINUE
-        validator = operation.response_validator(response.status, media_type(response.fields))
+        validator = operation.response_validator(response.status, response_media_type(exchange))
         document = response_json(exchange)
         if validator is None or document is MISSING:
             return CONTINUE
