@@ -1,15 +1,21 @@
 """Field lines (RFC 9112 section 5) of a header section or a trailer section.
 
-The caller has already split the section at CRLF and checked that it contains no
-control characters, bare CR or bare LF. This module checks each line's shape:
-a token name, a colon right after it, and a value with its optional whitespace
-removed. Values are not echoed in error reasons, because they may carry
-credentials.
+``split_section`` splits a complete section at CRLF and rejects control
+characters, bare CR and bare LF. ``parse_field_lines`` then checks each
+line's shape: a token name, a colon right after it, and a value with its
+optional whitespace removed. Values are not echoed in error reasons, because
+they may carry credentials.
 """
 
 from __future__ import annotations
 
-from stockade.http.charsets import TOKEN_CHARS, is_token
+from stockade.http.charsets import (
+    HEAD_TEXT_CHARS,
+    LINE_TEXT_CHARS,
+    TOKEN_CHARS,
+    first_invalid_byte,
+    is_token,
+)
 from stockade.http.errors import ProtocolError
 
 FRAMING_FIELD_NAMES = frozenset(
@@ -24,6 +30,45 @@ _NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
 
 FieldItems = list[tuple[bytes, bytes]]
 FramingValues = dict[bytes, list[bytes]]
+
+
+def split_section(
+    section: bytes, section_name: str, max_field_count: int, *, start_line: bool
+) -> list[bytes]:
+    """Split a complete head or trailer section into lines, rejecting stray bytes.
+
+    ``start_line`` is True when the first line is a start line rather than a
+    field line. RFC 9112 section 2.2 and RFC 9110 section 5.5: a bare CR, a
+    bare LF, or a NUL or other control character (HTAB aside) makes the
+    message invalid. More than ``max_field_count`` field lines gets 431.
+    """
+    lines = section.split(b"\r\n")
+    line_ends = len(lines) - 1
+    # Deleting every byte allowed inside a line leaves only CR, LF and
+    # control characters, so a valid section leaves exactly its CRLF pairs.
+    if section.translate(None, LINE_TEXT_CHARS) != b"\r\n" * line_ends:
+        _raise_stray_bytes(section, section_name)
+    field_count = line_ends if start_line else line_ends + 1
+    if field_count > max_field_count:
+        raise ProtocolError(
+            f"{field_count} field lines in the {section_name}, more than the limit of "
+            f"{max_field_count}",
+            431,
+        )
+    return lines
+
+
+def _raise_stray_bytes(section: bytes, section_name: str) -> None:
+    """Raise the error for a section containing a control character, bare CR or bare LF."""
+    offset = first_invalid_byte(section, HEAD_TEXT_CHARS)
+    if offset != -1:
+        line_number = section.count(b"\n", 0, offset) + 1
+        raise ProtocolError(
+            f"control character 0x{section[offset]:02x} in line {line_number} of the {section_name}"
+        )
+    if section.count(b"\n") != section.count(b"\r\n"):
+        raise ProtocolError(f"bare LF in the {section_name}; HTTP/1.1 lines end with CRLF")
+    raise ProtocolError(f"bare CR in the {section_name}")
 
 
 def parse_field_lines(lines: list[bytes], section: str) -> tuple[FieldItems, FramingValues]:

@@ -18,10 +18,9 @@ close the connection.
 
 from __future__ import annotations
 
-from stockade.http.charsets import HEAD_TEXT_CHARS, LINE_TEXT_CHARS, first_invalid_byte
 from stockade.http.chunks import MAX_CHUNK_SIZE_DIGITS, parse_chunk_line
 from stockade.http.errors import ProtocolError
-from stockade.http.field_lines import parse_field_lines
+from stockade.http.field_lines import parse_field_lines, split_section
 from stockade.http.fields import Fields
 from stockade.http.framing import check_trailer_names
 from stockade.http.limits import ParserLimits
@@ -244,31 +243,6 @@ class MessageParser:
         self._scanned = len(buffer)
         return -1
 
-    def _split_section(
-        self, section: bytes, section_name: str, *, start_line: bool
-    ) -> list[bytes]:
-        """Split a complete head or trailer section into lines, rejecting stray bytes.
-
-        ``start_line`` is True when the first line is a start line rather than a field line.
-
-        RFC 9112 section 2.2 and RFC 9110 section 5.5: a bare CR, a bare LF or
-        a NUL or other control character (HTAB aside) makes the message invalid.
-        """
-        lines = section.split(b"\r\n")
-        line_ends = len(lines) - 1
-        # Deleting every byte allowed inside a line leaves only CR, LF and
-        # control characters; a valid section leaves exactly its CRLF pairs.
-        if section.translate(None, LINE_TEXT_CHARS) != b"\r\n" * line_ends:
-            _raise_stray_bytes(section, section_name)
-        field_count = line_ends if start_line else line_ends + 1
-        if field_count > self._limits.max_header_count:
-            raise ProtocolError(
-                f"{field_count} field lines in the {section_name}, more than the limit of "
-                f"{self._limits.max_header_count}",
-                431,
-            )
-        return lines
-
     # Body -------------------------------------------------------------------
 
     def _begin_body(self, framing: BodyFraming, content_length: int | None) -> None:
@@ -408,7 +382,9 @@ class MessageParser:
             return self._need_body_bytes()
         section = buffer[start:end]
         self._consume(end + 4)
-        lines = self._split_section(section, "trailer section", start_line=False)
+        lines = split_section(
+            section, "trailer section", self._limits.max_header_count, start_line=False
+        )
         items, _ = parse_field_lines(lines, "trailer")
         # RFC 9110 section 6.5.1: trailers are kept apart from the header
         # section, so a trailer never changes what routing or a stage saw.
@@ -416,15 +392,3 @@ class MessageParser:
         self._state = _DONE
         return EndOfMessage(trailers=Fields(items))
 
-
-def _raise_stray_bytes(section: bytes, section_name: str) -> None:
-    """Raise the error for a section holding a control character, bare CR or bare LF."""
-    offset = first_invalid_byte(section, HEAD_TEXT_CHARS)
-    if offset != -1:
-        line_number = section.count(b"\n", 0, offset) + 1
-        raise ProtocolError(
-            f"control character 0x{section[offset]:02x} in line {line_number} of the {section_name}"
-        )
-    if section.count(b"\n") != section.count(b"\r\n"):
-        raise ProtocolError(f"bare LF in the {section_name}; HTTP/1.1 lines end with CRLF")
-    raise ProtocolError(f"bare CR in the {section_name}")

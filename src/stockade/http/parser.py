@@ -26,7 +26,12 @@ from __future__ import annotations
 
 from stockade.http.charsets import LINE_TEXT_CHARS, OBS_TEXT, VISIBLE_CHARS, is_token
 from stockade.http.errors import ProtocolError
-from stockade.http.field_lines import FieldItems, FramingValues, parse_field_lines
+from stockade.http.field_lines import (
+    FieldItems,
+    FramingValues,
+    parse_field_lines,
+    split_section,
+)
 from stockade.http.fields import Fields
 from stockade.http.framing import (
     REQUEST_PROTECTED_FIELDS,
@@ -66,7 +71,9 @@ class RequestParser(MessageParser):
     __slots__ = ()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = self._split_section(head, "request head", start_line=True)
+        lines = split_section(
+            head, "request head", self._limits.max_header_count, start_line=True
+        )
         method, target, version = self._parse_request_line(lines[0])
         items, framing_values = parse_field_lines(lines[1:], "header")
         path, target_authority = split_target(method, target)
@@ -210,7 +217,9 @@ class ResponseParser(MessageParser):
         return super()._next_event()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = self._split_section(head, "response head", start_line=True)
+        lines = split_section(
+            head, "response head", self._limits.max_header_count, start_line=True
+        )
         version, status, reason = _parse_status_line(lines[0])
         items, framing_values = parse_field_lines(lines[1:], "header")
         connection = framing_values.get(b"connection")
