@@ -114,6 +114,18 @@ async def own_objects(ctx: ScanContext, session: Session, item: Operation) -> li
     return found
 
 
+async def own_path_values(ctx: ScanContext, session: Session | None,
+                          operation: Operation) -> dict[str, Any]:
+    """Path values naming an object ``session`` owns, when the operation has one parameter.
+
+    Parameters left out get sample values when the request is built.
+    """
+    if session is None or len(operation.path_params) != 1:
+        return {}
+    owned = await own_objects(ctx, session, operation)
+    return {operation.path_params[0].name: owned[0].object_id} if owned else {}
+
+
 def creator_of(ctx: ScanContext, item: Operation) -> Operation | None:
     """The POST operation that creates objects of ``item``'s resource.
 

@@ -72,6 +72,8 @@ async def run_scan(config: ScanConfig, progress: ScanProgress | None = None) -> 
         api = await load_document(client, config.openapi)
         sessions = [await authenticate(client, profile) for profile in config.profiles]
         ctx = _context(client, api, config, sessions, canary)
+        log.info("scan of %s started: %d operations selected, %d profiles",
+                 target.origin, len(ctx.operations), len(sessions))
         if progress is not None:
             ctx.on_request = progress.request_sent
         findings, errors, ran = await _run_checks(ctx, config.settings, progress)
@@ -79,6 +81,8 @@ async def run_scan(config: ScanConfig, progress: ScanProgress | None = None) -> 
         if canary is not None:
             await canary.stop()
         await client.close()
+    log.info("scan of %s finished: %d findings, %d requests, %d check errors",
+             target.origin, len(findings), client.stats.sent, len(errors))
     return ScanResult(target.origin + target.base_path, api.source, started, time.time(),
                       sort_findings(findings), ctx.notes, errors, client.stats.sent, ran)
 

@@ -15,7 +15,7 @@ as the valid token's.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
 
 from stockade.events.model import Severity
 from stockade.scanner import jwt_tokens
@@ -25,7 +25,7 @@ from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
 from stockade.scanner.openapi import Operation
-from stockade.scanner.resources import is_admin_only, own_objects
+from stockade.scanner.resources import is_admin_only, own_path_values
 from stockade.scanner.similarity import same_data
 
 NAME = "authentication"
@@ -53,43 +53,31 @@ async def run(ctx: ScanContext) -> list[Finding]:
 
 
 async def _missing_authentication(ctx: ScanContext) -> list[Finding]:
-    findings = []
-    for operation in ctx.operations:
-        if operation.method != "GET" or not operation.requires_auth:
-            continue
-        session = ctx.session_for(operation)
-        if session is None:
-            continue
-        values = await _path_values(ctx, operation, session)
-        if values is None:
-            continue
-        authorized = await ctx.call(operation, session, path_values=values)
-        anonymous = await ctx.call(operation, None, path_values=values)
-        if not same_data(authorized, anonymous) or await ctx.is_fallback(anonymous):
-            continue
-        severity = Severity.HIGH if is_admin_only(operation) else Severity.MEDIUM
-        category = "API5:2023" if is_admin_only(operation) else CATEGORY
-        findings.append(ctx.finding(
-            kind="missing-authentication", check=NAME, severity=severity, category=category,
-            title=f"{operation.label} responds without credentials", operation=operation,
-            cwe=306, remediation=MISSING_AUTH_FIX,
-            detail=(f"The document requires credentials for {operation.label}, but a request "
-                    f"without any got {anonymous.status} and the same data as "
-                    f"{session.name}."),
-            evidence=[(authorized, f"{session.name} is served"),
-                      (anonymous, "a request without credentials gets the same data")]))
-    return findings
+    operations = [op for op in ctx.operations if op.method == "GET" and op.requires_auth
+                  and ctx.session_for(op) is not None]
+    found = await asyncio.gather(*(_check_anonymous(ctx, op) for op in operations))
+    return [finding for finding in found if finding is not None]
 
 
-async def _path_values(ctx: ScanContext, operation: Operation,
-                       session: Session) -> dict[str, Any] | None:
-    """Ids that ``session`` owns for the operation's path parameter, or samples."""
-    if not operation.path_params:
-        return {}
-    owned = await own_objects(ctx, session, operation)
-    if owned and len(operation.path_params) == 1:
-        return {operation.path_params[0].name: owned[0].object_id}
-    return {}
+async def _check_anonymous(ctx: ScanContext, operation: Operation) -> Finding | None:
+    session = ctx.session_for(operation)
+    if session is None:
+        return None
+    values = await own_path_values(ctx, session, operation)
+    authorized = await ctx.call(operation, session, path_values=values)
+    anonymous = await ctx.call(operation, None, path_values=values)
+    if not same_data(authorized, anonymous) or await ctx.is_fallback(anonymous):
+        return None
+    admin_only = is_admin_only(operation)
+    return ctx.finding(
+        kind="missing-authentication", check=NAME, operation=operation, cwe=306,
+        severity=Severity.HIGH if admin_only else Severity.MEDIUM,
+        category="API5:2023" if admin_only else CATEGORY,
+        title=f"{operation.label} responds without credentials", remediation=MISSING_AUTH_FIX,
+        detail=(f"The document requires credentials for {operation.label}, but a request "
+                f"without any got {anonymous.status} and the same data as {session.name}."),
+        evidence=[(authorized, f"{session.name} is served"),
+                  (anonymous, "a request without credentials gets the same data")])
 
 
 async def _find_probe(ctx: ScanContext) -> tuple[Operation, Session, Reply, Reply] | None:

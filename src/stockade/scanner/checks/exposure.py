@@ -10,14 +10,16 @@ fields are the API owner's decision and are not reported.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from stockade.events.model import Severity
 from stockade.protection.sensitive import find_sensitive
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
+from stockade.scanner.openapi import Operation
 from stockade.scanner.redaction import is_sensitive_name
-from stockade.scanner.resources import own_objects
+from stockade.scanner.resources import own_path_values
 from stockade.scanner.values import merged, schema_type
 
 NAME = "exposure"
@@ -31,34 +33,29 @@ MAX_ITEMS_INSPECTED = 50
 
 
 async def run(ctx: ScanContext) -> list[Finding]:
-    findings = []
-    for operation in ctx.operations:
-        if operation.method != "GET" or not ctx.allows(operation):
-            continue
-        session = ctx.session_for(operation) if operation.requires_auth else None
-        values: dict[str, Any] = {}
-        if operation.path_params and session is not None and len(operation.path_params) == 1:
-            owned = await own_objects(ctx, session, operation)
-            if owned:
-                values = {operation.path_params[0].name: owned[0].object_id}
-        reply = await ctx.call(operation, session, path_values=values)
-        schema = operation.response_schema(reply.status) if reply.ok else None
-        if not isinstance(schema, dict):
-            continue
-        document = reply.json()
-        if not schema or document is None:
-            continue
-        leaked = sorted(set(undeclared_sensitive(document, schema, "")))
-        if not leaked:
-            continue
-        findings.append(ctx.finding(
-            kind="excessive-data-exposure", check=NAME, severity=Severity.HIGH,
-            category=CATEGORY, operation=operation, cwe=CWE, remediation=REMEDIATION,
-            title=f"{operation.label} returns undeclared sensitive fields",
-            detail=(f"The response carries {', '.join(leaked)}, which the response schema "
-                    "does not declare and which hold secrets or personal data."),
-            evidence=[(reply, "the response (values of the leaked fields redacted)")]))
-    return findings
+    operations = [op for op in ctx.operations if op.method == "GET" and ctx.allows(op)]
+    found = await asyncio.gather(*(_check(ctx, operation) for operation in operations))
+    return [finding for finding in found if finding is not None]
+
+
+async def _check(ctx: ScanContext, operation: Operation) -> Finding | None:
+    session = ctx.session_for(operation) if operation.requires_auth else None
+    values = await own_path_values(ctx, session, operation)
+    reply = await ctx.call(operation, session, path_values=values)
+    schema = operation.response_schema(reply.status) if reply.ok else None
+    document = reply.json()
+    if not isinstance(schema, dict) or not schema or document is None:
+        return None
+    leaked = sorted(set(undeclared_sensitive(document, schema, "")))
+    if not leaked:
+        return None
+    return ctx.finding(
+        kind="excessive-data-exposure", check=NAME, severity=Severity.HIGH,
+        category=CATEGORY, operation=operation, cwe=CWE, remediation=REMEDIATION,
+        title=f"{operation.label} returns undeclared sensitive fields",
+        detail=(f"The response carries {', '.join(leaked)}, which the response schema "
+                "does not declare and which hold secrets or personal data."),
+        evidence=[(reply, "the response (values of the leaked fields redacted)")])
 
 
 def undeclared_sensitive(document: Any, schema: dict[str, Any], prefix: str) -> list[str]:

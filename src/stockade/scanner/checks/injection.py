@@ -27,7 +27,7 @@ from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
 from stockade.scanner.points import InjectionPoint, points_of
-from stockade.scanner.resources import own_objects
+from stockade.scanner.resources import own_path_values
 from stockade.scanner.similarity import looks_like_failure, signature
 
 NAME = "injection"
@@ -47,11 +47,7 @@ async def run(ctx: ScanContext) -> list[Finding]:
         if operation.method == "DELETE" or not ctx.allows(operation):
             continue
         session = ctx.session_for(operation) if operation.requires_auth else None
-        path_values: dict[str, Any] = {}
-        if operation.path_params and session is not None and len(operation.path_params) == 1:
-            owned = await own_objects(ctx, session, operation)
-            if owned:
-                path_values = {operation.path_params[0].name: owned[0].object_id}
+        path_values = await own_path_values(ctx, session, operation)
         points = [point for point in points_of(ctx, operation, path_values) if not point.is_url]
         if not points:
             continue

@@ -13,12 +13,14 @@ the response to a random path under the same prefix, twice.
 
 from __future__ import annotations
 
+import asyncio
+
 from stockade.events.model import Severity
 from stockade.scanner.checks.misconfiguration_probes import differs_from, random_control
 from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
-from stockade.scanner.resources import is_param, own_objects, split
+from stockade.scanner.resources import is_param, own_path_values, split
 
 NAME = "inventory"
 SUMMARY = "Improper inventory: deprecated, old-version and undocumented endpoints"
@@ -43,11 +45,7 @@ async def _deprecated(ctx: ScanContext) -> list[Finding]:
         if not operation.deprecated or operation.method != "GET" or not ctx.allows(operation):
             continue
         session = ctx.session_for(operation) if operation.requires_auth else None
-        values = {}
-        if operation.path_params and session is not None and len(operation.path_params) == 1:
-            owned = await own_objects(ctx, session, operation)
-            if owned:
-                values = {operation.path_params[0].name: owned[0].object_id}
+        values = await own_path_values(ctx, session, operation)
         reply = await ctx.call(operation, session, path_values=values)
         if not reply.ok or await ctx.is_fallback(reply):
             continue
@@ -58,8 +56,8 @@ async def _deprecated(ctx: ScanContext) -> list[Finding]:
             detail=(f"The document marks {operation.label} deprecated, but it returned "
                     f"{reply.status} with data. Old versions tend to miss the checks newer "
                     "ones have."),
-            remediation="Retire deprecated operations on a published date (respond with 410) and "
-                        "track every version that is still deployed.",
+            remediation="Retire deprecated operations on a published date (respond with 410) "
+                        "and track every version that is still deployed.",
             evidence=[(reply, "the deprecated operation responds")]))
     return findings
 
@@ -93,33 +91,38 @@ def _join(segments: list[str]) -> str:
     return "/" + "/".join(segments)
 
 
+def _concrete(path: str) -> str:
+    return "/".join("1" if is_param(segment) else segment for segment in path.split("/"))
+
+
 async def _undocumented(ctx: ScanContext) -> list[Finding]:
-    findings = []
-    controls: dict[str, Reply] = {}
-    for path in _candidates(ctx):
-        concrete = "/".join("1" if is_param(s) else s for s in path.split("/"))
-        prefix = concrete.rsplit("/", 1)[0]
-        if prefix not in controls:
-            controls[prefix] = await random_control(ctx, prefix)
-        session = ctx.users[0] if ctx.users else None
-        anonymous = await ctx.send("GET", concrete, None)
-        reply = anonymous if anonymous.ok else await ctx.send("GET", concrete, session)
-        if not differs_from(reply, controls[prefix]):
-            continue
-        again = await ctx.send("GET", concrete, None if anonymous.ok else session)
-        if not again.ok:
-            continue
-        audience = "without credentials" if anonymous.ok else "to a normal user"
-        findings.append(ctx.finding(
-            kind="undocumented-endpoint", check=NAME, severity=Severity.MEDIUM,
-            category=CATEGORY, operation=None, method="GET", path=path, cwe=1059,
-            title=f"Undocumented endpoint GET {path}",
-            detail=(f"GET {concrete} is not in the document and returned {reply.status} "
-                    f"{audience}, unlike a random path under the same prefix."),
-            remediation="Document every deployed endpoint or remove it; keep an inventory of "
-                        "hosts, versions and routes and compare it with traffic.",
-            evidence=[(controls[prefix], "a random path, for comparison"),
-                      (reply, f"the undocumented endpoint responds {audience}")]))
-    return findings
+    candidates = _candidates(ctx)
+    prefixes = sorted({_concrete(path).rsplit("/", 1)[0] for path in candidates})
+    replies = await asyncio.gather(*(random_control(ctx, prefix) for prefix in prefixes))
+    controls = dict(zip(prefixes, replies, strict=True))
+    found = await asyncio.gather(*(_probe(ctx, path, controls) for path in candidates))
+    return [finding for finding in found if finding is not None]
 
 
+async def _probe(ctx: ScanContext, path: str, controls: dict[str, Reply]) -> Finding | None:
+    concrete = _concrete(path)
+    control = controls[concrete.rsplit("/", 1)[0]]
+    session = ctx.users[0] if ctx.users else None
+    anonymous = await ctx.send("GET", concrete, None)
+    reply = anonymous if anonymous.ok else await ctx.send("GET", concrete, session)
+    if not differs_from(reply, control):
+        return None
+    again = await ctx.send("GET", concrete, None if anonymous.ok else session)
+    if not again.ok:
+        return None
+    audience = "without credentials" if anonymous.ok else "to a normal user"
+    return ctx.finding(
+        kind="undocumented-endpoint", check=NAME, severity=Severity.MEDIUM,
+        category=CATEGORY, operation=None, method="GET", path=path, cwe=1059,
+        title=f"Undocumented endpoint GET {path}",
+        detail=(f"GET {concrete} is not in the document and returned {reply.status} "
+                f"{audience}, unlike a random path under the same prefix."),
+        remediation="Document every deployed endpoint or remove it; keep an inventory of "
+                    "hosts, versions and routes and compare it with traffic.",
+        evidence=[(control, "a random path, for comparison"),
+                  (reply, f"the undocumented endpoint responds {audience}")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -167,29 +168,30 @@ def differs_from(reply: Reply, control: Reply) -> bool:
 
 async def debug_endpoints(ctx: ScanContext) -> list[Finding]:
     documented = {operation.url_path for operation in ctx.api.operations}
-    findings = []
-    for prefix in base_paths(ctx):
-        control = await random_control(ctx, prefix)
-        for suffix in DEBUG_PATHS:
-            path = prefix + suffix
-            if path in documented:
-                continue
-            reply = await ctx.send("GET", path, None)
-            if not differs_from(reply, control) or not reply.body.strip():
-                continue
-            again = await ctx.send("GET", path, None)
-            if again.ok:
-                findings.append(_finding(
-                    ctx, "debug-endpoint", f"Debug endpoint {path} is reachable",
-                    Severity.HIGH,
-                    f"GET {path} is not in the document and returned {reply.status} without "
-                    "credentials, unlike a random path.",
-                    "Remove debug and management endpoints from production builds, or bind "
-                    "them to an internal interface with authentication.",
-                    [(control, "a random path, for comparison"),
-                     (reply, "the debug endpoint responds")],
-                    method="GET", path=path, cwe=489))
-    return findings
+    prefixes = base_paths(ctx)
+    controls = await asyncio.gather(*(random_control(ctx, prefix) for prefix in prefixes))
+    probes = [_debug_probe(ctx, prefix + suffix, control)
+              for prefix, control in zip(prefixes, controls, strict=True)
+              for suffix in DEBUG_PATHS if prefix + suffix not in documented]
+    found = await asyncio.gather(*probes)
+    return [finding for finding in found if finding is not None]
+
+
+async def _debug_probe(ctx: ScanContext, path: str, control: Reply) -> Finding | None:
+    reply = await ctx.send("GET", path, None)
+    if not differs_from(reply, control) or not reply.body.strip():
+        return None
+    again = await ctx.send("GET", path, None)
+    if not again.ok:
+        return None
+    return _finding(
+        ctx, "debug-endpoint", f"Debug endpoint {path} is reachable", Severity.HIGH,
+        f"GET {path} is not in the document and returned {reply.status} without "
+        "credentials, unlike a random path.",
+        "Remove debug and management endpoints from production builds, or bind them to an "
+        "internal interface with authentication.",
+        [(control, "a random path, for comparison"), (reply, "the debug endpoint responds")],
+        method="GET", path=path, cwe=489)
 
 
 async def unsupported_methods(ctx: ScanContext) -> list[Finding]:
