@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 from stockade.scanner.openapi import Operation
 
@@ -44,7 +43,34 @@ class ScanSettings:
 
 
 def _matches_any(names: Iterable[str], patterns: list[str]) -> bool:
-    return any(fnmatchcase(name, pattern) for name in names for pattern in patterns)
+    return any(glob_match(pattern, name) for name in names for pattern in patterns)
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Match ``text`` against a glob with ``*`` (any run) and ``?`` (one character).
+
+    Operation names come from the target's document, so this avoids Python's
+    backtracking ``re``: the two-pointer walk backs up only to the last ``*``,
+    which bounds it to len(pattern) * len(text) steps.
+    """
+    p = t = 0
+    star, resume = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] in ("?", text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, resume = p, t
+            p += 1
+        elif star >= 0:
+            p = star + 1
+            resume += 1
+            t = resume
+        else:
+            return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)
 
 
 def validate_settings(settings: ScanSettings) -> None:
