@@ -27,6 +27,9 @@ from stockade.scanner.values import ValueFactory
 
 log = logging.getLogger(__name__)
 
+THROTTLED_SHARE_NOTED = 0.05
+"""Share of 429 responses above which the result notes that the target throttled the scan."""
+
 
 class ScanProgress(Protocol):
     def check_started(self, name: str, summary: str) -> None: ...
@@ -77,6 +80,7 @@ async def run_scan(config: ScanConfig, progress: ScanProgress | None = None) -> 
         if progress is not None:
             ctx.on_request = progress.request_sent
         findings, errors, ran = await _run_checks(ctx, config.settings, progress)
+        _note_throttling(ctx)
     finally:
         if canary is not None:
             await canary.stop()
@@ -121,6 +125,14 @@ async def _run_checks(ctx: ScanContext, settings: ScanSettings,
         if progress is not None:
             progress.check_finished(check.name, len(found))
     return _dedupe(findings), errors, ran
+
+
+def _note_throttling(ctx: ScanContext) -> None:
+    stats = ctx.client.stats
+    throttled = stats.by_status.get(429, 0)
+    if stats.sent and throttled / stats.sent > THROTTLED_SHARE_NOTED:
+        ctx.note(f"the target returned 429 to {throttled} of {stats.sent} requests, so checks "
+                 "may have missed findings; scan again with a lower --rate")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
