@@ -75,8 +75,8 @@ def _salvage_entries(path: Path, text: str, report: ImportReport) -> list[Any]:
 
 
 def _load_entries(path: Path, report: ImportReport) -> list[Any]:
-    # NOTE: the whole file is held in memory (about four times its size once
-    # parsed); split HAR files of several GB before importing them.
+    # NOTE: the whole file is held in memory, parsed, which takes several times
+    # its size; split HAR files of several GB before importing them.
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
