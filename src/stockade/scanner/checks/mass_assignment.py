@@ -4,8 +4,9 @@ For each operation that writes a JSON object and has a way to read the
 object back, the scan adds properties the request schema does not declare
 but that carry privilege (role, is_admin, balance and the like), with
 distinctive values. A finding needs both: the write returned 2xx, and a
-fresh read shows the value stored. The scan then writes the old values
-back through the same hole, so the test account keeps its role.
+fresh read shows the value stored. After a PUT or PATCH the scan writes
+the old values back through the same hole, so the test account keeps its
+role; an object a POST created is deleted where a delete operation exists.
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from typing import Any
 
 from stockade.events.model import Severity
 from stockade.scanner.auth import Session
+from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
 from stockade.scanner.openapi import Operation
-from stockade.scanner.resources import is_admin_only, item_param, own_objects
+from stockade.scanner.resources import (
+    collection_path,
+    ids_in,
+    is_admin_only,
+    item_param,
+    own_objects,
+)
 from stockade.scanner.values import merged
 
 NAME = "mass-assignment"
@@ -55,14 +63,56 @@ async def run(ctx: ScanContext) -> list[Finding]:
     session = ctx.users[-1]
     findings = []
     for operation in ctx.operations:
-        if operation.method not in ("PUT", "PATCH") or is_admin_only(operation):
+        if operation.method not in ("POST", "PUT", "PATCH") or is_admin_only(operation):
             continue
         if not ctx.allows(operation) or operation.body_schema is None:
             continue
-        finding = await _check(ctx, operation, session)
+        check = _check_create if operation.method == "POST" else _check
+        finding = await check(ctx, operation, session)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+ItemOperations = tuple[Operation, Operation | None]
+
+
+def _item_operations(ctx: ScanContext, collection: Operation) -> ItemOperations | None:
+    """The GET (and DELETE, if any) on ``collection``'s item path, such as /orders/{id}."""
+    for operation in ctx.api.operations:
+        if (operation.method == "GET" and item_param(operation) is not None
+                and collection_path(operation.path) == collection.path):
+            return operation, ctx.api.find("DELETE", operation.path)
+    return None
+
+
+async def _check_create(ctx: ScanContext, operation: Operation,
+                        session: Session) -> Finding | None:
+    """Create an object with privileged properties added, read it back, then delete it."""
+    items = _item_operations(ctx, operation)
+    if items is None or operation.path_params:
+        return None
+    reader, deleter = items
+    param = str(item_param(reader))
+    extra = _undeclared(operation)
+    created = await ctx.call(operation, session,
+                             body={**ctx.values.body(operation.body_schema), **extra})
+    ids = ids_in(created.json(), param) if created.ok else []
+    if not ids:
+        return None
+    values = {param: ids[0]}
+    stored = await ctx.call(reader, session, path_values=values)
+    document = stored.json() if stored.ok else None
+    persisted = sorted(name for name, value in extra.items()
+                       if isinstance(document, dict) and document.get(name) == value)
+    if deleter is not None and ctx.allows(deleter):
+        await ctx.call(deleter, session, path_values=values, body=None)
+    if not persisted:
+        return None
+    return _finding(ctx, operation, session, reader, persisted,
+                    [(created, "the creation with privileged properties added"),
+                     (stored, "the new object read back with the privileged values stored")],
+                    "The scan deleted the object where a delete operation exists.")
 
 
 def _undeclared(operation: Operation) -> dict[str, Any]:
@@ -107,13 +157,20 @@ async def _check(ctx: ScanContext, operation: Operation, session: Session) -> Fi
         await ctx.call(operation, session, path_values=values, body=declared_restore)
     if not written.ok or not persisted:
         return None
+    return _finding(ctx, operation, session, reader, persisted,
+                    [(before, "the object before"),
+                     (written, "the write with privileged properties added"),
+                     (after, "the object read back with the privileged values stored")],
+                    "The scan wrote the old values back.")
+
+
+def _finding(ctx: ScanContext, operation: Operation, session: Session, reader: Operation,
+             persisted: list[str], evidence: list[tuple[Reply, str]], cleanup: str) -> Finding:
     return ctx.finding(
         kind="mass-assignment", check=NAME, severity=Severity.HIGH, category=CATEGORY,
         title=f"{operation.label} stores undeclared privileged properties",
         operation=operation, cwe=CWE, remediation=REMEDIATION,
         detail=(f"{operation.label} accepted and stored {', '.join(persisted)}, which its "
                 f"request schema does not declare; {session.name} read them back through "
-                f"{reader.label}. The scan wrote the old values back."),
-        evidence=[(before, "the object before"),
-                  (written, "the write with privileged properties added"),
-                  (after, "the object read back with the privileged values stored")])
+                f"{reader.label}. {cleanup}"),
+        evidence=evidence)
