@@ -67,6 +67,20 @@ def test_include_limits_operations(vulnerable: str, tmp_path: Path) -> None:
     assert _kinds(report) == [("bola", "GET", "/api/v2/orders/{orderId}")]
 
 
+def test_auth_file_profiles(vulnerable: str, tmp_path: Path) -> None:
+    profiles = tmp_path / "auth.yaml"
+    profiles.write_text(
+        "profiles:\n"
+        + "".join(f"  - {{name: {user}, type: login, username: {user}, password: {user}-demo-pass,"
+                  " login: {path: /api/v2/login}}\n" for user in ("alice", "bob")))
+    report = tmp_path / "scan.json"
+    status = main(["scan", "--target", vulnerable, "--openapi", str(OPENAPI), "--quiet",
+                   "--auth-file", str(profiles), "--checks", "bola",
+                   "--include", "GET /api/v2/users/*", "--json", str(report)])
+    assert status == 0
+    assert _kinds(report) == [("bola", "GET", "/api/v2/users/{userId}")]
+
+
 def test_store_events(vulnerable: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_engine(url)
