@@ -10,7 +10,7 @@ from stockade.waf.seclang.variables import parse_variable
 
 CRS_SEARCH_PATHS = ("/usr/share/modsecurity-crs", "/usr/local/share/modsecurity-crs",
                     "/etc/modsecurity/crs", "/opt/owasp-crs")
-"""Where a packaged CRS is looked for when crs_path is not set (Debian, source installs)."""
+"""Directories searched for a packaged CRS when crs_path is not set (Debian, source installs)."""
 
 API_ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE")
 API_CONTENT_TYPES = (

@@ -17,7 +17,7 @@ from stockade.waf.transaction import Transaction
 class Engine:
     """Runs ``ruleset`` (shared, read-only) with a tenant's own prelude and removals.
 
-    ``prelude`` holds the tenant's few rules (the SecAction that sets
+    ``prelude`` contains the tenant's few rules (the SecAction that sets
     paranoia level and thresholds); they run before the shared rules of
     the same phase. ``removals`` apply the tenant's exclusions to every
     transaction without copying any rule.

@@ -1,8 +1,8 @@
 """Rule evaluation: targets, transformations, operators, chains and flow.
 
-The order follows ModSecurity: for each target value the rule's
+The order follows ModSecurity. For each target value the rule's
 transformations run (every step when multiMatch is set) and the operator
-is tested; a chain matches only when every link matches; the actions of
+is tested. A chain matches only when every link matches. The actions of
 every link, the log entry and the disruptive action follow a full match.
 """
 

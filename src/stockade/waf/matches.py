@@ -1,4 +1,4 @@
-"""What rule evaluation produces: matches, matched variables and interruptions."""
+"""Results of rule evaluation: matches, matched variables and interruptions."""
 
 from __future__ import annotations
 

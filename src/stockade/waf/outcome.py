@@ -1,4 +1,4 @@
-"""What happens after a rule matches: actions, the log entry, the disruptive action."""
+"""The steps after a rule matches: its actions, the log entry and the disruptive action."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Rules are grouped by their transformation chain, and each group's @rx
 patterns are compiled into one RE2 set. One linear-time scan of a
 transformed value then returns every pattern of the group that matches,
 so a rule whose pattern is not among them is skipped without running its
-operator; the ones that are run their operator for captures. A pattern
+operator. The rules whose pattern is among them run their operator, which
+also sets the captures. A pattern
 RE2 cannot parse (a look-around, a back-reference) is left out, and its
 rule always runs its own operator.
 

@@ -1,4 +1,4 @@
-"""The request and response as the engine sees them: bytes, in arrival order."""
+"""The request and response as the engine receives them: bytes, in arrival order."""
 
 from __future__ import annotations
 

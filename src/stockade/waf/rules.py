@@ -96,7 +96,7 @@ class Rule:
 
 @dataclass(slots=True)
 class DefaultActions:
-    """What SecDefaultAction sets for rules of one phase that follow it."""
+    """The SecDefaultAction settings for the rules of one phase that follow it."""
 
     disruptive: str = "pass"
     status: int | None = None

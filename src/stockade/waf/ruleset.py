@@ -1,7 +1,7 @@
 """A loaded rule set: rules in order, split by phase, plus engine settings.
 
 A RuleSet is immutable after loading and shared by every transaction and
-every tenant that uses the same rules files; per-transaction changes (ctl
+every tenant that uses the same rules files. Per-transaction changes (ctl
 actions, tenant exclusions) live in the transaction, never here.
 """
 

@@ -1,7 +1,7 @@
 """The WAF as a gateway pipeline stage: layer "waf", phases 1-2 and 3-4.
 
-The stage runs the engine in blocking form (SecRuleEngine On); whether a
-reject reaches the client is the pipeline's decision, from the policy's
+The stage runs the engine in blocking form (SecRuleEngine On). The
+pipeline decides whether a reject reaches the client, from the policy's
 mode for the "waf" layer. Matches that do not block become security
 events too.
 """

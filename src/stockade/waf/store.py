@@ -1,7 +1,7 @@
 """Persistent collections (IP, GLOBAL, ...) kept in process memory.
 
 NOTE: records live in one worker's memory, so each worker of a gateway
-keeps its own counts; the CRS rules shipped with v4 do not rely on them.
+keeps its own counts. The CRS 4 rules do not use these collections.
 """
 
 from __future__ import annotations

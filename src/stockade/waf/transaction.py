@@ -1,6 +1,6 @@
 """One request and its response passing through the rules.
 
-The transaction holds every variable, the TX collection, the matches and
+The transaction contains every variable, the TX collection, the matches and
 the interruption. The gateway (or the conformance runner) calls the phase
 methods in order: request headers, request body, response headers,
 response body, logging. Each phase runs its rules once.

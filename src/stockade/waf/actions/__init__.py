@@ -1,8 +1,8 @@
 """SecLang actions.
 
-Build-time actions (metadata, flow, disruptive) fill in fields of the Rule;
-runtime actions (setvar, ctl, initcol, expirevar) become RuleAction objects
-that run when the rule's whole chain matches.
+Build-time actions (metadata, flow, disruptive) fill in fields of the Rule.
+Runtime actions (setvar, ctl, initcol, expirevar) become RuleAction objects
+that run when the rule matches.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ RUNTIME_ACTIONS: dict[str, Callable[[str | None], RuleAction]] = {
 IGNORED_ACTIONS = frozenset({
     "auditlog", "noauditlog", "sanitisearg", "sanitisematched", "sanitisematchedbytes",
     "sanitiserequestheader", "sanitiseresponseheader", "setenv", "setuid", "setsid", "setrsc",
-    "deprecatevar", "exec", "prepend", "append", "proxy", "pause", "xmlns", "append",
+    "deprecatevar", "exec", "prepend", "append", "proxy", "pause", "xmlns",
 })
 """Actions accepted for compatibility that change nothing this engine inspects.
 

@@ -56,7 +56,7 @@ def process_request_body(transaction: Transaction) -> None:
         json_body.parse(transaction, body)
     elif processor == "XML":
         xml.parse(transaction, body)
-    # REQUEST_BODY holds the raw body for URL-encoded, JSON and unparsed
+    # REQUEST_BODY contains the raw body for URL-encoded, JSON and unparsed
     # bodies, so rules such as 934210 also read JSON. Multipart parts and
     # XML text are inspected through ARGS, FILES and XML:/* instead, so that
     # file contents and XML element names are not matched as if they were

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stockade.waf.urlencoding import split_form
-
 from stockade.waf.bodies.arguments import add_arguments
+from stockade.waf.urlencoding import split_form
 
 if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction

@@ -93,7 +93,7 @@ def run_request(engine: Engine, request: WafRequest) -> Transaction:
 
 
 def backend_response(request: WafRequest) -> WafResponse:
-    """Answer like the CRS test backend: /reflect echoes the response its body describes."""
+    """Return the CRS test backend's response: /reflect returns the response its body describes."""
     if request.target.startswith(b"/reflect") and request.body:
         try:
             spec = json.loads(request.body)
