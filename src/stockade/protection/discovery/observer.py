@@ -109,6 +109,9 @@ class DiscoveryObserver:
         self._next_orphan_check = 0.0
         self._closing = False
         self._exit_hook = False
+        # Held while records are learned and while a flush compares inventories in
+        # a thread, so the two never touch the same inventory at once.
+        self._busy = asyncio.Lock()
         self.update_config(config)
 
     # configuration ----------------------------------------------------------
@@ -281,8 +284,9 @@ class DiscoveryObserver:
             except TimeoutError:
                 record = None
             if record is not None:
-                self._ingest(record)
-                self.drain_now(BATCH_SIZE)
+                async with self._busy:
+                    self._ingest(record)
+                    self.drain_now(BATCH_SIZE)
             if self.clock() >= next_flush:
                 await self.flush()
                 next_flush = self.clock() + interval
@@ -323,6 +327,10 @@ class DiscoveryObserver:
 
     async def flush(self) -> None:
         """Write what was learned to the database and report new findings."""
+        async with self._busy:
+            await self._flush_all()
+
+    async def _flush_all(self) -> None:
         now = self.clock()
         check_orphans = now >= self._next_orphan_check
         if check_orphans:

@@ -135,7 +135,11 @@ class ServiceTracker:
                 )
             self._loaded = True
         if self.declared is not None:
-            findings = self._compare(self.declared, touched, now, check_orphans)
+            # The orphan search compares every declared operation with every endpoint,
+            # so it runs off the event loop; the observer learns nothing meanwhile.
+            findings = await asyncio.to_thread(
+                self._compare, self.declared, touched, now, check_orphans
+            )
             new = [finding for finding in findings if finding.key not in self._known]
             if new:
                 await asyncio.to_thread(store.findings.record, self.tenant, self.service, new, now)
