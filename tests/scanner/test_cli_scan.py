@@ -136,3 +136,9 @@ def test_unknown_check_rejected(capsys: pytest.CaptureFixture[str]) -> None:
         main(["scan", "--target", "http://127.0.0.1:1", "--openapi", "x", "--checks", "nope"])
     assert exit_info.value.code == 2
     assert "unknown check(s) nope" in " ".join(capsys.readouterr().err.split())
+
+
+def test_invalid_header_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["scan", "--target", "http://127.0.0.1:1", "--openapi", "x", "--header", "NoColon"])
+    assert "invalid header 'NoColon'" in " ".join(capsys.readouterr().err.split())

@@ -49,11 +49,12 @@ class _Server:
         self.in_flight = 0
         self.max_in_flight = 0
         self.requests: list[str] = []
+        self.headers: list[str] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         line = await reader.readline()
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
+        while (header := await reader.readline()) not in (b"\r\n", b""):
+            self.headers.append(header.decode().strip().lower())
         self.requests.append(line.decode().strip())
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -108,3 +109,18 @@ async def test_rate_limiter_spaces_requests() -> None:
 def test_rate_limiter_rejects_zero_rate() -> None:
     with pytest.raises(ValueError, match="invalid request rate"):
         RateLimiter(rate=0)
+
+
+async def test_client_sends_extra_headers() -> None:
+    server = _Server(pause=0)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    client = ScanClient(Target.parse(f"http://127.0.0.1:{port}"),
+                        headers={"Host": "api.test", "X-Tenant": "acme"})
+    try:
+        await client.send("GET", "/", headers={"X-Tenant": "globex"})
+    finally:
+        await client.close()
+        listener.close()
+    assert "host: api.test" in server.headers
+    assert "x-tenant: globex" in server.headers  # a request's own header wins

@@ -115,6 +115,10 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
                        help=f"Calls sent to each expensive operation to look for a rate limit "
                             f"(default {DEFAULT_EXPENSIVE_PROBES}).")
 
+    group.add_argument("--header", action="append", default=[], type=_header,
+                       metavar="NAME:VALUE",
+                       help="A header sent with every request, such as Host: api.example.test "
+                            "to reach a virtual host behind a gateway; repeatable.")
     group.add_argument("--no-canary", action="store_true",
                        help="Do not start the SSRF canary listener on 127.0.0.1 (skips SSRF).")
     group.add_argument("--insecure", action="store_true",
@@ -146,6 +150,13 @@ def _json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"invalid login body {text!r}: expected a JSON object")
     return value
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(char in text for char in "\r\n"):
+        raise argparse.ArgumentTypeError(f"invalid header {text!r}; use NAME:VALUE")
+    return name.strip(), value.strip()
 
 
 def _check_list(text: str) -> frozenset[str]:
@@ -194,7 +205,7 @@ def _config(args: argparse.Namespace) -> ScanConfig:
     return ScanConfig(target=args.target, openapi=args.openapi, profiles=_profiles(args),
                       settings=settings, rate=args.rate, concurrency=args.concurrency,
                       timeout=args.timeout, verify_tls=not args.insecure,
-                      canary=not args.no_canary)
+                      canary=not args.no_canary, headers=dict(args.header))
 
 
 def _write(path: str, text: str) -> None:

@@ -163,7 +163,8 @@ class ScanClient:
 
     def __init__(self, target: Target, *, rate: float | None = None,
                  concurrency: int = DEFAULT_CONCURRENCY,
-                 timeout: float = DEFAULT_TIMEOUT_SECONDS, verify_tls: bool = True) -> None:
+                 timeout: float = DEFAULT_TIMEOUT_SECONDS, verify_tls: bool = True,
+                 headers: dict[str, str] | None = None) -> None:
         if concurrency < 1:
             raise ValueError(f"invalid concurrency {concurrency}; use 1 or more")
         self.target = target
@@ -173,6 +174,7 @@ class ScanClient:
         # trust_env=False: proxy variables must not send the scan anywhere else.
         self._http = httpx.AsyncClient(timeout=timeout, verify=verify_tls, trust_env=False,
                                        follow_redirects=False)
+        self._headers = dict(headers or {})  # sent with every request, e.g. a Host override
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -189,7 +191,7 @@ class ScanClient:
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         self.target.check(url)
-        all_headers = dict(headers or {})
+        all_headers = {**self._headers, **(headers or {})}
         body = content or b""
         if json_body is not None:
             body = json.dumps(json_body).encode()

@@ -48,6 +48,7 @@ class ScanConfig:
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     verify_tls: bool = True
     canary: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # added to every request
 
 
 @dataclass(slots=True)
@@ -69,7 +70,8 @@ async def run_scan(config: ScanConfig, progress: ScanProgress | None = None) -> 
     target = Target.parse(config.target)
     started = time.time()
     client = ScanClient(target, rate=config.rate, concurrency=config.concurrency,
-                        timeout=config.timeout, verify_tls=config.verify_tls)
+                        timeout=config.timeout, verify_tls=config.verify_tls,
+                        headers=config.headers)
     canary = await Canary().start() if config.canary else None
     try:
         api = await load_document(client, config.openapi)
