@@ -93,3 +93,17 @@ async def test_redis_down_raises_unavailable() -> None:
     with pytest.raises(StateUnavailable, match="failed less than"):
         await store.count("stockade-test:{t}:down", 60)
     await store.close()
+
+
+async def test_check_object_in_one_call(state: ProtectionState) -> None:
+    alice, bob = unique("alice"), unique("bob")
+    order = unique("orders:7")
+    await state.remember(alice, [order], 10, 60)
+    first = await state.check_object(bob, order, unique("enum"), 60, 10, 7)
+    assert (first.owned, first.known, first.distinct, first.run) == (False, True, 1, 1)
+    enum = unique("enum")
+    runs = [(await state.check_object(alice, unique(f"orders:{n}"), enum, 60, 10, n)).run
+            for n in (1, 2, 3)]
+    assert runs == [1, 2, 3]
+    anonymous = await state.check_object(None, order, unique("enum"), 60, 10, None)
+    assert (anonymous.owned, anonymous.known, anonymous.run) == (False, False, 0)

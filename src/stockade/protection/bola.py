@@ -16,6 +16,7 @@ passed through the gateway first.
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +41,12 @@ SELF_SEGMENTS = frozenset({"me", "self", "current", "mine"})
 """A last segment that stands for the caller's own object, as in /users/me."""
 OBJECT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"})
 FLAGGED = "protection.bola.flagged"
+MAX_NUMERIC_ID_DIGITS = 19
+"""Longer digit strings do not fit a 64-bit integer and are not checked for runs."""
+REMEMBER_REFRESH_SECONDS = 10.0
+"""A caller's ids already written within this time are not written again on every response."""
+MAX_RECENT_WRITES = 10_000
+"""Recent ownership writes remembered per stage; the record is cleared when it grows past this."""
 MAX_CACHED_KEY_PARTS = 10_000
 """Encoded key parts and resources of templates kept per worker."""
 
@@ -111,6 +118,7 @@ class BolaStage:
         self.route_template = route_template
         self.document = document
         self.exempt = frozenset(settings.exempt_groups)
+        self._recent_writes: dict[tuple[str, tuple[str, ...]], float] = {}
         self._errors = ErrorLog("the BOLA state store")
 
     def _template(self, exchange: Exchange) -> tuple[str, dict[str, str]] | None:
@@ -159,57 +167,28 @@ class BolaStage:
             return CONTINUE
         who = f"c:{caller.id}" if caller is not None else f"ip:{exchange.client.address}"
         resource_key = key_part(resource, "/")
-        if caller is not None:
-            owner = f"{self.prefix}:{key_part(caller.id)}"
-            owned, known = await self.state.ownership(
-                owner, f"{self.prefix}:{resource_key}:{object_id}"
-            )
-            if known and not owned:
-                exchange.state[FLAGGED] = True
-                return self._reject(
-                    exchange,
-                    "bola",
-                    "object id was returned to another consumer but never to this one",
-                    403,
-                    resource,
-                    object_id,
-                )
-        return await self._check_enumeration(exchange, who, resource, resource_key, object_id)
-
-    async def _check_enumeration(
-        self, exchange: Exchange, who: str, resource: str, resource_key: str, object_id: str
-    ) -> Verdict:
+        owner = f"{self.prefix}:{key_part(caller.id)}" if caller is not None else None
         settings = self.settings
-        base = f"{self.prefix}:enum:{key_part(who)}:{resource_key}"
-        distinct = await self.state.add_distinct(
-            base, object_id, settings.enumeration_window_seconds, settings.enumeration_distinct_ids
-        )
-        if distinct >= settings.enumeration_distinct_ids:
-            exchange.state[FLAGGED] = True
-            return self._reject(
-                exchange,
-                "object-enumeration",
-                f"{distinct} distinct ids of one resource within "
-                f"{settings.enumeration_window_seconds:g} s",
-                429,
-                resource,
-                object_id,
-            )
-        if object_id.isdigit() and len(object_id) < 19:
-            run = await self.state.sequence(
-                f"{base}:seq", int(object_id), settings.enumeration_window_seconds
-            )
-            if run >= settings.sequential_run:
-                exchange.state[FLAGGED] = True
-                return self._reject(
-                    exchange,
-                    "sequential-enumeration",
-                    f"{run} consecutive ids requested in a row",
-                    429,
-                    resource,
-                    object_id,
-                )
-        return CONTINUE
+        numeric = object_id.isdigit() and len(object_id) < MAX_NUMERIC_ID_DIGITS
+        found_state = await self.state.check_object(
+            owner, f"{self.prefix}:{resource_key}:{object_id}",
+            f"{self.prefix}:enum:{key_part(who)}:{resource_key}",
+            settings.enumeration_window_seconds, settings.enumeration_distinct_ids,
+            int(object_id) if numeric else None)
+        if found_state.known and not found_state.owned:
+            reason, message, status = ("bola", "object id was returned to another consumer but "
+                                       "never to this one", 403)
+        elif found_state.distinct >= settings.enumeration_distinct_ids:
+            reason, message, status = ("object-enumeration", f"{found_state.distinct} distinct ids "
+                                       "of one resource within "
+                                       f"{settings.enumeration_window_seconds:g} s", 429)
+        elif found_state.run >= settings.sequential_run:
+            reason, message, status = ("sequential-enumeration",
+                                       f"{found_state.run} consecutive ids requested in a row", 429)
+        else:
+            return CONTINUE
+        exchange.state[FLAGGED] = True
+        return self._reject(exchange, reason, message, status, resource, object_id)
 
     def _reject(
         self,
@@ -250,6 +229,13 @@ class BolaStage:
         resource_key = key_part(resource, "/")
         owner = f"{self.prefix}:{key_part(caller.id)}"
         objects = [f"{self.prefix}:{resource_key}:{object_id}" for object_id in ids]
+        now = time.monotonic()
+        recent = (owner, tuple(objects))
+        if self._recent_writes.get(recent, 0.0) > now:
+            return
+        if len(self._recent_writes) >= MAX_RECENT_WRITES:
+            self._recent_writes.clear()
+        self._recent_writes[recent] = now + REMEMBER_REFRESH_SECONDS
         await self.state.remember(
             owner,
             objects,

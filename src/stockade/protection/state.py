@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Protocol
 
 MAX_MEMORY_KEYS = 200_000
@@ -19,6 +20,16 @@ MAX_MEMORY_KEYS = 200_000
 
 MAX_OWNERS_PER_OBJECT = 64
 """Consumers remembered per object id; shared objects past this are treated as public."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCheck:
+    """What the state knows about one requested object, from one call."""
+
+    owned: bool  # the object was returned to this caller
+    known: bool  # the object was returned to any caller
+    distinct: int  # distinct ids of the resource this caller asked for in the window
+    run: int  # consecutive ids in a row, 0 when the id is not a number
 
 
 class StateUnavailable(Exception):
@@ -52,6 +63,15 @@ class ProtectionState(Protocol):
 
     async def first_seen(self, key: str, ttl: float) -> bool:
         """Mark ``key`` as seen; return True when it was not seen within ``ttl``."""
+        ...
+
+    async def check_object(self, owner: str | None, obj: str, distinct_key: str, window: float,
+                           cap: int, sequence_value: int | None) -> ObjectCheck:
+        """Ownership, distinct ids and the id run of one object request, in one call.
+
+        The distinct set is ``distinct_key`` in the current window; the run is
+        kept under ``distinct_key + ":seq"`` for ``window`` seconds.
+        """
         ...
 
 
@@ -159,3 +179,12 @@ class MemoryState:
         seen = self._data.get(key, now) is not None
         self._data.put(key, True, now + ttl)
         return not seen
+
+    async def check_object(self, owner: str | None, obj: str, distinct_key: str, window: float,
+                           cap: int, sequence_value: int | None) -> ObjectCheck:
+        owned, known = await self.ownership(owner, obj) if owner is not None else (False, False)
+        distinct = await self.add_distinct(distinct_key, obj, window, cap)
+        run = 0
+        if sequence_value is not None:
+            run = await self.sequence(f"{distinct_key}:seq", sequence_value, window)
+        return ObjectCheck(owned, known, distinct, run)

@@ -19,7 +19,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from stockade.protection.state import MAX_OWNERS_PER_OBJECT, StateUnavailable, bucket
+from stockade.protection.state import (
+    MAX_OWNERS_PER_OBJECT,
+    ObjectCheck,
+    StateUnavailable,
+    bucket,
+)
 from stockade.ratelimit.redis_store import redacted
 
 log = logging.getLogger(__name__)
@@ -86,6 +91,44 @@ return 1
 """
 
 
+# KEYS[1] object owner set, KEYS[2] distinct set of this window, KEYS[3] sequence hash.
+# ARGV[1] owner ("" when none), ARGV[2] member, ARGV[3] window in ms, ARGV[4] cap,
+# ARGV[5] numeric id ("" when none), ARGV[6] max owners per object.
+# Returns {owned, known, distinct, run}.
+CHECK_OBJECT_SCRIPT = """
+local owned, known = 0, 0
+if ARGV[1] ~= '' then
+  local owners = redis.call('SCARD', KEYS[1])
+  if owners >= tonumber(ARGV[6]) then
+    owned, known = 1, 1
+  elseif owners > 0 then
+    known = 1
+    owned = redis.call('SISMEMBER', KEYS[1], ARGV[1])
+  end
+end
+local size = redis.call('SCARD', KEYS[2])
+if size < tonumber(ARGV[4]) then
+  redis.call('SADD', KEYS[2], ARGV[2])
+  if size == 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+  size = redis.call('SCARD', KEYS[2])
+end
+local run = 0
+if ARGV[5] ~= '' then
+  local value = tonumber(ARGV[5])
+  local last = redis.call('HGET', KEYS[3], 'last')
+  run = tonumber(redis.call('HGET', KEYS[3], 'run') or '0')
+  if last and math.abs(value - tonumber(last)) == 1 then
+    run = run + 1
+  elseif not (last and value == tonumber(last)) then
+    run = 1
+  end
+  redis.call('HSET', KEYS[3], 'last', ARGV[5], 'run', run)
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
+return {owned, known, size, run}
+"""
+
+
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
@@ -105,6 +148,7 @@ class RedisState:
         self._distinct = self._client.register_script(DISTINCT_SCRIPT)
         self._sequence = self._client.register_script(SEQUENCE_SCRIPT)
         self._remember = self._client.register_script(REMEMBER_SCRIPT)
+        self._check_object = self._client.register_script(CHECK_OBJECT_SCRIPT)
         self._skip_until = 0.0
 
     @property
@@ -164,6 +208,15 @@ class RedisState:
     async def first_seen(self, key: str, ttl: float) -> bool:
         created = await self.call(self._client.set(key, b"1", px=_ms(ttl), nx=True))
         return bool(created)
+
+    async def check_object(self, owner: str | None, obj: str, distinct_key: str, window: float,
+                           cap: int, sequence_value: int | None) -> ObjectCheck:
+        keys = [f"obj:{obj}", f"{distinct_key}:{bucket(window)}", f"{distinct_key}:seq"]
+        args: list[str | int] = [owner or "", obj, _ms(window), cap,
+                                 "" if sequence_value is None else sequence_value,
+                                 MAX_OWNERS_PER_OBJECT]
+        owned, known, distinct, run = await self.call(self._check_object(keys=keys, args=args))
+        return ObjectCheck(bool(owned), bool(known), int(distinct), int(run))
 
     async def close(self) -> None:
         await self._client.aclose()
