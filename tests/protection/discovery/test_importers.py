@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,68 @@ def test_format_detection(tmp_path: Path) -> None:
     lines = tmp_path / "c.json"
     lines.write_text('{"method": "GET"}\n')
     assert detect_format(lines) == "jsonl"
+
+
+def test_gzip_logs_and_har(tmp_path: Path) -> None:
+    lines = "".join(
+        json.dumps(
+            {
+                "method": "GET",
+                "path": f"/items/{index}",
+                "status": 200,
+                "tenant": "t",
+                "service": "s",
+            }
+        )
+        + "\n"
+        for index in range(200)
+    )
+    log = tmp_path / "access.log.gz"
+    log.write_bytes(gzip.compress(lines.encode()))
+    assert detect_format(log) == "jsonl"
+    observations, report = read(log)
+    assert (len(observations), report.issues) == (200, [])
+
+    har = tmp_path / "session.har.gz"
+    har.write_bytes(
+        gzip.compress(har_document([har_entry("GET", "https://a.test/x", 200)]).encode())
+    )
+    assert detect_format(har) == "har"
+    observations, report = read(har)
+    assert [item.target for item in observations] == ["/x"]
+
+
+def test_truncated_gzip_keeps_what_came_before(tmp_path: Path) -> None:
+    lines = "".join(
+        json.dumps(
+            {
+                "method": "GET",
+                "path": f"/items/{index}",
+                "status": 200,
+                "tenant": "t",
+                "service": "s",
+                "pad": "x" * (index % 50),
+            }
+        )
+        + "\n"
+        for index in range(5000)
+    )
+    data = gzip.compress(lines.encode())
+    log = tmp_path / "cut.log.gz"
+    log.write_bytes(data[: len(data) // 2])
+    observations, report = read(log)
+    assert 0 < len(observations) < 5000
+    messages = [issue.message for issue in report.issues]
+    assert any("gzip data is truncated" in message for message in messages)
+    assert all(item.target.startswith("/items/") for item in observations)
+
+    har = tmp_path / "cut.har.gz"
+    text = har_document(
+        [har_entry("GET", f"https://a.test/items/{index}", 200) for index in range(300)]
+    )
+    packed = gzip.compress(text.encode())
+    har.write_bytes(packed[: len(packed) // 2])
+    observations, report = read(har)
+    assert 0 < len(observations) < 300
+    assert "gzip data is truncated" in report.issues[0].message
+    assert any("is truncated or invalid" in issue.message for issue in report.issues[1:])

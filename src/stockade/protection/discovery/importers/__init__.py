@@ -7,6 +7,7 @@ what was wrong, then goes on with the rest of the file.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,19 +17,25 @@ from stockade.protection.discovery.importers.common import (
     ImportIssue,
     ImportReport,
     ProgressCallback,
+    is_gzip,
 )
 from stockade.protection.discovery.importers.har import read_har
 from stockade.protection.discovery.importers.logs import read_log
 
 __all__ = ["ImportDefaults", "ImportIssue", "ImportReport", "detect_format", "read_file"]
 
+DETECT_BYTES = 4096
+"""Bytes from the start of a file that decide its format."""
+
 
 def detect_format(path: Path) -> str:
     """Return 'har', 'jsonl' or 'combined' from the file's name and first bytes."""
-    if path.suffix.lower() == ".har":
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".har"):
         return "har"
-    with path.open("rb") as stream:
-        head = stream.read(4096)
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as stream:
+        head = stream.read(DETECT_BYTES)
     text = head.lstrip()
     if not text.startswith(b"{"):
         return "combined"

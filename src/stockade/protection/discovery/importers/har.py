@@ -23,6 +23,7 @@ from stockade.protection.discovery.importers.common import (
     ImportIssue,
     ImportReport,
     ProgressCallback,
+    read_all,
 )
 
 _WHITESPACE = " \t\r\n"
@@ -77,7 +78,7 @@ def _salvage_entries(path: Path, text: str, report: ImportReport) -> list[Any]:
 def _load_entries(path: Path, report: ImportReport) -> list[Any]:
     # NOTE: the whole file is held in memory, parsed, which takes several times
     # its size; split HAR files of several GB before importing them.
-    raw = path.read_bytes()
+    raw = read_all(path, report)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

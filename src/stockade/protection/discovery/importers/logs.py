@@ -22,6 +22,8 @@ from stockade.protection.discovery.importers.common import (
     ImportIssue,
     ImportReport,
     ProgressCallback,
+    is_gzip,
+    iter_lines,
 )
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -206,37 +208,36 @@ def read_log(
 ) -> Iterator[Observation]:
     """Yield the observations of a log file; each bad line goes to ``report.issues``."""
     offset = 0
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            start = offset
-            offset += len(raw)
-            if progress is not None and number % 1024 == 0:
-                progress(offset)
-            if len(raw) > MAX_LINE_BYTES:
-                report.issues.append(
-                    ImportIssue(
-                        str(path), f"line longer than {MAX_LINE_BYTES} bytes", number, byte=start
-                    )
+    for number, raw in enumerate(iter_lines(path, report), start=1):
+        start = offset
+        offset += len(raw)
+        if progress is not None and number % 1024 == 0 and not is_gzip(path):
+            progress(offset)  # gzip offsets count uncompressed bytes, not the file's
+        if len(raw) > MAX_LINE_BYTES:
+            report.issues.append(
+                ImportIssue(
+                    str(path), f"line longer than {MAX_LINE_BYTES} bytes", number, byte=start
                 )
-                continue
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as error:
-                report.issues.append(
-                    ImportIssue(str(path), "not UTF-8 text", number, byte=start + error.start)
-                )
-                continue
-            if not line:
-                continue
-            try:
-                observation = parse_line(line, defaults)
-            except (LineError, ValueError, TypeError) as error:
-                report.issues.append(ImportIssue(str(path), str(error), number, byte=start))
-                continue
-            if observation is None or observation.status == 404:
-                report.skipped += 1
-                continue
-            report.records += 1
-            yield observation
+            )
+            continue
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            report.issues.append(
+                ImportIssue(str(path), "not UTF-8 text", number, byte=start + error.start)
+            )
+            continue
+        if not line:
+            continue
+        try:
+            observation = parse_line(line, defaults)
+        except (LineError, ValueError, TypeError) as error:
+            report.issues.append(ImportIssue(str(path), str(error), number, byte=start))
+            continue
+        if observation is None or observation.status == 404:
+            report.skipped += 1
+            continue
+        report.records += 1
+        yield observation
     if progress is not None:
-        progress(offset)
+        progress(path.stat().st_size if is_gzip(path) else offset)
