@@ -3,6 +3,11 @@ from __future__ import annotations
 import json
 
 from stockade.protection.discovery.analysis import Observation, analyze, decode_path, media_type
+from stockade.protection.discovery.endpoint import (
+    MAX_KEYS_PER_COUNT,
+    MAX_PARAMS_PER_ENDPOINT,
+    EndpointStats,
+)
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
 
@@ -98,3 +103,14 @@ def test_sensitive_query_values() -> None:
 def test_percent_decoding_keeps_slashes_in_segment() -> None:
     assert decode_path("/files/a%2Fb/c%20d") == "/files/a%2Fb/c d"
     assert analyze(observation(target="/users/%6De"))[0] == "/users/me"
+
+
+def test_client_chosen_names_bounded() -> None:
+    total = EndpointStats("GET", "/x")
+    for index in range(MAX_PARAMS_PER_ENDPOINT + 100):
+        fields = [(b"Content-Type", f"application/x-{index}".encode())]
+        _, unit = analyze(observation(target=f"/x?p{index}=1", request_fields=fields))
+        total.merge(unit)
+    assert len(total.params["query"]) == MAX_PARAMS_PER_ENDPOINT
+    assert len(total.request_types) == MAX_KEYS_PER_COUNT + 1
+    assert sum(total.request_types.values()) == MAX_PARAMS_PER_ENDPOINT + 100

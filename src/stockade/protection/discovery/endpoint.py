@@ -9,9 +9,20 @@ from stockade.protection.discovery.schema import Shape
 
 PARAM_LOCATIONS = ("query", "header", "cookie")
 
+MAX_PARAMS_PER_ENDPOINT = 256
+"""Parameter names kept per location; clients choose names, so random ones must not pile up."""
+
+MAX_KEYS_PER_COUNT = 64
+"""Distinct keys kept in each count table (content types, status codes, auth schemes)."""
+
+OTHER_KEY = "other"
+"""Key that counts whatever arrived past a table's limit."""
+
 
 def _add_counts(target: dict[str, int], source: dict[str, int]) -> None:
     for key, amount in source.items():
+        if key not in target and len(target) >= MAX_KEYS_PER_COUNT:
+            key = OTHER_KEY
         target[key] = target.get(key, 0) + amount
 
 
@@ -86,7 +97,7 @@ class EndpointStats:
             for name, stats in names.items():
                 if name in target:
                     target[name].merge(stats)
-                else:
+                elif len(target) < MAX_PARAMS_PER_ENDPOINT:
                     target[name] = ParamStats.from_dict(stats.to_dict())
         if other.request_body is not None:
             if self.request_body is None:
