@@ -48,7 +48,8 @@ class TerminalProgress:
 
     def check_finished(self, name: str, findings: int) -> None:
         self._progress.advance(self._task)
-        self._progress.console.log(f"{name}: {findings} finding(s)")
+        style = "bold red" if findings else "green"
+        self._progress.console.print(f"[{style}]{name}: {findings} finding(s)[/]")
 
     def request_sent(self) -> None:
         self._requests += 1
