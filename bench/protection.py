@@ -4,12 +4,12 @@ Usage: .venv/bin/python bench/protection.py [--seconds 10] [--rounds 3] [--conne
                                            [--state memory|redis]
 
 Two Stockade gateways (one worker each) run side by side in front of the
-same nginx upstream, which returns a small JSON item. "plain" proxies only;
+same nginx upstream, which returns a small JSON item. "plain" proxies only.
 "protected" also matches every request to the service's OpenAPI document,
-validates its path parameter, checks the JSON response for undeclared
-properties, and runs BOLA: it learns the returned item id for the caller
-named by the bearer token's subject and checks ownership of the requested
-id. Rounds alternate; the table shows medians and the throughput ratio of
+validates its path parameter and checks the JSON response for undeclared
+properties. It runs BOLA too: the returned item id is filed under the caller
+that the bearer token's subject names, and the requested id is checked
+against it. Rounds alternate; the table shows medians and the throughput ratio of
 protected to plain. With --state redis the BOLA state lives in the local
 Redis on 127.0.0.1:6379.
 """
@@ -84,7 +84,7 @@ OPENAPI = {
 
 
 def bearer_token() -> str:
-    """An unsigned-looking HS256-shaped token whose subject names the benchmark caller."""
+    """Return an HS256-shaped token, never verified, whose subject names the benchmark caller."""
 
     def segment(data: dict[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()

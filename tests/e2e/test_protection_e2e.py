@@ -1,8 +1,8 @@
 """Runtime API protection in real gateway processes in front of the vulnerable demo API.
 
-Each attack of the demo API is blocked in block mode and reported, then
-forwarded, in detect mode; the legitimate flows of alice and bob pass in
-both. Client addresses are set with X-Forwarded-For from a trusted
+Each attack of the demo API is blocked in block mode. In detect mode it is
+reported, then forwarded. The legitimate flows of alice and bob pass in
+both modes. Client addresses are set with X-Forwarded-For from a trusted
 loopback peer, so brute force from one address never locks out another.
 """
 
@@ -32,7 +32,8 @@ MAX_FAILURES = 5
 MAX_USERNAMES = 3
 CRS_DIR = SHARED / "crs" / "v4.28.0"
 CRS_START_TIMEOUT_SECONDS = 120.0
-"""Compiling the whole CRS took 20 s on a busy 2-core machine, past the usual start wait."""
+"""Compiling the whole CRS can take longer than the usual start wait (20 s measured on a
+loaded 2-core machine)."""
 
 
 @pytest.fixture

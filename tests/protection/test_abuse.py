@@ -75,7 +75,7 @@ async def test_failure_ratio() -> None:
     abuse = stage(failure_ratio=0.5, failure_ratio_min_attempts=4, max_failures_per_ip=100,
                   max_usernames_per_ip=100, max_failures_per_username=100)
     reasons = [await attempt(abuse, "carol", ok=index % 4 == 0) for index in range(6)]
-    # The fourth attempt sees 2 failures in 4 attempts; successes then bring the ratio down.
+    # The fourth attempt finds 2 failures in 4 attempts; successes then bring the ratio down.
     assert reasons == ["", "", "", "credential-stuffing", "", ""]
 
 

@@ -165,26 +165,32 @@ class BolaStage:
             return CONTINUE
         if caller is not None and caller.groups & self.exempt:
             return CONTINUE
-        who = f"c:{caller.id}" if caller is not None else f"ip:{exchange.client.address}"
+
+        # Anonymous callers own nothing, but their enumeration is counted by address.
+        requester = f"c:{caller.id}" if caller is not None else f"ip:{exchange.client.address}"
         resource_key = key_part(resource, "/")
         owner = f"{self.prefix}:{key_part(caller.id)}" if caller is not None else None
         settings = self.settings
         numeric = object_id.isdigit() and len(object_id) < MAX_NUMERIC_ID_DIGITS
-        found_state = await self.state.check_object(
-            owner, f"{self.prefix}:{resource_key}:{object_id}",
-            f"{self.prefix}:enum:{key_part(who)}:{resource_key}",
-            settings.enumeration_window_seconds, settings.enumeration_distinct_ids,
-            int(object_id) if numeric else None)
-        if found_state.known and not found_state.owned:
-            reason, message, status = ("bola", "object id was returned to another consumer but "
-                                       "never to this one", 403)
-        elif found_state.distinct >= settings.enumeration_distinct_ids:
-            reason, message, status = ("object-enumeration", f"{found_state.distinct} distinct ids "
-                                       "of one resource within "
-                                       f"{settings.enumeration_window_seconds:g} s", 429)
-        elif found_state.run >= settings.sequential_run:
-            reason, message, status = ("sequential-enumeration",
-                                       f"{found_state.run} consecutive ids requested in a row", 429)
+        record = await self.state.check_object(
+            owner,
+            f"{self.prefix}:{resource_key}:{object_id}",
+            f"{self.prefix}:enum:{key_part(requester)}:{resource_key}",
+            settings.enumeration_window_seconds,
+            settings.enumeration_distinct_ids,
+            int(object_id) if numeric else None,
+        )
+
+        window = settings.enumeration_window_seconds
+        if record.known and not record.owned:
+            reason, status = "bola", 403
+            message = "object id was returned to another consumer but never to this one"
+        elif record.distinct >= settings.enumeration_distinct_ids:
+            reason, status = "object-enumeration", 429
+            message = f"{record.distinct} distinct ids of one resource within {window:g} s"
+        elif record.run >= settings.sequential_run:
+            reason, status = "sequential-enumeration", 429
+            message = f"{record.run} consecutive ids requested in a row"
         else:
             return CONTINUE
         exchange.state[FLAGGED] = True

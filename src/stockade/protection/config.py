@@ -30,7 +30,7 @@ def _check_redis_url(value: str) -> str:
 
 
 class StateSettings(StrictModel):
-    """Where BOLA ownership, abuse counters and the deny list live."""
+    """Storage of BOLA ownership, abuse counters and the deny list."""
 
     store: Literal["memory", "redis"] = Field(
         default="memory",
@@ -53,7 +53,7 @@ class StateSettings(StrictModel):
 
 
 class IdentitySettings(StrictModel):
-    """How a caller is told apart when no authentication stage identified a consumer."""
+    """Identification of callers that no authentication stage identified as a consumer."""
 
     jwt_claim: str | None = Field(
         default=None,
@@ -184,7 +184,7 @@ class AuthSignals(StrictModel):
 
 
 class SuccessRule(StrictModel):
-    """How a login response tells success from failure: all that are set must hold."""
+    """Recognition of a successful login response: every test that is set must hold."""
 
     status: list[int] = Field(default_factory=lambda: [200, 201, 204])
     header: str | None = Field(
@@ -312,7 +312,10 @@ class BlockingProtection(StrictModel):
         description="Seconds between reads of the store's dynamic blocks; null: not read.",
     )
     cache_seconds: float = Field(
-        default=1.0, ge=0, le=60, description="Seconds a deny list answer is cached in the worker."
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Seconds a deny list lookup result is cached in the worker.",
     )
 
 

@@ -2,8 +2,8 @@
 
 A passive identity reads a claim of the bearer JWT without checking its
 signature. It is only as trustworthy as the backend's own token check, so
-the protection stages treat it as a name for grouping requests, never as a
-grant; the auth-signals detector rejects tokens with no or a weak signature.
+the protection stages use it to tell callers apart, never to grant access.
+The auth-signals detector rejects tokens that carry no signature.
 """
 
 from __future__ import annotations

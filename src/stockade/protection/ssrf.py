@@ -172,8 +172,8 @@ def split_url(value: str, named: bool) -> tuple[str, str, int | None] | None:
     """Return (scheme, host, port) of a URL value, or None when it is not one.
 
     A value without a scheme is read as ``host[:port][/path]`` only when
-    ``named`` says its parameter name is URL-like. Backslashes count as
-    slashes, as browsers and many HTTP clients treat them.
+    ``named`` is true, meaning its parameter name is URL-like. Backslashes
+    count as slashes, as browsers and many HTTP clients treat them.
     """
     text = value.strip()
     scheme, sep, rest = text.partition("://")

@@ -24,7 +24,7 @@ MAX_OWNERS_PER_OBJECT = 64
 
 @dataclass(frozen=True, slots=True)
 class ObjectCheck:
-    """What the state knows about one requested object, from one call."""
+    """The state store's record of one requested object, read in one call."""
 
     owned: bool  # the object was returned to this caller
     known: bool  # the object was returned to any caller
@@ -141,7 +141,10 @@ class MemoryState:
         run = 1
         if isinstance(state, tuple):
             last, length = state
-            run = length + 1 if abs(value - last) == 1 else (length if value == last else 1)
+            if abs(value - last) == 1:
+                run = length + 1
+            elif value == last:
+                run = length
         self._data.put(key, (value, run), now + ttl)
         return run
 

@@ -30,7 +30,7 @@ from stockade.ratelimit.redis_store import redacted
 log = logging.getLogger(__name__)
 
 SKIP_AFTER_ERROR_SECONDS = 1.0
-"""After a failure the store answers StateUnavailable this long instead of waiting on Redis."""
+"""After a failure the store raises StateUnavailable this long instead of waiting on Redis."""
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """Load an OpenAPI document and follow its local references.
 
-Only local references (``#/...``) are followed; a document that points at
+Only local references (``#/...``) are followed. A document that points at
 other files or URLs is rejected at load, because the gateway never fetches
 anything to understand a request.
 """

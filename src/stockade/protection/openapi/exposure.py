@@ -2,9 +2,9 @@
 
 The response view of a schema reports each undeclared property at its
 path. Where the document itself closed the object (``additionalProperties:
-false``) every undeclared property is a finding; where it left the object
-open, only properties that carry sensitive data are: a sensitive data
-class in the value, or a name such as ``password_hash`` or ``ssn``.
+false``), every undeclared property is a finding. Where it left the object
+open, only undeclared properties that carry sensitive data are findings:
+a sensitive data class in the value, or a name such as ``password_hash``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _normalize(name: str) -> str:
 
 
 def sensitive_name(name: str, extra: frozenset[str]) -> bool:
-    """Tell whether a property name marks sensitive data; ``extra`` holds normalized names."""
+    """Tell whether a property name marks sensitive data; ``extra`` contains normalized names."""
     key = _normalize(name)
     return (
         key in extra or key in SENSITIVE_NAMES or any(part in key for part in SENSITIVE_NAME_PARTS)

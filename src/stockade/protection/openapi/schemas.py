@@ -5,7 +5,7 @@ OpenAPI 3.1 schemas are JSON Schema 2020-12 already; 3.0 schemas get
 rewritten. Each schema is then seen in one of two views:
 
 - request: a ``readOnly`` property becomes the ``false`` schema, so a client
-  that sends it fails at that property; with ``close_objects`` every object
+  that sends it fails at that property. With ``close_objects`` every object
   schema also gets ``unevaluatedProperties: false`` (mass assignment).
 - response: a ``writeOnly`` property becomes ``false``, and every object
   schema that does not say otherwise gets ``unevaluatedProperties: false``,
@@ -14,9 +14,8 @@ rewritten. Each schema is then seen in one of two views:
 An object schema used as a member of ``allOf``, ``anyOf`` or ``oneOf`` is
 never closed on its own, since closing it would reject the properties its
 siblings declare; the enclosing schema, and every ``$ref`` to it, is
-closed instead. Patterns compile
-with the linear-time regex engine, so no schema can make a request
-backtrack.
+closed instead. Patterns compile with the linear-time regex engine, so no
+schema can make a request backtrack.
 """
 
 from __future__ import annotations
@@ -153,7 +152,7 @@ def _no_fetch(uri: str) -> Any:
 def _may_describe_object(node: dict[str, Any]) -> bool:
     """Tell whether closing this schema can matter: an object, a reference or a composition.
 
-    In JSON Schema 2020-12 ``unevaluatedProperties`` sees the properties that
+    In JSON Schema 2020-12 ``unevaluatedProperties`` counts the properties that
     ``$ref`` and ``allOf`` members evaluated, so closing a reference or a
     composition from outside keeps its members intact.
     """

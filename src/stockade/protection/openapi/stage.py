@@ -3,9 +3,9 @@
 Requests must match a declared operation (404 for an unknown path, 405
 with ``Allow`` for an undeclared method), carry valid parameters (400) and
 a declared media type (415) with a valid JSON body (400). Responses are
-checked for undeclared properties (excessive data exposure): in block mode
+checked for undeclared properties (excessive data exposure). In block mode
 they are stripped, or the response is withheld with 502, as
-``response_exposure`` says; in detect mode they are reported.
+``response_exposure`` sets it. In detect mode they are reported.
 """
 
 from __future__ import annotations
@@ -198,6 +198,7 @@ class OpenApiStage:
         exposures = find_exposures(validator, document, self.extra_names)
         if not exposures:
             return CONTINUE
+
         sensitive = any(item.sensitive for item in exposures)
         severity = Severity.HIGH if sensitive else Severity.MEDIUM
         evidence: dict[str, object] = {
@@ -212,6 +213,7 @@ class OpenApiStage:
         }
         message = "response carries properties the OpenAPI document does not declare"
         event = self._event(exchange, "excessive-data-exposure", message, severity, evidence)
+
         policy = self.settings.response_exposure
         if policy == "report":
             return Verdict(events=(event,))

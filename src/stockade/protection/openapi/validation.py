@@ -1,11 +1,11 @@
 """Check a request against its operation: parameters and JSON body.
 
 Parameter values arrive as text, so each is converted to the type its
-schema declares (integer, number, boolean, array) before validation; a
-value that does not convert is reported against the schema as the text it
-is. Body errors are sorted into three kinds: a ``readOnly`` property sent by
-the client, a property the schema does not declare (mass assignment), and
-any other schema violation.
+schema declares (integer, number, boolean, array) before validation. A
+value that does not convert is validated as the text it is. Body errors
+are sorted into three kinds: a ``readOnly`` property sent by the client, a
+property the schema does not declare (mass assignment), and any other
+schema violation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MAX_ERRORS = 10
 """Schema errors reported per request; the rest are counted only."""
 
 MAX_MESSAGE_CHARS = 200
-"""Longest schema error message kept in an event."""
+"""Maximum length of a schema error message kept in an event, in characters."""
 
 
 @dataclass(slots=True)
@@ -185,7 +185,7 @@ def _message(error: jsonschema_rs.ValidationError) -> str:
 
 
 def summary(violations: list[Violation]) -> list[dict[str, str]]:
-    """The violations as event evidence: where and why, never the offending value."""
+    """Return the violations as event evidence: where and why, never the offending value."""
     return [
         {"kind": item.kind, "where": item.where, "message": _redact(item.message)}
         for item in violations[:MAX_ERRORS]
