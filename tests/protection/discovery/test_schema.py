@@ -4,6 +4,7 @@ from stockade.protection.discovery.schema import (
     ENUM_MIN_SAMPLES,
     MAX_DEPTH,
     MAX_PROPERTIES,
+    MAX_SHAPE_NODES,
     Shape,
 )
 
@@ -82,3 +83,15 @@ def test_limits_on_depth_and_width() -> None:
 def test_property_paths() -> None:
     shape = infer({"a": {"b": 1}, "list": [{"c": 2}]})
     assert sorted(shape.property_paths()) == ["a", "a.b", "list", "list[].c"]
+
+
+def test_random_member_names_bounded() -> None:
+    shape = Shape()
+    for index in range(50):
+        shape.observe({f"k{index}": {f"m{member}": [1] for member in range(100)}})
+    assert shape.size() == MAX_SHAPE_NODES
+    other = Shape()
+    other.observe({"k0": {f"z{member}": 1 for member in range(200)}})
+    shape.merge(other)
+    assert shape.size() == MAX_SHAPE_NODES
+    assert shape.count == 51

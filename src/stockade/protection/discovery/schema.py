@@ -25,6 +25,9 @@ MAX_PROPERTIES = 256
 MAX_ITEMS_SAMPLED = 32
 """Array items inferred per array; the rest only count towards the array itself."""
 
+MAX_SHAPE_NODES = 1000
+"""Positions (members and array items) in one inferred schema; clients choose member names."""
+
 ENUM_MAX_VALUES = 10
 """Distinct string values that can still form an enum."""
 
@@ -67,6 +70,19 @@ def _enum_candidate(name: str, value: str) -> bool:
 
 
 @dataclass(slots=True)
+class _Budget:
+    """New positions a shape may still grow by during one observe or merge."""
+
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+@dataclass(slots=True)
 class Shape:
     """Counts of everything observed at one position of a JSON document."""
 
@@ -77,8 +93,17 @@ class Shape:
     properties: dict[str, Shape] = field(default_factory=dict)
     items: Shape | None = None
 
-    def observe(self, value: Any, name: str = "", depth: int = 0) -> None:
+    def size(self) -> int:
+        """Return the number of positions in this shape, itself included."""
+        total = 1 + sum(child.size() for child in self.properties.values())
+        return total + (self.items.size() if self.items is not None else 0)
+
+    def observe(
+        self, value: Any, name: str = "", depth: int = 0, budget: _Budget | None = None
+    ) -> None:
         """Add one parsed JSON value; ``name`` is the member name it sat under."""
+        if budget is None:
+            budget = _Budget(MAX_SHAPE_NODES - self.size())
         self.count += 1
         kind = _json_type(value)
         _add(self.types, kind)
@@ -91,15 +116,17 @@ class Shape:
                 key = str(key)
                 child = self.properties.get(key)
                 if child is None:
-                    if len(self.properties) >= MAX_PROPERTIES:
+                    if len(self.properties) >= MAX_PROPERTIES or not budget.take():
                         continue
                     child = self.properties[key] = Shape()
-                child.observe(member, key, depth + 1)
+                child.observe(member, key, depth + 1, budget)
         elif kind == "array":
             if self.items is None:
+                if not budget.take():
+                    return
                 self.items = Shape()
             for member in value[:MAX_ITEMS_SAMPLED]:
-                self.items.observe(member, name, depth + 1)
+                self.items.observe(member, name, depth + 1, budget)
 
     def observe_text(self, text: str, name: str = "") -> None:
         """Add a parameter value sent as text (query, header, cookie)."""
@@ -124,8 +151,10 @@ class Shape:
         if len(self.values) > ENUM_MAX_VALUES:
             self.values = None
 
-    def merge(self, other: Shape) -> None:
-        """Add ``other``'s counts into this shape."""
+    def merge(self, other: Shape, budget: _Budget | None = None) -> None:
+        """Add ``other``'s counts into this shape, growing it by at most ``MAX_SHAPE_NODES``."""
+        if budget is None:
+            budget = _Budget(MAX_SHAPE_NODES - self.size())
         self.count += other.count
         for key, amount in other.types.items():
             _add(self.types, key, amount)
@@ -140,14 +169,17 @@ class Shape:
                 self.values = None
         for key, child in other.properties.items():
             mine = self.properties.get(key)
-            if mine is not None:
-                mine.merge(child)
-            elif len(self.properties) < MAX_PROPERTIES:
-                self.properties[key] = Shape.from_dict(child.to_dict())
+            if mine is None:
+                if len(self.properties) >= MAX_PROPERTIES or not budget.take():
+                    continue
+                mine = self.properties[key] = Shape()
+            mine.merge(child, budget)
         if other.items is not None:
             if self.items is None:
+                if not budget.take():
+                    return
                 self.items = Shape()
-            self.items.merge(other.items)
+            self.items.merge(other.items, budget)
 
     def property_paths(self, prefix: str = "") -> list[str]:
         """List every member as a dotted path (``items[]`` for array members)."""
