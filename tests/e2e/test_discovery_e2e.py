@@ -150,6 +150,13 @@ def test_drift_parameters_and_fields(
     drift = found(events, "api-drift")
     assert expected <= drift
     assert not any("'page'" in detail for _, detail in drift)
+    store = InventoryStore(str(folder / "inventory.sqlite3"))
+    inventory = store.load("acme", "shop")
+    store.close()
+    assert inventory is not None
+    endpoint = inventory.endpoints[("GET", "/api/v2/users/{userId}")]
+    assert endpoint.sampled == 1
+    assert "upstream" in endpoint.response_bodies["200"].properties
 
 
 def test_inventory_survives_restart(
