@@ -22,12 +22,14 @@ STAGE_MODULES = (
     "stockade.waf.stage",
     "stockade.protection.stage",
     "stockade.csrf.stage",
+    "stockade.ddos.stage",
 )
 """Modules whose ``register(registry)`` adds stage factories; each sets its own order."""
 
 OBSERVER_FACTORIES = (
     "stockade.protection.discovery.observer:create_observer",
     "stockade.protection.blocking_rules:create_observer",
+    "stockade.ddos.observer:create_observer",
 )
 """``module:function`` factories of log observers, called as factory(config, resources, emit)."""
 
