@@ -81,6 +81,18 @@ def signature(reply: Reply, echoed: str = "") -> str:
     return f"{reply.status}\n{body}"
 
 
+def shape(reply: Reply) -> str:
+    """The status and the JSON member paths of a response, values ignored.
+
+    Two successful registrations differ in their new ids and names but
+    share a shape; a "name taken" error has another one.
+    """
+    document = reply.json()
+    if document is None:
+        return f"{reply.status}\n{reply.text}"
+    return f"{reply.status}\n" + "\n".join(sorted(json_leaves(document)))
+
+
 def looks_like_failure(reply: Reply) -> bool:
     """A response that reports an error even with a 2xx status ({"ok": false}, "error")."""
     if not reply.ok:

@@ -3,8 +3,10 @@
 A known username with a wrong password and an unknown username are each
 sent twice. A finding needs the two responses for the same kind of attempt
 to match each other and the two kinds to differ (status or body, tokens
-and other long strings masked). Registration is probed with an existing
-username and a fresh one, which creates one account.
+and other long strings masked). Registration is probed with a taken
+username and fresh ones, which creates two accounts; its responses are
+compared by status and member names only, because every new account
+gets its own id.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
 from stockade.scanner.openapi import Operation
-from stockade.scanner.similarity import signature
+from stockade.scanner.similarity import shape, signature
 
 NAME = "enumeration"
 SUMMARY = "User enumeration through different login or registration responses"
@@ -44,40 +46,53 @@ async def run(ctx: ScanContext) -> list[Finding]:
     for operation in login.find_registration(ctx):
         if not ctx.allows(operation) or form is None:
             continue
-        body = ctx.values.body(operation.body_schema)
-        field = next((name for name in body if "user" in name.lower() or "email" in name.lower()),
-                     None)
-        if field is None:
-            continue
-        finding = await _compare(ctx, operation, _fixed_body({**body, field: form.username}),
-                                 _fresh_user_body(body, field),
-                                 f"taken username {form.username!r}", "a fresh username")
+        finding = await _check_registration(ctx, operation, form.username)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
-def _fixed_body(body: dict[str, Any]) -> Callable[[], dict[str, Any]]:
-    return lambda: dict(body)
+def _user_field(body: dict[str, Any]) -> str | None:
+    """The member of a registration body that names the account."""
+    names = list(body)
+    for wanted in ("username", "user", "login", "email"):
+        found = next((name for name in names if wanted in name.lower()), None)
+        if found is not None:
+            return found
+    return None
 
 
-def _fresh_user_body(body: dict[str, Any], field: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {**body, field: login.unknown_username()}
+async def _check_registration(ctx: ScanContext, operation: Operation,
+                              taken: str) -> Finding | None:
+    schema = operation.body_schema
+    field = _user_field(ctx.values.body(schema))
+    if field is None:
+        return None
+
+    def with_name(name: Callable[[], str]) -> Callable[[], dict[str, Any]]:
+        # Fresh values for every other member, so that a second sign-up is not
+        # refused for a repeated email address.
+        return lambda: {**ctx.values.body(schema), field: name()}
+
+    return await _compare(ctx, operation, with_name(lambda: taken),
+                          with_name(login.unknown_username), f"taken username {taken!r}",
+                          "a fresh username", compare=shape, severity=Severity.LOW)
 
 
 async def _compare(ctx: ScanContext, operation: Operation, known: Callable[[], dict[str, Any]],
-                   unknown: Callable[[], dict[str, Any]],
-                   known_label: str, unknown_label: str) -> Finding | None:
+                   unknown: Callable[[], dict[str, Any]], known_label: str, unknown_label: str,
+                   compare: Callable[[Reply], str] = signature,
+                   severity: Severity = Severity.MEDIUM) -> Finding | None:
     replies: list[Reply] = []
     for make in (known, unknown, known, unknown):
         replies.append(await ctx.call(operation, None, body=make()))
-    sigs = [signature(reply) for reply in replies]
+    sigs = [compare(reply) for reply in replies]
     if sigs[0] != sigs[2] or sigs[1] != sigs[3] or sigs[0] == sigs[1]:
         return None
     if any(reply.status == 429 for reply in replies):
         return None
     return ctx.finding(
-        kind="user-enumeration", check=NAME, severity=Severity.MEDIUM, category=CATEGORY,
+        kind="user-enumeration", check=NAME, severity=severity, category=CATEGORY,
         operation=operation, cwe=CWE, remediation=REMEDIATION,
         title=f"{operation.label} tells existing usernames apart",
         detail=(f"{operation.label} responds to a {known_label} ({replies[0].status}) differently "
