@@ -5,11 +5,10 @@ variant is sent raw; the test checks the status line, that the gateway
 closes the connection, and that the upstream received nothing. The variants
 are the parser tests' table, and the gateway runs with the same limits.
 
-NOTE: the gateway streams request bodies, so when only the body is malformed
-(a bad chunk, a forbidden trailer, a chunked body over the limit) the head
-has already gone upstream when the error is found. For those variants the
-test checks instead that no complete request reached the upstream and that
-the aborted upstream connection is not used again.
+The gateway reads a chunked body (up to its buffering cap) before it
+contacts the upstream, so a request whose head is valid but whose chunks are
+malformed does not reach the upstream either. After such a case, a valid
+request must still arrive whole.
 
 A second gateway sits in front of a scripted upstream that sends malformed
 responses. The client must get 502, or a cut-off response when only the body
@@ -107,12 +106,12 @@ def assert_rejected(port: int, upstream: TestUpstream, case: Malformed) -> None:
     assert b"\r\nconnection: close\r\n" in received.lower()
     time.sleep(SETTLE_SECONDS)
     assert len(upstream.requests) == requests_before
+    assert len(upstream.raw_bytes) == bytes_before, "part of the request reached the upstream"
     if not head_is_valid(case):
-        assert len(upstream.raw_bytes) == bytes_before
         return
-    # The body was being streamed upstream when it failed. A valid request
-    # sent next must arrive whole: had the gateway put it on the aborted
-    # connection, the upstream would read it as the rest of the broken body.
+    # A valid request sent next must arrive whole: had the gateway left a
+    # half-sent message on a pooled connection, the upstream would read the
+    # new request as the rest of the broken body.
     send_valid_request(port)
     assert len(upstream.requests) == requests_before + 1
     assert upstream.requests[-1].body == b"hello"

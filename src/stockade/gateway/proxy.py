@@ -80,6 +80,25 @@ class BodyReader:
             return len(self.prefix)
         return self.exchange.request.content_length
 
+    async def prebuffer(self, limit: int) -> None:
+        """Read up to ``limit`` bytes of the body before the upstream is contacted.
+
+        A body that ends within the limit is then sent with Content-Length;
+        a longer one streams on after the bytes read here.
+        """
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            event = await self._next_event()
+            if isinstance(event, EndOfMessage):
+                self.complete = True
+                break
+            if isinstance(event, Data) and event.data:
+                parts.append(event.data)
+                size += len(event.data)
+                self.exchange.request_bytes += len(event.data)
+        self.prefix = b"".join(parts)
+
     async def buffer_for_inspection(self, policy: Policy) -> None:
         """Read the body up to the policy's buffer cap into ``exchange.body``."""
         cap, partial = buffer_limit(policy)

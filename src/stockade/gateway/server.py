@@ -22,7 +22,7 @@ from stockade.gateway.pipeline import Phase, Verdict
 from stockade.gateway.proxy import BodyReader, ClientGone, SlowRequest, forward
 from stockade.gateway.responses import json_response
 from stockade.gateway.routing import PathError
-from stockade.gateway.runtime import Runtime, body_limit
+from stockade.gateway.runtime import Runtime, body_limit, buffer_limit
 from stockade.http.errors import ProtocolError
 from stockade.http.messages import BodyFraming, RequestHead
 from stockade.http.parser import RequestParser
@@ -178,6 +178,10 @@ class ClientConnection(ParserProtocol):
         try:
             if has_body and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)
+            elif head.framing is BodyFraming.CHUNKED:
+                # Chunk framing can break anywhere in the body; reading it
+                # first keeps a malformed body from reaching the upstream.
+                await body.prebuffer(buffer_limit(match.policy)[0])
             if pipeline.has_phase(Phase.REQUEST_BODY):
                 verdict = await pipeline.run(exchange, Phase.REQUEST_BODY)
                 if verdict.reject:
