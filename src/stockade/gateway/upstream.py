@@ -103,7 +103,7 @@ class UpstreamPool:
         return min(self.targets, key=lambda item: item.ejected_until)
 
     async def admit(self) -> None:
-        """Take a slot under ``max_concurrent``; wait up to ``queue_timeout``, else raise Overloaded."""
+        """Take a slot under ``max_concurrent``, waiting up to ``queue_timeout``."""
         limit = self.settings.max_concurrent
         if limit is None:
             return
