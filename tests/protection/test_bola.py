@@ -109,3 +109,14 @@ async def test_sequential_id_enumeration_by_address() -> None:
                                    Phase.REQUEST_HEADERS)
         reasons.append(verdict.reason)
     assert reasons == ["", "", "", "sequential-enumeration", "sequential-enumeration"]
+
+
+async def test_repeat_of_unknown_id_checked_again() -> None:
+    bola = stage()
+    probe = await bola.check(exchange("GET", "/api/v2/orders/1", headers=token("2")),
+                             Phase.REQUEST_HEADERS)
+    assert probe is CONTINUE
+    await learn(bola, "1", "/api/v2/orders", [{"id": 1}])
+    again = await bola.check(exchange("GET", "/api/v2/orders/1", headers=token("2")),
+                             Phase.REQUEST_HEADERS)
+    assert again.reason == "bola"

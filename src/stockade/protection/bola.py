@@ -46,7 +46,9 @@ MAX_NUMERIC_ID_DIGITS = 19
 REMEMBER_REFRESH_SECONDS = 10.0
 """A caller's ids already written within this time are not written again on every response."""
 MAX_RECENT_WRITES = 10_000
-"""Recent ownership writes remembered per stage; the record is cleared when it grows past this."""
+"""Recent writes and passes remembered per stage; each record is cleared past this size."""
+REPEAT_PASS_SECONDS = 5.0
+"""A caller's repeated request for an id it owns is passed locally this long after a check."""
 MAX_CACHED_KEY_PARTS = 10_000
 """Encoded key parts and resources of templates kept per worker."""
 
@@ -119,6 +121,7 @@ class BolaStage:
         self.document = document
         self.exempt = frozenset(settings.exempt_groups)
         self._recent_writes: dict[tuple[str, tuple[str, ...]], float] = {}
+        self._recent_passes: dict[tuple[str, str, str], float] = {}
         self._errors = ErrorLog("the BOLA state store")
 
     def _template(self, exchange: Exchange) -> tuple[str, dict[str, str]] | None:
@@ -172,6 +175,12 @@ class BolaStage:
         owner = f"{self.prefix}:{key_part(caller.id)}" if caller is not None else None
         settings = self.settings
         numeric = object_id.isdigit() and len(object_id) < MAX_NUMERIC_ID_DIGITS
+        repeat = (requester, resource_key, object_id)
+        now = time.monotonic()
+        if self._recent_passes.get(repeat, 0.0) > now:
+            # The caller owns this id and asked for it moments ago. Asking again changes
+            # neither ownership nor the distinct count nor the run, so the store is skipped.
+            return CONTINUE
         record = await self.state.check_object(
             owner,
             f"{self.prefix}:{resource_key}:{object_id}",
@@ -192,6 +201,10 @@ class BolaStage:
             reason, status = "sequential-enumeration", 429
             message = f"{record.run} consecutive ids requested in a row"
         else:
+            if record.owned:  # an id not yet known may become another caller's, so not cached
+                if len(self._recent_passes) >= MAX_RECENT_WRITES:
+                    self._recent_passes.clear()
+                self._recent_passes[repeat] = now + REPEAT_PASS_SECONDS
             return CONTINUE
         exchange.state[FLAGGED] = True
         return self._reject(exchange, reason, message, status, resource, object_id)
