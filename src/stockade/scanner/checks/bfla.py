@@ -23,6 +23,7 @@ from stockade.scanner.resources import (
     ids_in,
     is_admin_only,
     item_param,
+    own_path_values,
     resource_name,
     split,
 )
@@ -65,14 +66,18 @@ def _finding(ctx: ScanContext, operation: Operation, user: Session, detail: str,
 
 
 async def _check_read(ctx: ScanContext, operation: Operation, user: Session) -> Finding | None:
+    values: dict[str, Any] = {}
     if operation.path_params:
-        return None
-    as_user = await ctx.call(operation, user)
+        # An object the admin lists, so that both callers ask for something that exists.
+        values = await own_path_values(ctx, ctx.admin, operation)
+        if not values:
+            return None
+    as_user = await ctx.call(operation, user, path_values=values)
     if not as_user.ok or looks_like_failure(as_user) or await ctx.is_fallback(as_user):
         return None
     evidence = [(as_user, f"{user.name} (role user) is served")]
     if ctx.admin is not None:
-        as_admin = await ctx.call(operation, ctx.admin)
+        as_admin = await ctx.call(operation, ctx.admin, path_values=values)
         if not same_data(as_admin, as_user):
             return None
         evidence.insert(0, (as_admin, f"{ctx.admin.name} (role admin) reads the same data"))

@@ -32,7 +32,11 @@ async def run(ctx: ScanContext) -> list[Finding]:
     samples = await _sample_replies(ctx)
     findings: list[Finding] = []
     if samples:
-        findings += await probes.cors(ctx, samples[0][0])
+        for operation, _ in samples:
+            found = await probes.cors(ctx, operation)
+            if found:
+                findings += found
+                break
         findings += probes.security_headers(ctx, samples)
         findings += probes.version_headers(ctx, samples)
     findings += await probes.verbose_errors(ctx)
