@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -98,12 +97,16 @@ async def test_client_bounds_concurrency() -> None:
 
 
 async def test_rate_limiter_spaces_requests() -> None:
-    limiter = RateLimiter(rate=50.0)
-    started = time.monotonic()
-    for _ in range(6):
+    """With the clock standing still, each start waits one more interval than the last."""
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    limiter = RateLimiter(rate=50.0, clock=lambda: 100.0, sleep=record)
+    for _ in range(4):
         await limiter.wait()
-    # Five intervals of 20 ms must have passed; sleeping never returns early.
-    assert time.monotonic() - started >= 5 * 0.02 * 0.99
+    assert [round(seconds, 3) for seconds in slept] == [0.02, 0.04, 0.06]
 
 
 def test_rate_limiter_rejects_zero_rate() -> None:
