@@ -10,11 +10,17 @@ import pytest
 from stockade.config.loader import ConfigError
 from stockade.config.models import GatewayConfig
 from stockade.events.model import Action, SecurityEvent, Severity
+from stockade.gateway.exchange import Consumer
 from stockade.gateway.pipeline import Phase
 from stockade.gateway.plugins import build_registry
 from stockade.gateway.routing import Resources, RouteTable
 from stockade.protection.blocking import DenyList
-from stockade.protection.blocking_rules import ThresholdObserver, create_observer
+from stockade.protection.blocking_rules import (
+    ThresholdObserver,
+    create_observer,
+    source_of,
+    verified_source_of,
+)
 from stockade.protection.shared import deny_list_for
 from tests.protection.demo import OPENAPI_PATH
 from tests.protection.exchanges import exchange
@@ -118,3 +124,12 @@ async def test_mssp_wide_block_reaches_other_tenants() -> None:
 
 def test_no_observer_without_blocking() -> None:
     assert create_observer(config({"ssrf": {}}), Resources(), None) is None
+
+
+def test_forged_subject_never_counts() -> None:
+    forged = exchange(headers={"authorization": f"Bearer {UNSIGNED}"})
+    assert source_of(forged, "jwt-subject") == "4"
+    assert verified_source_of(forged, "jwt-subject") is None
+    verified = exchange(consumer=Consumer("alice", "acme", claims={"sub": "4"}, auth_method="jwt"))
+    assert verified_source_of(verified, "jwt-subject") == "4"
+    assert verified_source_of(verified, "consumer") == "alice"

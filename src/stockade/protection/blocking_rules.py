@@ -10,6 +10,7 @@ tasks in flight are bounded and the overflow is counted, never silent.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from stockade.gateway.exchange import Exchange
 from stockade.gateway.routing import Resources
 from stockade.protection.blocking import ALL_TENANTS, DenyList
 from stockade.protection.config import BlockingProtection, ProtectionPolicy, ThresholdRule
-from stockade.protection.identity import bearer_token, unverified_claims
+from stockade.protection.identity import MAX_CACHED_TOKENS, bearer_token, unverified_claims
 from stockade.protection.shared import ErrorLog, deny_list_for, state_for
 from stockade.protection.state import ProtectionState, StateUnavailable
 
@@ -49,11 +50,35 @@ def source_of(exchange: Exchange, kind: str) -> str | None:
             else None
         )
     token = bearer_token(exchange)
-    claims = unverified_claims(token) if token else None
+    return token_subject(token) if token else None
+
+
+def verified_source_of(exchange: Exchange, kind: str) -> str | None:
+    """Return a source value that the client cannot forge, for counting toward a block.
+
+    An unverified token's subject is anyone's to write, so counting it would
+    let an attacker get another user blocked; only a subject from a token the
+    auth layer verified counts.
+    """
+    if kind != "jwt-subject":
+        return source_of(exchange, kind)
+    consumer = exchange.consumer
+    if consumer is None or consumer.auth_method != "jwt":
+        return None
+    subject = consumer.claims.get("sub")
+    if isinstance(subject, str | int) and not isinstance(subject, bool):
+        return str(subject)
+    return None
+
+
+@functools.lru_cache(maxsize=MAX_CACHED_TOKENS)
+def token_subject(token: str) -> str | None:
+    """Return the unverified ``sub`` claim of a JWT; cached, as clients resend their token."""
+    claims = unverified_claims(token)
     subject = claims.get("sub") if claims else None
-    return (
-        str(subject) if isinstance(subject, str | int) and not isinstance(subject, bool) else None
-    )
+    if isinstance(subject, str | int) and not isinstance(subject, bool):
+        return str(subject)
+    return None
 
 
 class ThresholdObserver:
@@ -126,7 +151,7 @@ class ThresholdObserver:
         deny_list: DenyList,
         prefix: str,
     ) -> None:
-        value = source_of(exchange, rule.source)
+        value = verified_source_of(exchange, rule.source)
         if value is None:
             return
         key = (
