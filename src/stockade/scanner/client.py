@@ -85,7 +85,7 @@ class Target:
                               f"{self.origin}")
 
     def url(self, path: str) -> str:
-        """The absolute URL of ``path`` (which may carry a query) on this target."""
+        """Return the absolute URL of ``path`` (which may carry a query) on this target."""
         if not path.startswith("/"):
             path = "/" + path
         return self.origin + path
@@ -123,7 +123,7 @@ class Reply:
         return value.split(";")[0].strip().lower()
 
     def json(self) -> Any:
-        """The parsed JSON body, or None when the body is not JSON."""
+        """Parse the body as JSON; return None when it is not JSON."""
         try:
             return json.loads(self.body)
         except ValueError:

@@ -1,4 +1,4 @@
-"""What a scan may send: selected operations, methods and request budgets."""
+"""Scan planning: the selected operations, the methods safe mode allows, request budgets."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def split(path: str) -> list[str]:
 
 
 def item_param(operation: Operation) -> str | None:
-    """The trailing path parameter of an item operation, or None."""
+    """Return the trailing path parameter of an item operation, or None."""
     segments = split(operation.path)
     if segments and is_param(segments[-1]) and not any(is_param(s) for s in segments[:-1]):
         return segments[-1][1:-1]
@@ -46,13 +46,13 @@ def collection_path(item_path: str) -> str:
 
 
 def resource_name(item_path: str) -> str:
-    """The collection word of an item path: ``orders`` for /api/v2/orders/{orderId}."""
+    """Return the collection word of an item path: ``orders`` for /api/v2/orders/{orderId}."""
     segments = split(item_path)
     return segments[-2] if len(segments) >= 2 else ""
 
 
 def is_admin_only(operation: Operation) -> bool:
-    """Whether the document marks the operation as admin-only."""
+    """Tell whether the document marks the operation as admin-only."""
     if operation.required_role is not None:
         return operation.required_role.lower() not in ("user", "any", "authenticated")
     return "admin" in (tag.lower() for tag in operation.tags) or "admin" in split(operation.path)
@@ -65,7 +65,7 @@ def id_keys(param: str) -> list[str]:
 
 
 def ids_in(document: Any, param: str) -> list[Any]:
-    """The object ids in a response: a list of objects, or one object."""
+    """Return the object ids in a response: a list of objects, or one object."""
     objects = document if isinstance(document, list) else [document]
     if isinstance(document, dict):
         for key in ("items", "data", "results"):
@@ -127,7 +127,7 @@ async def own_path_values(ctx: ScanContext, session: Session | None,
 
 
 def creator_of(ctx: ScanContext, item: Operation) -> Operation | None:
-    """The POST operation that creates objects of ``item``'s resource.
+    """Find the POST operation that creates objects of ``item``'s resource.
 
     The same collection path is preferred; otherwise any POST whose path
     ends in the same collection word (POST /admin/users for /users/{id}).

@@ -1,4 +1,4 @@
-"""Compare responses: the same object seen twice, or two responses told apart.
+"""Compare responses: the same object seen twice, or two responses that differ.
 
 Access-control checks ask whether an attacker's response shows the same
 object as the owner's; injection and enumeration checks ask whether two
@@ -66,7 +66,7 @@ def same_data(first: Reply, second: Reply) -> bool:
 
 
 def signature(reply: Reply, echoed: str = "") -> str:
-    """A comparable digest of a response: status and body, volatile parts masked.
+    """Digest a response into its status and body, volatile parts masked.
 
     ``echoed`` (the payload the request carried) is removed first, so a
     response that merely repeats the input does not look different.
@@ -82,7 +82,7 @@ def signature(reply: Reply, echoed: str = "") -> str:
 
 
 def shape(reply: Reply) -> str:
-    """The status and the JSON member paths of a response, values ignored.
+    """Reduce a response to its status and JSON member paths, values ignored.
 
     Two successful registrations differ in their new ids and names but
     share a shape; a "name taken" error has another one.
@@ -94,7 +94,7 @@ def shape(reply: Reply) -> str:
 
 
 def looks_like_failure(reply: Reply) -> bool:
-    """A response that reports an error even with a 2xx status ({"ok": false}, "error")."""
+    """Tell whether a response reports an error, even with a 2xx status ({"ok": false})."""
     if not reply.ok:
         return True
     document = reply.json()

@@ -27,7 +27,7 @@ MAX_BASELINE_SECONDS = 2.0
 
 
 async def baseline(send: Callable[[], Awaitable[Reply]]) -> float:
-    """The slowest of a few unmodified requests."""
+    """Return the slowest elapsed time of a few unmodified requests."""
     return max([(await send()).elapsed for _ in range(BASELINE_SAMPLES)])
 
 

@@ -3,10 +3,10 @@
 - Operations the document protects respond to a request without credentials
   with the same data a logged-in caller gets.
 - Forged tokens are accepted on a "probe operation", a GET that returns
-  2xx with the user's token and 401/403 without one: a malformed token,
-  and the JWT forgeries of ``jwt_probes`` (alg none, stripped or altered
-  signatures, a weak HMAC key found with the shipped word list, an expired
-  token signed with that key, key confusion).
+  2xx with the user's token and 401/403 without one. The forgeries are a
+  malformed token and those of ``jwt_probes``: alg none, stripped or
+  altered signatures, a weak HMAC key found with the shipped word list,
+  an expired token signed with that key, and key confusion.
 - The token is accepted in the URL query in place of the header.
 
 A forged token counts as accepted only when the response shows the same data

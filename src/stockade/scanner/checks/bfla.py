@@ -2,9 +2,9 @@
 
 Admin-only operations are the ones the document marks so
 (``x-required-role``, an ``admin`` tag or path segment). A read is
-confirmed when the user gets what the admin gets; a creation when the user
-gets a 2xx response carrying the new object; a deletion when the admin can
-no longer read the object (one the admin created for the test). Objects
+confirmed when the user gets what the admin gets. A creation is confirmed
+by a 2xx response carrying the new object. A deletion is confirmed when
+the admin can no longer read the object, one the admin created for the test. Objects
 the test creates are deleted again where the API allows it.
 """
 

@@ -4,7 +4,7 @@ A known username with a wrong password and an unknown username are each
 sent twice. A finding needs the two responses for the same kind of attempt
 to match each other and the two kinds to differ (status or body, tokens
 and other long strings masked). Registration is probed with a taken
-username and fresh ones, which creates two accounts; its responses are
+username and fresh ones, which creates two accounts. Its responses are
 compared by status and member names only, because every new account
 gets its own id.
 """
@@ -53,7 +53,7 @@ async def run(ctx: ScanContext) -> list[Finding]:
 
 
 def _user_field(body: dict[str, Any]) -> str | None:
-    """The member of a registration body that names the account."""
+    """Return the member of a registration body that names the account."""
     names = list(body)
     for wanted in ("username", "user", "login", "email"):
         found = next((name for name in names if wanted in name.lower()), None)

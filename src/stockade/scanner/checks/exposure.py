@@ -1,11 +1,11 @@
 """Excessive data exposure (API3:2023): sensitive fields the schema does not declare.
 
-Every GET operation is called as a caller who may use it. Members of the
-JSON response that its response schema does not declare are reported when
-their name suggests a secret or personal data (``password_hash``,
-``ssn``) or their value is a recognized sensitive value (a card number, a
-national id, a key), using ``stockade.protection.sensitive``. Declared
-fields are the API owner's decision and are not reported.
+Every GET operation is called as a caller who may use it. A member of the
+JSON response that the response schema does not declare is reported when
+its name suggests a secret or personal data (``password_hash``, ``ssn``).
+It is also reported when ``stockade.protection.sensitive`` recognizes its
+value (a card number, a national id, a key). Declared fields are the API
+owner's decision and are not reported.
 """
 
 from __future__ import annotations

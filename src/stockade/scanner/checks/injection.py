@@ -62,7 +62,7 @@ async def run(ctx: ScanContext) -> list[Finding]:
 
 
 async def _read_back(ctx: ScanContext, point: InjectionPoint) -> dict[str, Any] | None:
-    """The stored values of the body members a PUT or PATCH probe overwrites, to restore them."""
+    """Read the stored values of the members a PUT or PATCH probe overwrites, to restore them."""
     operation = point.operation
     reader = ctx.api.find("GET", operation.path)
     if operation.method not in ("PUT", "PATCH") or reader is None or not point.body:
@@ -214,7 +214,7 @@ async def _nosql(ctx: ScanContext, point: InjectionPoint) -> Finding | None:
         return None
     plain = await send(marker)
     if not looks_like_failure(plain):
-        return None  # a value the API accepts anyway tells nothing
+        return None  # a value the API accepts anyway proves nothing
     true_replies = [await send(_operator(op, marker)) for op in payloads.NOSQL_TRUE_OPERATORS]
     false_reply = await send(_operator(payloads.NOSQL_FALSE_OPERATOR, marker))
     if any(looks_like_failure(reply) for reply in true_replies):

@@ -6,7 +6,7 @@ but that carry privilege (role, is_admin, balance and the like), with
 distinctive values. A finding needs both: the write returned 2xx, and a
 fresh read shows the value stored. After a PUT or PATCH the scan writes
 the old values back through the same hole, so the test account keeps its
-role; an object a POST created is deleted where a delete operation exists.
+role. An object that a POST created is deleted where a delete operation exists.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ ItemOperations = tuple[Operation, Operation | None]
 
 
 def _item_operations(ctx: ScanContext, collection: Operation) -> ItemOperations | None:
-    """The GET (and DELETE, if any) on ``collection``'s item path, such as /orders/{id}."""
+    """Find the GET (and DELETE, if any) on ``collection``'s item path, such as /orders/{id}."""
     for operation in ctx.api.operations:
         if (operation.method == "GET" and item_param(operation) is not None
                 and collection_path(operation.path) == collection.path):

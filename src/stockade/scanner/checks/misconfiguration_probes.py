@@ -158,7 +158,7 @@ def base_paths(ctx: ScanContext) -> list[str]:
 
 
 async def random_control(ctx: ScanContext, prefix: str) -> Reply:
-    """The response for a path that cannot exist, to tell catch-all servers apart."""
+    """Request a path that cannot exist, to tell catch-all servers apart."""
     return await ctx.send("GET", f"{prefix}/stockade-{secrets.token_hex(6)}", None)
 
 
