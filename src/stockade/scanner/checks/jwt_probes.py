@@ -46,7 +46,7 @@ class TokenProbe:
     findings: list[Finding] = field(default_factory=list)
 
     async def accepted(self, candidate: str) -> Reply | None:
-        """Send ``candidate``; return the response when it shows the valid token's data, else None."""
+        """Send ``candidate``; return the response if it shows the valid token's data."""
         self.ctx.redactor.add_secrets([candidate])
         reply = await self.ctx.call(self.operation, self.session.with_token(candidate))
         return reply if same_data(self.valid, reply) else None
