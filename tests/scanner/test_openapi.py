@@ -10,6 +10,8 @@ import pytest
 
 from stockade.scanner.client import ScanClient, Target
 from stockade.scanner.openapi import OpenApiError, load_document, load_file, parse_document
+from stockade.scanner.planning import ScanSettings
+from stockade.scanner.runner import ScanConfig, run_scan
 from tests.scanner.demo import OPENAPI
 
 DOC_30 = {
@@ -113,3 +115,28 @@ async def test_load_url_from_target() -> None:
         await client.close()
         server.close()
     assert api.find("POST", "/api/v2/login") is not None
+
+
+async def test_target_path_replaces_server_path(tmp_path: Path) -> None:
+    """Operations go under the target's base path, not the document's server path."""
+    seen: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readline()).decode().split()[1])
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(DOC_30))
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        await run_scan(ScanConfig(f"http://127.0.0.1:{port}/gateway/v1", str(document), [],
+                                  ScanSettings(checks=frozenset({"exposure"})), canary=False))
+    finally:
+        server.close()
+    assert "/gateway/v1/things/1" in seen
+    assert not any(path.startswith("/base/") for path in seen)

@@ -75,6 +75,10 @@ async def run_scan(config: ScanConfig, progress: ScanProgress | None = None) -> 
     canary = await Canary().start() if config.canary else None
     try:
         api = await load_document(client, config.openapi)
+        if target.base_path:
+            # A path in the target URL replaces the path of the document's server URL.
+            for operation in api.operations:
+                operation.url_path = target.base_path + operation.path
         sessions = [await authenticate(client, profile) for profile in config.profiles]
         ctx = _context(client, api, config, sessions, canary)
         log.info("scan of %s started: %d operations selected, %d profiles",
