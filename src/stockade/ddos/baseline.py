@@ -2,8 +2,11 @@
 
 Each closed bucket moves the averages by ``alpha = 1 - exp(-bucket / baseline_seconds)``,
 an exponentially weighted moving average (EWMA) whose time constant is
-``baseline_seconds`` whatever the bucket length. Buckets closed during a
-surge are left out, so an attack never becomes the new normal.
+``baseline_seconds`` whatever the bucket length. Until there are ``1 / alpha``
+buckets, the plain mean of those seen so far is used instead (the weight of
+the n-th bucket is at least 1/n), so a short warm-up still gives a fair value.
+Buckets closed during a surge are left out, so an attack never becomes the
+new normal.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ class Baseline:
     error_ratio: float = 0.0
     latency: float = 0.0  # seconds
     history_seconds: float = 0.0  # bucket time folded in so far
-    _latency_seen: bool = False
+    buckets: int = 0
+    latency_buckets: int = 0
 
     @property
     def alpha(self) -> float:
@@ -30,26 +34,20 @@ class Baseline:
 
     def update(self, bucket: BucketTotals) -> None:
         """Fold one closed bucket into the averages."""
-        alpha = self.alpha
-        rate = bucket.cost / self.bucket_seconds
-        if self.history_seconds == 0:
-            self.rate = rate
-        else:
-            self.rate += alpha * (rate - self.rate)
+        self.buckets += 1
+        weight = max(self.alpha, 1.0 / self.buckets)
+        self.rate += weight * (bucket.cost / self.bucket_seconds - self.rate)
         if bucket.responses:
-            if not self._latency_seen:
-                self.latency = bucket.mean_latency
-                self.error_ratio = bucket.error_ratio
-                self._latency_seen = True
-            else:
-                self.latency += alpha * (bucket.mean_latency - self.latency)
-                self.error_ratio += alpha * (bucket.error_ratio - self.error_ratio)
+            self.latency_buckets += 1
+            weight = max(self.alpha, 1.0 / self.latency_buckets)
+            self.latency += weight * (bucket.mean_latency - self.latency)
+            self.error_ratio += weight * (bucket.error_ratio - self.error_ratio)
         self.history_seconds += self.bucket_seconds
 
     def idle(self, buckets: int) -> None:
         """Fold in ``buckets`` empty buckets at once; latency and errors keep their values."""
         if buckets <= 0:
             return
-        if self.history_seconds > 0:
-            self.rate *= (1.0 - self.alpha) ** buckets
+        self.rate *= (1.0 - self.alpha) ** buckets
+        self.buckets += buckets
         self.history_seconds += buckets * self.bucket_seconds
