@@ -142,3 +142,9 @@ def test_invalid_header_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["scan", "--target", "http://127.0.0.1:1", "--openapi", "x", "--header", "NoColon"])
     assert "invalid header 'NoColon'" in " ".join(capsys.readouterr().err.split())
+
+
+def test_json_to_standard_output(vulnerable: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _scan(vulnerable, "--checks", "misconfiguration", "--json", "-")
+    report = json.loads(capsys.readouterr().out)
+    assert report["checks"] == ["misconfiguration"]

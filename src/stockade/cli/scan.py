@@ -127,7 +127,9 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output")
-    group.add_argument("--json", metavar="FILE", help="Write the JSON report to FILE.")
+    group.add_argument("--json", metavar="FILE",
+                       help="Write the JSON report to FILE ('-' for standard output; the "
+                            "terminal summary goes to standard error).")
     group.add_argument("--sarif", metavar="FILE", help="Write the SARIF 2.1.0 report to FILE.")
     group.add_argument("--html", metavar="FILE", help="Write the HTML report to FILE.")
     group.add_argument("--blocks", metavar="FILE",
@@ -209,7 +211,11 @@ def _config(args: argparse.Namespace) -> ScanConfig:
 
 
 def _write(path: str, text: str) -> None:
-    Path(path).write_text(text, encoding="utf-8")
+    """Write a report to ``path``, or to standard output when ``path`` is ``-``."""
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
 
 
 def _write_reports(args: argparse.Namespace, result: ScanResult) -> None:
