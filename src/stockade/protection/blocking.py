@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 from urllib.parse import quote
 
+from redis.exceptions import RedisError
+
 from stockade.protection.config import SourceKind, StateSettings
+from stockade.protection.state import StateUnavailable
 from stockade.protection.state_redis import RedisState
 
 log = logging.getLogger(__name__)
@@ -151,8 +154,14 @@ class RedisDenyStore:
     async def entries(self, tenant: str | None) -> list[DenyEntry]:
         owner = f"{{{quote(tenant, safe='')}}}" if tenant else "*"
         pattern = f"{self._prefix}:deny:{owner}:*"
+        keys: list[bytes] = []
+        try:
+            async for key in self._state.client.scan_iter(match=pattern, count=500):
+                keys.append(key)
+        except (RedisError, OSError) as error:
+            raise StateUnavailable(f"listing deny list entries failed: {error}") from None
         found: list[DenyEntry] = []
-        async for key in self._state.client.scan_iter(match=pattern, count=500):
+        for key in keys:
             value = await self._state.call(self._state.client.get(key))
             if value is not None:
                 found.append(_entry(value))

@@ -45,9 +45,11 @@ class Operation:
     extensions: dict[str, Any]
 
     parameter_places: frozenset[str] = field(init=False)  # path, query, header, cookie
+    checks_responses: bool = field(init=False)  # some response has a JSON schema
 
     def __post_init__(self) -> None:
         self.parameter_places = frozenset(parameter.place for parameter in self.parameters)
+        self.checks_responses = any(self.responses.values())
 
     @property
     def path_parameters(self) -> list[str]:

@@ -86,7 +86,7 @@ class OpenApiStage:
         return (
             operation is not None
             and response is not None
-            and bool(operation.responses)
+            and operation.checks_responses
             and is_json_type(response_media_type(exchange))
         )
 
