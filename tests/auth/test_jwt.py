@@ -437,3 +437,15 @@ def test_short_rsa_key_rejected() -> None:
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     with pytest.raises(ValueError, match="1024 bits"):
         jwt_gate(issuer(keys=[{"jwk": public_jwk(weak, "weak")}]))
+
+
+async def test_jwks_server_down_not_asked_per_request(auth_server: LocalAuthServer) -> None:
+    gate = jwt_gate(issuer(jwks_url=auth_server.url("/missing")))
+    try:
+        for _ in range(20):
+            verdict, _ = await gate.request(headers=bearer(sign(RSA_1, "RS256", "k1")))
+            assert verdict.status == 401
+    finally:
+        await gate.close()
+    # One first-load attempt; the unknown-kid refetch falls inside the same cooldown.
+    assert auth_server.hits["/missing"] == 1

@@ -67,12 +67,16 @@ class RemoteJwks:
         self._inflight: asyncio.Task[bool] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._refetch_times: deque[float] = deque()
+        self._next_load = 0.0  # monotonic time of the next first-load attempt
         self.fetch_count = 0  # successful and failed fetches, for metrics and tests
 
     async def key_set(self) -> KeySet:
         if self._refresher is None:
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
-        if self._keys is None:
+        now = time.monotonic()
+        if self._keys is None and now >= self._next_load:
+            # Until a first load succeeds, retry at most once per cooldown, not once per request.
+            self._next_load = now + self._cooldown
             await self._fetch()
         return self._keys or KeySet(())
 
@@ -82,6 +86,8 @@ class RemoteJwks:
             self._refetch_times.popleft()
         if self._refetch_times and now - self._refetch_times[-1] < self._cooldown:
             return False
+        if self._keys is None and now < self._next_load:
+            return False  # the first load failed moments ago; the issuer is not asked again yet
         if len(self._refetch_times) >= self._max_refetches:
             log.warning(
                 "JWKS %s: unknown-kid refetch cap of %s per hour reached",
