@@ -120,3 +120,14 @@ async def test_repeat_of_unknown_id_checked_again() -> None:
     again = await bola.check(exchange("GET", "/api/v2/orders/1", headers=token("2")),
                              Phase.REQUEST_HEADERS)
     assert again.reason == "bola"
+
+
+async def test_reported_until_block_after() -> None:
+    bola = stage(block_after=3)
+    await learn(bola, "1", "/api/v2/orders", [{"id": 1}, {"id": 2}])
+    verdicts = []
+    for object_id in (1, 2, 1):
+        request = exchange("GET", f"/api/v2/orders/{object_id}", headers=token("2"))
+        verdict = await bola.check(request, Phase.REQUEST_HEADERS)
+        verdicts.append((verdict.reason, [event.kind for event in request.events]))
+    assert verdicts == [("", ["bola"]), ("", ["bola"]), ("bola", [])]

@@ -20,7 +20,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from stockade.events.model import Severity
+from stockade.events.model import Action, Severity
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
 from stockade.gateway.routing import RouteContext
@@ -194,6 +194,16 @@ class BolaStage:
         if record.known and not record.owned:
             reason, status = "bola", 403
             message = "object id was returned to another consumer but never to this one"
+            if settings.block_after > 1:
+                foreign_key = f"{self.prefix}:foreign:{key_part(requester)}"
+                seen = await self.state.count(foreign_key, window)
+                if seen < settings.block_after:
+                    exchange.state[FLAGGED] = True
+                    exchange.events.append(exchange.event(
+                        LAYER, reason, f"{message} ({seen} of {settings.block_after} allowed)",
+                        Severity.HIGH, action=Action.OBSERVED,
+                        evidence={"resource": resource, "object_id": object_id}))
+                    return CONTINUE
         elif record.distinct >= settings.enumeration_distinct_ids:
             reason, status = "object-enumeration", 429
             message = f"{record.distinct} distinct ids of one resource within {window:g} s"

@@ -110,6 +110,12 @@ class BolaProtection(StrictModel):
         gt=0,
         description="Seconds an object id stays known after it was last returned.",
     )
+    block_after: int = Field(
+        default=1,
+        ge=1,
+        description="Foreign-object requests by one caller within the enumeration window "
+        "before BOLA rejects; the ones before are reported only.",
+    )
     exempt_groups: list[str] = Field(
         default_factory=list, description="Groups that may read any object, e.g. admin."
     )
