@@ -153,3 +153,12 @@ async def test_concurrent_requests_share_one_call(server: LocalAuthServer) -> No
     await gate.close()
     assert all(not verdict.reject for verdict, _ in results)
     assert len(server.posts) == 1
+
+
+async def test_failing_server_not_asked_per_request(server: LocalAuthServer) -> None:
+    server.introspection = lambda form, authorization: (500, {"error": "down"})
+    gate = introspection_gate(server)
+    verdicts = [(await gate.request(headers=bearer(f"tok-{index}")))[0] for index in range(10)]
+    await gate.close()
+    assert [verdict.status for verdict in verdicts] == [503] * 10
+    assert len(server.posts) == 1

@@ -3,8 +3,9 @@
 The cache keys on the SHA-256 of the token, so no token is kept in clear.
 An active response is cached for at most ``cache_seconds`` and never past
 the token's own ``exp``, and an inactive one for ``negative_cache_seconds``.
-Failures to reach the server are not cached. Concurrent requests with the
-same token share one call.
+Failures to reach the server are not cached, but for one second after a
+failure the server is not asked again. Concurrent requests with the same
+token share one call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from stockade.auth.config import IntrospectionAuth
 from stockade.auth.http_client import FetchError, JsonClient
 
 log = logging.getLogger(__name__)
+
+SKIP_AFTER_ERROR_SECONDS = 1.0  # after a failed call, respond 503 this long without calling again
 
 
 class IntrospectionUnavailable(Exception):
@@ -52,6 +55,7 @@ class Introspector:
         self._secret = secret
         self._cache: OrderedDict[bytes, tuple[float, Introspection]] = OrderedDict()
         self._pending: dict[bytes, asyncio.Task[Introspection]] = {}
+        self._skip_until = 0.0  # monotonic time until which a failed server is not asked
         self.calls = 0  # requests sent to the server, for metrics and tests
 
     async def introspect(self, token: str) -> Introspection:
@@ -63,13 +67,21 @@ class Introspector:
                 self._cache.move_to_end(key)
                 return cached[1]
             del self._cache[key]
+        if time.monotonic() < self._skip_until:
+            raise IntrospectionUnavailable(
+                f"{self.settings.endpoint} failed less than {SKIP_AFTER_ERROR_SECONDS} s ago"
+            )
         pending = self._pending.get(key)
         if pending is None:
             # Concurrent requests with the same new token share one call to the server.
             pending = asyncio.get_running_loop().create_task(self._ask(token))
             self._pending[key] = pending
             pending.add_done_callback(lambda task: self._finished(key, task))
-        answer = await asyncio.shield(pending)
+        try:
+            answer = await asyncio.shield(pending)
+        except IntrospectionUnavailable:
+            self._skip_until = time.monotonic() + SKIP_AFTER_ERROR_SECONDS
+            raise
         self._remember(key, answer, now)
         return answer
 
