@@ -1,4 +1,4 @@
-"""Which requests carry credentials that a browser attaches on its own.
+"""Detection of credentials that a browser attaches to requests on its own.
 
 Cookies, HTTP Basic credentials the browser has cached, and TLS client
 certificates go with every request to the site, whichever page caused it.

@@ -9,7 +9,7 @@ stage checks in turn:
    cross-site without a preflight, 415 otherwise;
 3. with a token mode, that the token field matches the token cookie, 403 otherwise.
 
-It runs after authentication, so it knows how the consumer authenticated,
+It runs after authentication, so it can see how the consumer authenticated,
 and before rate limiting. With a token mode it also sets the token cookie on
 responses of the route whenever the client has no valid one.
 """

@@ -10,13 +10,13 @@ from stockade.ddos.config import DdosPolicy
 
 @dataclass(slots=True)
 class BucketTotals:
-    """What one route saw in one bucket. Costs are request weights, not request counts."""
+    """Traffic totals of one route in one bucket. Costs are request weights, not request counts."""
 
     cost: float = 0.0  # cost of every request that arrived
     admitted: float = 0.0  # cost of the requests this layer did not shed
     requests: int = 0
-    responses: int = 0  # upstream outcomes: answers, errors and timeouts
-    errors: int = 0  # upstream 5xx answers, failures and timeouts
+    responses: int = 0  # upstream outcomes: responses, failures and timeouts
+    errors: int = 0  # upstream 5xx responses, failures and timeouts
     latency_sum: float = 0.0  # seconds, over ``responses``
 
     def add(self, other: BucketTotals) -> None:

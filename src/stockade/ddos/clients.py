@@ -2,7 +2,7 @@
 
 A client's rate is a decaying sum: each admitted request adds its cost, and
 the sum decays with time constant ``tau`` (the detection window), so a
-client steadily sending ``r`` cost per second holds about ``r * tau``. One
+client steadily sending ``r`` cost per second reaches about ``r * tau``. One
 float pair per client, no per-request list.
 """
 

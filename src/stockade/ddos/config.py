@@ -18,7 +18,7 @@ MIN_BUCKET_SECONDS = 0.1  # finer buckets cost more bookkeeping than they add in
 
 
 class Detection(StrictModel):
-    """When traffic counts as a surge."""
+    """The conditions under which traffic counts as a surge."""
 
     window_seconds: float = Field(
         default=2.0,
@@ -63,7 +63,7 @@ class Detection(StrictModel):
 
 
 class Release(StrictModel):
-    """How a surge ends and how limits relax afterwards (hysteresis)."""
+    """The end of a surge and the relaxing of limits afterwards (hysteresis)."""
 
     quiet_seconds: float = Field(
         default=10.0,

@@ -1,4 +1,4 @@
-"""Which request to shed: the classes of the shedding order, then the per-source limit.
+"""The shedding decision: the classes of the shedding order, then the per-source limit.
 
 Shedding keeps authenticated consumers within their limits served. A
 request is shed when the surge's current steps cover its class

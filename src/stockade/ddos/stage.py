@@ -28,7 +28,7 @@ from stockade.gateway.routing import Resources, RouteContext
 
 DDOS_STAGE_ORDER = 120  # before authentication (200): shed requests cost no credential check
 DDOS_LATE_STAGE_ORDER = 280  # after authorization (250), before the rate limiter (300)
-IPV6_SOURCE_PREFIX = 64  # an IPv6 client counts as its /64, which one host usually holds
+IPV6_SOURCE_PREFIX = 64  # an IPv6 client counts as its /64, which usually belongs to one host
 TRACKERS = "ddos.trackers"
 STATE_KEY = "ddos"  # exchange.state: the arrival time of a request left for ddos.late
 SHED_MESSAGE = "the service is under heavy load, retry later"
@@ -79,7 +79,7 @@ def source_of(exchange: Exchange) -> str:
 
 
 class _Shedder:
-    """What both stages share: the tracker, the verdicts and the surge events."""
+    """Base of both DDoS stages: the tracker, the shed verdict and the surge events."""
 
     name = "ddos"
     layer = "ddos"

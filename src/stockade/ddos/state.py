@@ -3,7 +3,7 @@
 Without a shared store each worker judges its own traffic. With Redis
 (``state_redis``) every worker adds its closed bucket to cluster-wide
 totals and reads back the window over all nodes, whether any node saw a
-surge signal lately, and which of its new sources some node already knows.
+surge signal lately, and which of its queried sources some node has seen.
 Requests never wait for this exchange: it runs as a task once per bucket.
 """
 
@@ -33,7 +33,7 @@ class SharedView:
     window: BucketTotals  # over every node, the detection window
     newest: BucketTotals  # the newest complete bucket over every node
     tripped_ago: float | None  # seconds since some node's signals tripped; None: not lately
-    known: frozenset[str]  # the queried sources that some node knows
+    known: frozenset[str]  # the queried sources that some node reported early enough
 
 
 class TrafficStore(Protocol):

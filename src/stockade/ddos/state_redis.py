@@ -1,7 +1,7 @@
 """The shared DDoS state in Redis: cluster-wide bucket totals, surge signal and known sources.
 
 One Lua script per report keeps the exchange atomic and uses the server's
-clock (``TIME``), so node clocks never matter. Per route, one hash holds
+clock (``TIME``), so node clocks never matter. Per route, one hash contains
 the totals of the last buckets (fields ``<bucket index>:<total name>``,
 fields of older buckets deleted by the script) and one string the time of the last
 surge signal, which expires ``quiet_seconds`` after it. Per tenant, one
@@ -22,7 +22,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from stockade.ddos.buckets import BUCKET_FIELDS, BucketTotals
+from stockade.ddos.buckets import BUCKET_FIELDS, BucketTotals, window_buckets
 from stockade.ddos.config import DdosPolicy
 from stockade.ddos.state import BucketReport, SharedView, StateUnavailable
 from stockade.ratelimit.redis_store import redacted
@@ -140,29 +140,15 @@ class RedisTrafficStore:
             raise StateUnavailable(
                 f"Redis {self.url} failed less than {SKIP_AFTER_ERROR_SECONDS} s ago"
             )
-        policy = self._policy
-        window = max(2, round(policy.detection.window_seconds / policy.bucket_seconds))
-        totals = report.totals.as_list()
-        args: list[str | float | int] = [
-            round(policy.bucket_seconds * 1000),
-            window,
-            round(policy.release.quiet_seconds * 1000),
-            round(policy.known_source_seconds * 1000),
-            1 if report.tripped else 0,
-            round(report.cutoff_age * 1000),
-            MAX_KNOWN_SOURCES,
-            len(totals),
-            *totals,
-            len(report.new_sources),
-            *report.new_sources,
-            *report.queries,
-        ]
         try:
             async with asyncio.timeout(self._timeout):
-                reply = await self._script(keys=self.keys(tenant, route), args=args)
+                reply = await self._script(
+                    keys=self.keys(tenant, route), args=self._arguments(report)
+                )
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_until = time.monotonic() + SKIP_AFTER_ERROR_SECONDS
             raise StateUnavailable(f"Redis {self.url}: {type(error).__name__}: {error}") from None
+
         values = [float(item) for item in reply]
         size = len(BUCKET_FIELDS)
         ago = values[2 * size]
@@ -176,6 +162,24 @@ class RedisTrafficStore:
             tripped_ago=ago / 1000 if ago >= 0 else None,
             known=known,
         )
+
+    def _arguments(self, report: BucketReport) -> list[str | float | int]:
+        policy = self._policy
+        totals = report.totals.as_list()
+        return [
+            round(policy.bucket_seconds * 1000),
+            window_buckets(policy),
+            round(policy.release.quiet_seconds * 1000),
+            round(policy.known_source_seconds * 1000),
+            1 if report.tripped else 0,
+            round(report.cutoff_age * 1000),
+            MAX_KNOWN_SOURCES,
+            len(totals),
+            *totals,
+            len(report.new_sources),
+            *report.new_sources,
+            *report.queries,
+        ]
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -1,11 +1,11 @@
 """One route's traffic: buckets, baseline, surge state and per-client rates, in one worker.
 
 Stages call ``arrive`` for every request and ``decide`` for the ones they
-judge; the log observer calls ``outcome`` with the upstream's latency and
+judge. The log observer calls ``outcome`` with the upstream's latency and
 error. Bucket closes happen lazily, on the first call after a boundary, so
 an idle route costs nothing. With a shared store the closed bucket is sent
-as a task and the surge is judged on the cluster's totals when the answer
-comes; a store that fails leaves the worker judging its own totals.
+as a task, and the surge is judged on the cluster's totals when the reply
+arrives. While the store fails, the worker judges its own totals.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class RouteTracker:
                 shared is not None
                 and now - self._shared_at <= STALE_VIEW_BUCKETS * self.bucket_seconds
             ):
-                return  # the answer to this bucket's report judges the surge
+                return  # the reply to this bucket's report judges the surge
         self._judge(now, self.window.totals(), closed, gap - 1, None)
 
     def _judge(
