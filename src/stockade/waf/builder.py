@@ -75,7 +75,7 @@ class RuleSetBuilder:
         parent = self._open_chain
         rule = self._new_rule(directive, parent)
         try:
-            rule.variables = tuple(parse_variables(variables_text))
+            rule.set_variables(tuple(parse_variables(variables_text)))
         except ValueError as error:
             raise directive.error(str(error)) from None
         chained = self._apply_actions(rule, actions_text, directive)

@@ -112,7 +112,11 @@ def find_crs(configured: str | None) -> CrsInstall:
 def crs_version(path: Path) -> str:
     """Read the version from SecComponentSignature "OWASP_CRS/x.y.z" in REQUEST-901."""
     marker = "OWASP_CRS/"
-    for line in (path / "rules" / "REQUEST-901-INITIALIZATION.conf").read_text().splitlines():
+    setup_rules = path / "rules" / "REQUEST-901-INITIALIZATION.conf"
+    if not setup_rules.is_file():
+        raise FileNotFoundError(f"{setup_rules} not found; point at the CRS directory that "
+                                "contains rules/REQUEST-901-INITIALIZATION.conf")
+    for line in setup_rules.read_text().splitlines():
         if line.startswith("SecComponentSignature") and marker in line:
             return line.split(marker, 1)[1].strip().strip('"')
     raise SecLangError("no SecComponentSignature with the CRS version",

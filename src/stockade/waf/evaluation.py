@@ -8,6 +8,7 @@ every link, the log entry and the disruptive action follow a full match.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stockade.waf import variables
@@ -106,7 +107,7 @@ def _run_actions(transaction: Transaction, link: Rule) -> None:
 def collect_targets(transaction: Transaction, link: Rule,
                     excluded: list[VariableSpec]) -> list[Target]:
     """Resolve the link's variables, minus ``!`` exclusions and ctl-removed targets."""
-    exclusions = [spec for spec in link.variables if spec.exclude] + excluded
+    exclusions = [*link.exclusions, *excluded] if excluded else link.exclusions
     targets: list[Target] = []
     for spec in link.variables:
         if spec.exclude:
@@ -121,7 +122,7 @@ def collect_targets(transaction: Transaction, link: Rule,
     return targets
 
 
-def _is_excluded(collection: str, name: str, exclusions: list[VariableSpec]) -> bool:
+def _is_excluded(collection: str, name: str, exclusions: Sequence[VariableSpec]) -> bool:
     key = name.partition(":")[2]
     for spec in exclusions:
         if spec.name != collection:
@@ -133,10 +134,10 @@ def _is_excluded(collection: str, name: str, exclusions: list[VariableSpec]) -> 
     return False
 
 
-def _transformed(transaction: Transaction, link: Rule, value: bytes) -> list[bytes]:
+def _transformed(transaction: Transaction, link: Rule, value: bytes) -> Sequence[bytes]:
     """Return the values to test: the final one, or every step with multiMatch."""
     if not link.transform_functions:
-        return [value]
+        return (value,)
     cache_key = (value, link.transformations)
     cached = transaction.transform_cache.get(cache_key)
     if cached is None:
@@ -153,7 +154,7 @@ def _transformed(transaction: Transaction, link: Rule, value: bytes) -> list[byt
             if step not in unique:
                 unique.append(step)
         return unique
-    return [cached[-1]]
+    return (cached[-1],)
 
 
 def _test(transaction: Transaction, link: Rule, value: bytes) -> bool:

@@ -42,14 +42,19 @@ class Removals:
         self.targets_by_tag.append((tag, target))
 
     def removes(self, rule: Rule) -> bool:
-        if self.id_ranges and in_ranges(rule.id, tuple(self.id_ranges)):
-            return True
+        if self.id_ranges:
+            rule_id = rule.id
+            for low, high in self.id_ranges:
+                if low <= rule_id <= high:
+                    return True
         if self.tags and not self.tags.isdisjoint(rule.tags):
             return True
         return bool(self.messages) and rule.msg in self.messages
 
     def excluded_targets(self, rule: Rule) -> list[VariableSpec]:
         """Return the targets removed from ``rule`` (and so from all of its chain)."""
+        if not self.targets_by_id and not self.targets_by_tag:
+            return []
         result = [spec for ranges, spec in self.targets_by_id if in_ranges(rule.id, ranges)]
         if self.targets_by_tag:
             result.extend(spec for tag, spec in self.targets_by_tag if tag in rule.tags)

@@ -40,6 +40,7 @@ class Rule:
     path: str
     line: int
     variables: tuple[VariableSpec, ...] = ()
+    exclusions: tuple[VariableSpec, ...] = ()  # the "!" entries of variables, kept apart
     operator: Operator | None = None  # None for SecAction and SecMarker
     operator_name: str = ""
     operator_argument: str = ""
@@ -76,8 +77,14 @@ class Rule:
     def is_marker(self) -> bool:
         return self.marker is not None
 
+    def set_variables(self, variables: tuple[VariableSpec, ...]) -> None:
+        self.variables = variables
+        self.exclusions = tuple(spec for spec in variables if spec.exclude)
+
     def links(self) -> list[Rule]:
         """Return this rule and every rule chained to it, in order."""
+        if self.chain is None:
+            return [self]
         result: list[Rule] = []
         current: Rule | None = self
         while current is not None:

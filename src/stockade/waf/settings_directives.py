@@ -137,7 +137,7 @@ def _update_targets(builder: RuleSetBuilder, directive: Directive,
         variables = list(rule.variables)
         if replaced is not None:
             variables = [item for item in variables if item.label() != replaced.label()]
-        rule.variables = tuple(variables + added)
+        rule.set_variables(tuple(variables + added))
 
 
 def _update_actions(builder: RuleSetBuilder, directive: Directive) -> None:

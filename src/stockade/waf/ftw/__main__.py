@@ -12,6 +12,7 @@ from stockade.waf.ftw.cases import load_cases
 from stockade.waf.ftw.overrides import load_overrides
 from stockade.waf.ftw.runner import FAIL, PASS, SKIP, run_cases
 from stockade.waf.ftw.setup import find_install, regression_engine
+from stockade.waf.seclang import SecLangError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,9 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every failure")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    install = find_install(args.rules)
-    engine = regression_engine(install)
+    try:
+        install = find_install(args.rules)
+        engine = regression_engine(install)
+    except (OSError, SecLangError) as error:
+        print(f"error: cannot load the rules from {args.rules}: {error}", file=sys.stderr)
+        return 2
     loaded = time.monotonic()
+    if not args.tests.is_dir():
+        print(f"error: test directory {args.tests} not found", file=sys.stderr)
+        return 2
     cases = load_cases(args.tests)
     if args.rule:
         cases = [case for case in cases if case.rule_id == args.rule]
