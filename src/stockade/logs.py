@@ -40,3 +40,5 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic logs every migration plugin at INFO when the store opens.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

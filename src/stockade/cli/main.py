@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "stockade.cli.admin",
     "stockade.cli.report",
     "stockade.cli.scan",
+    "stockade.cli.demo",
 )
 """Modules that register subcommands, in the order ``--help`` lists them."""
 

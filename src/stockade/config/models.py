@@ -7,9 +7,11 @@ from above, and nested sections merge key by key (see ``merge_policy``).
 
 from __future__ import annotations
 
+import os
+
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, IPvAnyNetwork, field_validator, model_validator
 
 from stockade.access.config import AccessPolicy, CorsPolicy
 from stockade.auth.config import AuthPolicy
@@ -87,7 +89,16 @@ class AdminListener(StrictModel):
 
 class AccessLog(StrictModel):
     enabled: bool = True
-    path: str = Field("-", description="File to append JSON lines to; '-' is standard output.")
+    path: str = Field("-", description="File to append JSON lines to, relative to the config "
+                      "file's folder; '-' is standard output.")
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_path(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = (info.context or {}).get("base_dir")
+        if value == "-" or base_dir is None or os.path.isabs(value):
+            return value
+        return os.path.normpath(os.path.join(base_dir, value))
 
 
 # --- upstreams ---------------------------------------------------------------
