@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 ALICE_ORDER = 1
 """An order of alice in the demo API's seed data; carol asks for it in the BOLA attack."""
 
-SQL_INJECTION = "x' UNION SELECT id, username, password_hash, balance FROM users --"  # noqa: S608
+SQL_INJECTION = "x' UNION SELECT id, username, password_hash, balance FROM users --"
 """The demo's SQL injection payload; it goes into a query string, never into a database here."""
 
 REQUEST_TIMEOUT = 10.0
