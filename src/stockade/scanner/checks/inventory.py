@@ -4,8 +4,10 @@
   ``deprecated`` returns 2xx.
 - Older API versions: each documented path with a version segment (v2)
   is tried with lower versions (v1, v0) when the document lacks them.
-- Shadow endpoints: common hidden prefixes (internal, private, debug, ...)
-  are put in front of each documented collection and tried.
+- Shadow endpoints: common hidden prefixes (internal, private, legacy, ...)
+  are put in front of each documented collection and tried, and so are
+  paths that APIs often serve (metrics, GraphQL, API explorers, ...) under
+  the root and each API prefix.
 
 An undocumented path counts only when it returns 2xx with a body unlike
 the response to a random path under the same prefix, twice.
@@ -16,7 +18,11 @@ from __future__ import annotations
 import asyncio
 
 from stockade.events.model import Severity
-from stockade.scanner.checks.misconfiguration_probes import differs_from, random_control
+from stockade.scanner.checks.misconfiguration_probes import (
+    base_paths,
+    differs_from,
+    random_control,
+)
 from stockade.scanner.client import Reply
 from stockade.scanner.context import ScanContext
 from stockade.scanner.findings import Finding
@@ -29,7 +35,17 @@ SHADOW_PREFIXES = ("internal", "private", "hidden", "dev", "test", "beta", "lega
                    "backup", "v0", "staff")
 """Segments put in front of a documented collection to look for undocumented copies."""
 
-MAX_SHADOW_PROBES = 300
+COMMON_PATHS = ("/metrics", "/prometheus", "/status", "/info", "/version", "/graphql",
+                "/graphiql", "/admin", "/api/admin", "/api/internal", "/backup", "/.git/config",
+                "/server-info")
+"""Undocumented paths that APIs often serve, probed under the root and each API prefix."""
+
+DOCUMENTATION_PATHS = ("/swagger.json", "/swagger/v1/swagger.json", "/v2/api-docs",
+                       "/v3/api-docs", "/api-docs", "/openapi.json", "/docs", "/redoc",
+                       "/swagger-ui.html")
+"""API description and explorer pages; reported with low severity when undocumented."""
+
+MAX_SHADOW_PROBES = 500
 """Requests the shadow-endpoint search sends at most, to bound the scan."""
 
 
@@ -66,6 +82,9 @@ def _candidates(ctx: ScanContext) -> list[str]:
     """Undocumented paths worth trying: lower versions and shadow prefixes."""
     documented = {operation.url_path for operation in ctx.api.operations}
     found: dict[str, None] = {}
+    for base in base_paths(ctx):
+        for common in COMMON_PATHS + DOCUMENTATION_PATHS:
+            found[base + common] = None
     collections: dict[str, None] = {}
     for operation in ctx.api.operations:
         if operation.method != "GET" or not ctx.settings.selects(operation):
@@ -116,8 +135,10 @@ async def _probe(ctx: ScanContext, path: str, controls: dict[str, Reply]) -> Fin
     if not again.ok:
         return None
     audience = "without credentials" if anonymous.ok else "to a normal user"
+    documentation = any(path.endswith(item) for item in DOCUMENTATION_PATHS)
     return ctx.finding(
-        kind="undocumented-endpoint", check=NAME, severity=Severity.MEDIUM,
+        kind="undocumented-endpoint", check=NAME,
+        severity=Severity.LOW if documentation else Severity.MEDIUM,
         category=CATEGORY, operation=None, method="GET", path=path, cwe=1059,
         title=f"Undocumented endpoint GET {path}",
         detail=(f"GET {concrete} is not in the document and returned {reply.status} "
