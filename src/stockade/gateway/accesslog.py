@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
 from stockade.config.models import AccessLog as AccessLogSettings
@@ -38,7 +39,7 @@ class AccessLog:
     def record(self, exchange: Exchange) -> None:
         if not self.enabled:
             return
-        self._lines.append(json.dumps(access_record(exchange), separators=(",", ":")))
+        self._lines.append(access_line(exchange))
         if len(self._lines) > MAX_PENDING_LINES:
             self.dropped += len(self._lines) - MAX_PENDING_LINES
             del self._lines[: len(self._lines) - MAX_PENDING_LINES]
@@ -95,3 +96,76 @@ def access_record(exchange: Exchange) -> dict[str, Any]:
     if exchange.upstream_connect_seconds is not None:
         record["upstream_connect_ms"] = round(exchange.upstream_connect_seconds * 1000, 3)
     return record
+
+
+def access_line(exchange: Exchange) -> str:
+    """Return the JSON text of ``access_record(exchange)``, exactly as json.dumps writes it.
+
+    The fields are joined directly, because json.dumps with separators builds
+    a dict and an encoder per line and took twice as long in a micro-benchmark.
+    Strings go through the json module's own C escaper, so the text is the same.
+    """
+    request = exchange.request
+    match = exchange.match
+    consumer = exchange.consumer
+    upstream_seconds = exchange.upstream_seconds
+    connect_seconds = exchange.upstream_connect_seconds
+    parts = [
+        '{"time":',
+        repr(round(exchange.started_wall, 3)),
+        ',"request_id":',
+        encode_basestring_ascii(exchange.request_id),
+    ]
+    if match is None:
+        parts.append(',"tenant":null,"service":null,"route":null')
+    else:
+        parts += (
+            ',"tenant":',
+            encode_basestring_ascii(match.tenant.id),
+            ',"service":',
+            encode_basestring_ascii(match.service.id),
+            ',"route":',
+            encode_basestring_ascii(match.route.id),
+        )
+    parts += (
+        ',"client":',
+        encode_basestring_ascii(exchange.client.address),
+        ',"method":',
+        encode_basestring_ascii(request.method.decode("latin-1")),
+        ',"host":',
+        encode_basestring_ascii(request.authority.decode("latin-1")),
+        ',"path":',
+        encode_basestring_ascii(request.target.decode("latin-1")),
+        ',"status":',
+        f"{exchange.status:d}",
+        ',"bytes_in":',
+        f"{exchange.request_bytes:d}",
+        ',"bytes_out":',
+        f"{exchange.response_bytes:d}",
+        ',"duration_ms":',
+        repr(round(exchange.duration * 1000, 3)),
+        ',"upstream":',
+        _json_text(exchange.upstream_target),
+        ',"upstream_ms":',
+        "null" if upstream_seconds is None else repr(round(upstream_seconds * 1000, 3)),
+        ',"consumer":',
+        "null" if consumer is None else encode_basestring_ascii(consumer.id),
+        ',"verdicts":',
+        _verdicts_json(exchange) if exchange.verdicts else "[]",
+    )
+    if connect_seconds is not None:
+        parts += (',"upstream_connect_ms":', repr(round(connect_seconds * 1000, 3)))
+    parts.append("}")
+    return "".join(parts)
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def _verdicts_json(exchange: Exchange) -> str:
+    verdicts = [
+        {"stage": v.stage, "action": v.action, "status": v.status, "reason": v.reason}
+        for v in exchange.verdicts
+    ]
+    return json.dumps(verdicts, separators=(",", ":"))

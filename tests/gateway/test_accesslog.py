@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stockade.config.models import Policy, Route, Service, Tenant, Upstream
+from stockade.gateway.accesslog import access_line, access_record
+from stockade.gateway.exchange import ClientInfo, Consumer, Exchange, VerdictRecord
+from stockade.gateway.pipeline import Pipeline
+from stockade.gateway.routing import RouteMatch
+from stockade.http.fields import Fields
+from stockade.http.messages import BodyFraming, RequestHead
+
+HOSTILE_TEXT = [
+    'quote " backslash \\ slash /',
+    "control \x00\x01\x1f\t\r\n\x7f",
+    "latin-1 \xe9\xff and beyond \u2028\u2029 \U0001f600",
+    "</script><!--",
+    "",
+]
+
+
+def exchange_with(text: str, raw: bytes) -> Exchange:
+    head = RequestHead(
+        method=b"GET",
+        target=b"/items/" + raw + b"?q=" + raw,
+        version=b"1.1",
+        fields=Fields([(b"Host", b"api.test")]),
+        framing=BodyFraming.NONE,
+        authority=b"api.test:" + raw,
+    )
+    return Exchange(
+        request_id=text,
+        client=ClientInfo(address=text, port=1, peer_address="127.0.0.1"),
+        request=head,
+    )
+
+
+def routed(exchange: Exchange) -> None:
+    tenant = Tenant(id="t1")
+    service = Service(id="s1", hosts=["api.test"], upstream=Upstream(targets=["127.0.0.1:9"]))
+    route = Route(id="r1", path="/items/{itemId}")
+    policy = Policy()
+    exchange.match = RouteMatch(tenant, service, route, Pipeline([], policy), {}, policy)
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_access_line_equals_json_dumps(text: str) -> None:
+    raw = text.encode("utf-8", "replace")[:40]
+    exchange = exchange_with(text, raw)
+    exchange.status = 502
+    exchange.finished = exchange.started + 0.0123456
+    exchange.upstream_target = text
+    exchange.consumer = Consumer(id=text, tenant="t1")
+    line = access_line(exchange)
+    assert line == json.dumps(access_record(exchange), separators=(",", ":"))
+    assert json.loads(line)["path"] == access_record(exchange)["path"]
+
+
+def test_access_line_routed_with_verdicts() -> None:
+    exchange = exchange_with("id-1", b"42")
+    routed(exchange)
+    exchange.status = 403
+    exchange.request_bytes = 12
+    exchange.response_bytes = 345
+    exchange.upstream_seconds = 0.0021
+    exchange.upstream_connect_seconds = 0.0004
+    exchange.finished = exchange.started + 0.003
+    exchange.verdicts.append(VerdictRecord("waf", "reject", 403, 'rule "942100"\n'))
+    line = access_line(exchange)
+    assert line == json.dumps(access_record(exchange), separators=(",", ":"))
+    record = json.loads(line)
+    assert (record["tenant"], record["service"], record["route"]) == ("t1", "s1", "r1")
+    assert record["verdicts"][0]["reason"] == 'rule "942100"\n'
+    assert record["upstream_connect_ms"] == 0.4
+
+
+def test_access_line_unmatched_writes_nulls() -> None:
+    exchange = exchange_with("id-2", b"x")
+    exchange.finished = exchange.started
+    record = json.loads(access_line(exchange))
+    assert record["tenant"] is None
+    assert record["upstream"] is None
+    assert record["consumer"] is None
+    assert record["upstream_ms"] is None
+    assert "upstream_connect_ms" not in record
