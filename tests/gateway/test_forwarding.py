@@ -102,3 +102,25 @@ def test_response_fields_drop_framing_and_add_request_id() -> None:
         b"X-Request-Id",
     ).to_text()
     assert out == {"content-type": "a/b", "x-request-id": "rid"}
+
+
+def test_response_fields_drop_nominated_before_connection() -> None:
+    fields = Fields(
+        [
+            (b"X-Internal", b"1"),
+            (b"Content-Type", b"a/b"),
+            (b"CONNECTION", b"keep-alive, X-Internal"),
+            (b"connection", b"x-other"),
+            (b"X-Other", b"2"),
+        ]
+    )
+    out = client_response_fields(fields, "rid", b"X-Request-Id").items()
+    assert out == [(b"Content-Type", b"a/b"), (b"X-Request-Id", b"rid")]
+
+
+def test_request_fields_same_for_repeated_calls() -> None:
+    fields = Fields([(b"Host", b"api.test"), (b"Connection", b"x-a"), (b"X-A", b"1")])
+    first = build(fields)
+    second = build(fields)
+    assert first == second
+    assert "x-a" not in first.to_text()

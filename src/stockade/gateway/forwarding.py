@@ -7,8 +7,10 @@ for the sender to write anew.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+from collections.abc import Iterable
 
 from stockade.http.fields import Fields
 
@@ -35,6 +37,9 @@ FORWARDING = frozenset(
 )
 """Client-supplied copies are dropped: a client must not choose what the backend believes."""
 
+_REQUEST_DROP = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}  # the gateway answers 100-continue
+_RESPONSE_DROP = HOP_BY_HOP | FRAMING
+
 MAX_REQUEST_ID_BYTES = 128
 """Longer incoming ids are replaced rather than passed on."""
 
@@ -44,8 +49,12 @@ _ID_CHARACTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 def connection_nominated(fields: Fields) -> set[bytes]:
     """Return the lower-case field names listed in Connection (removed before forwarding)."""
+    return _listed_names(fields.get_all(b"connection"))
+
+
+def _listed_names(values: Iterable[bytes]) -> set[bytes]:
     names: set[bytes] = set()
-    for value in fields.get_all(b"connection"):
+    for value in values:
         for item in value.split(b","):
             item = item.strip().lower()
             if item:
@@ -100,9 +109,8 @@ def upstream_request_fields(
     ``extra_drop`` names more fields to strip, such as identity headers the
     gateway sets itself.
     """
-    drop = HOP_BY_HOP | FRAMING | FORWARDING | connection_nominated(fields) | extra_drop
-    drop |= {b"expect", request_id_header.lower()}  # the gateway answers 100-continue itself
-    out = Fields([(name, value) for name, value in fields if name.lower() not in drop])
+    drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop)
+    out = Fields(_kept_items(fields, drop))
     if upstream_host is not None:
         out.set(b"Host", upstream_host)
     client = client_address.encode("ascii")
@@ -120,10 +128,32 @@ def upstream_request_fields(
 
 def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
     """Build the field section sent to the client, without framing fields."""
-    drop = HOP_BY_HOP | FRAMING | connection_nominated(fields) | {request_id_header.lower()}
-    out = Fields([(name, value) for name, value in fields if name.lower() not in drop])
+    drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset())
+    out = Fields(_kept_items(fields, drop))
     out.add(request_id_header, request_id.encode("ascii"))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _drop_names(
+    base: frozenset[bytes], request_id_header: bytes, extra: frozenset[bytes]
+) -> frozenset[bytes]:
+    """Return the names never forwarded in one direction; a few combinations per config."""
+    return base | extra | {request_id_header.lower()}
+
+
+def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+    """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
+    items = fields.items()
+    names = [name.lower() for name, _ in items]
+    if b"connection" in names:
+        values = [
+            value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
+        ]
+        nominated = _listed_names(values) - drop
+        if nominated:
+            drop = drop | nominated
+    return [item for item, name in zip(items, names, strict=True) if name not in drop]
 
 
 def _quote(value: bytes) -> bytes:

@@ -429,6 +429,9 @@ async def _relay_response(
 
 def identity_names(service: Service) -> frozenset[bytes]:
     """Return the lower-case identity fields of ``service``, which clients may never send."""
+    settings = service.identity_fields
+    if settings.consumer is None and settings.client_subject is None:
+        return _NO_NAMES
     return frozenset(name.lower().encode("ascii") for name in service.identity_fields.names())
 
 
@@ -454,6 +457,8 @@ def certificate_subject(certificate: dict[str, Any]) -> str:
             parts.append(f"{name}={escaped}")
     return ",".join(parts)
 
+
+_NO_NAMES: frozenset[bytes] = frozenset()
 
 _RDN_NAMES = {
     "commonName": "CN",
