@@ -89,3 +89,18 @@ async def test_registration_enumeration(accounts_api: tuple[str, bool], tmp_path
         ScanSettings(checks=frozenset({"enumeration"})), canary=False))
     found = [(finding.kind, finding.path, finding.severity.name) for finding in result.findings]
     assert found == ([("user-enumeration", "/register", "LOW")] if leaky else [])
+
+
+async def test_login_found_by_path_without_profiles(accounts_api: tuple[str, bool],
+                                                    tmp_path: Path) -> None:
+    """Without a login profile, the rate-limit probe finds POST /login by its name."""
+    base_url, _ = accounts_api
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(OPENAPI))
+    result = await run_scan(ScanConfig(
+        base_url, str(document), [],
+        ScanSettings(checks=frozenset({"enumeration", "ratelimit"}), login_probes=5),
+        canary=False))
+    assert [(finding.kind, finding.path) for finding in result.findings] == [
+        ("no-login-rate-limit", "/login")]
+    assert any(note.startswith("enumeration: skipped") for note in result.notes)

@@ -181,7 +181,7 @@ async def _login(client: ScanClient, profile: AuthProfile) -> Session:
         raise AuthError(f"profile {profile.name!r}: a login profile needs 'login'")
     body = fill_template(settings.body, username, password)
     try:
-        reply = await client.send("POST", settings.path, json_body=body)
+        reply = await client.send("POST", client.target.base_path + settings.path, json_body=body)
     except (TargetError, ScanRequestError) as exc:
         raise AuthError(f"profile {profile.name!r}: login request failed: {exc}") from None
     token = json_pointer(reply.json(), settings.token_pointer)

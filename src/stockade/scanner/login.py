@@ -19,10 +19,10 @@ REGISTER_WORDS = ("register", "signup", "sign-up", "registration")
 @dataclass(frozen=True, slots=True)
 class LoginForm:
     operation: Operation
-    body: dict[str, Any]  # a real user's credentials
+    body: dict[str, Any]  # a real user's credentials, or sample values
     user_field: str
     password_field: str
-    username: str
+    username: str | None  # a username known to exist, when a login profile gave one
 
     def attempt(self, username: str, password: str) -> dict[str, Any]:
         return {**self.body, self.user_field: username, self.password_field: password}
@@ -37,16 +37,24 @@ def _fields(operation: Operation) -> tuple[str, str] | None:
 
 
 def find_login(ctx: ScanContext) -> LoginForm | None:
-    """The login operation, from a login profile or from the document's paths."""
+    """Find the login operation: a login profile's, else a POST named like a login."""
     sessions: list[Session] = [*ctx.users, *([ctx.admin] if ctx.admin else [])]
     for session in sessions:
         if session.login_path and session.login_body and session.username:
-            operation = next((op for op in ctx.api.operations
-                              if op.method == "POST" and op.url_path == session.login_path), None)
+            operation = next((op for op in ctx.api.operations if op.method == "POST"
+                              and op.has_path(session.login_path)), None)
             fields = _fields(operation) if operation is not None else None
             if operation is not None and fields is not None:
                 return LoginForm(operation, session.login_body, fields[0], fields[1],
                                  session.username)
+    for operation in ctx.operations:
+        segments = split(operation.path)
+        fields = _fields(operation)
+        if operation.method == "POST" and segments[-1:] and segments[-1] in LOGIN_WORDS \
+                and fields is not None:
+            body = ctx.values.sample(operation.body_schema)
+            return LoginForm(operation, body if isinstance(body, dict) else {}, fields[0],
+                             fields[1], None)
     return None
 
 

@@ -57,6 +57,10 @@ class Operation:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    def has_path(self, path: str) -> bool:
+        """Tell whether ``path`` names this operation, as in the document or under the base path."""
+        return path in (self.path, self.url_path)
+
     @property
     def path_params(self) -> list[Parameter]:
         return [param for param in self.parameters if param.location == "path"]

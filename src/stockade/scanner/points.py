@@ -64,7 +64,8 @@ def base_body(ctx: ScanContext, operation: Operation) -> dict[str, Any] | None:
     if operation.body_schema is None:
         return None
     for session in [*ctx.users, *([ctx.admin] if ctx.admin else [])]:
-        if session.login_path == operation.url_path and session.login_body is not None:
+        if (session.login_path is not None and operation.has_path(session.login_path)
+                and session.login_body is not None):
             return dict(session.login_body)
     sample = ctx.values.sample(operation.body_schema)
     return sample if isinstance(sample, dict) else None

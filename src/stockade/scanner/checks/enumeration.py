@@ -31,22 +31,25 @@ REMEDIATION = ("Respond to every failed login with the same status and message, 
 
 
 async def run(ctx: ScanContext) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     form = login.find_login(ctx)
-    if form is None:
-        ctx.note("enumeration: skipped for login, no login profile names the login operation")
-    elif ctx.allows(form.operation):
+    known = form.username if form is not None else None
+    if form is None or known is None:
+        ctx.note("enumeration: skipped, it needs a login profile with a username known to "
+                 "exist")
+        return findings
+    if ctx.allows(form.operation):
         finding = await _compare(
             ctx, form.operation,
-            lambda: form.attempt(form.username, login.wrong_password()),
+            lambda: form.attempt(known, login.wrong_password()),
             lambda: form.attempt(login.unknown_username(), login.wrong_password()),
-            f"known username {form.username!r} with a wrong password", "an unknown username")
+            f"known username {known!r} with a wrong password", "an unknown username")
         if finding is not None:
             findings.append(finding)
     for operation in login.find_registration(ctx):
-        if not ctx.allows(operation) or form is None:
+        if not ctx.allows(operation):
             continue
-        finding = await _check_registration(ctx, operation, form.username)
+        finding = await _check_registration(ctx, operation, known)
         if finding is not None:
             findings.append(finding)
     return findings

@@ -39,7 +39,8 @@ async def run(ctx: ScanContext) -> list[Finding]:
             findings.append(finding)
     form = login.find_login(ctx)
     if form is None:
-        ctx.note("ratelimit: login not probed, no login profile names the login operation")
+        ctx.note("ratelimit: login not probed, no login profile or POST .../login operation "
+                 "names the login")
     elif ctx.allows(form.operation):
         finding = await _burst_login(ctx, form)
         if finding is not None:
@@ -91,6 +92,8 @@ async def _burst_login(ctx: ScanContext, form: login.LoginForm) -> Finding | Non
         if _limited(reply):
             return None
         replies.append(reply)
+    if await ctx.is_fallback(replies[0], form.operation.method):
+        return None
     return ctx.finding(
         kind="no-login-rate-limit", check=NAME, severity=Severity.HIGH, category="API2:2023",
         operation=form.operation, cwe=307, title=f"No rate limit on {form.operation.label}",
