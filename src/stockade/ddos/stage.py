@@ -71,6 +71,8 @@ class CredentialProbe:
 
 def source_of(exchange: Exchange) -> str:
     """Return the client address; an IPv6 client gives its /64 network."""
+    if ":" not in exchange.client.address:
+        return exchange.client.address  # IPv4: parsing it would cost more than the rest
     address = parse_ip(exchange.client.address)
     if address is None or address.version == 4:
         return exchange.client.address

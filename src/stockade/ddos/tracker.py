@@ -118,11 +118,15 @@ class RouteTracker:
 
     def decide(self, client: Client, cost: float, now: float) -> str | None:
         """Return why the request is shed, or None and count it against its client."""
+        limit = self.source_limit(now)
+        if limit is None and not self.surge.active:
+            # Outside surges and limits nothing is shed, so clients are not counted either:
+            # a surge escalates to fair shares only after escalate_seconds of counting.
+            return None
         known = client.authenticated or self.known.knows(client.source, now, self.known_cutoff(now))
         if not known and self.surge.active and self.store is not None:
             if len(self._outbox.queries) < MAX_SOURCES_PER_REPORT:
                 self._outbox.queries.add(client.source)
-        limit = self.source_limit(now)
         rate = self.clients.rate(client.key, now) if limit is not None else 0.0
         reason = shed_reason(
             self.surge,
