@@ -36,6 +36,8 @@ POSITIVES = [
     ("xoxb-123456789012-abcdefABCDEF", SensitiveClass.SLACK_TOKEN),
     ("sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", SensitiveClass.STRIPE_KEY),
     ("-----BEGIN PRIVATE KEY-----\nMIIE", SensitiveClass.PRIVATE_KEY),
+    ("AccountName=x;AccountKey=" + "A1b/" * 21 + "Ab==;", SensitiveClass.AZURE_STORAGE_KEY),
+    ("SG." + "a" * 22 + "." + "B" * 43, SensitiveClass.SENDGRID_KEY),
     ("from 203.0.113.9", SensitiveClass.IP_ADDRESS),
     ("peer 2001:db8::8a2e:370:7334", SensitiveClass.IP_ADDRESS),
 ]

@@ -42,6 +42,8 @@ class SensitiveClass(enum.Enum):
     GITHUB_TOKEN = "github-token"  # noqa: S105
     SLACK_TOKEN = "slack-token"  # noqa: S105
     STRIPE_KEY = "stripe-key"
+    AZURE_STORAGE_KEY = "azure-storage-key"
+    SENDGRID_KEY = "sendgrid-key"
     PRIVATE_KEY = "private-key"
     API_KEY = "api-key"
     IP_ADDRESS = "ip-address"
@@ -299,6 +301,8 @@ _DETECTORS = (
     ),
     _Detector(SensitiveClass.SLACK_TOKEN, r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     _Detector(SensitiveClass.STRIPE_KEY, r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"),
+    _Detector(SensitiveClass.AZURE_STORAGE_KEY, r"AccountKey=[A-Za-z0-9+/]{86}=="),
+    _Detector(SensitiveClass.SENDGRID_KEY, r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"),
     _Detector(
         SensitiveClass.PRIVATE_KEY,
         r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----",
