@@ -1,6 +1,6 @@
 """User enumeration against a small accounts API on loopback.
 
-Its login returns the same response for every failure. Its registration says "username
+Its login returns the same response for every failure. Its registration returns "username
 taken" in the leaky mode and "check your email" for every request in the
 careful mode.
 """

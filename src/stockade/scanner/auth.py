@@ -29,7 +29,7 @@ class AuthError(ValueError):
 
 
 class LoginSettings(BaseModel):
-    """How a login profile obtains its token."""
+    """The login request of a login profile and where its response carries the token."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -81,7 +81,7 @@ class Session:
     secrets: list[str] = field(default_factory=list)  # values redacted from evidence
 
     def with_token(self, token: str) -> Session:
-        """A copy of this session that sends ``token`` as its bearer token."""
+        """Copy this session to send ``token`` as its bearer token."""
         return Session(self.name, self.role, {"Authorization": f"Bearer {token}"}, [],
                        token, self.username, self.login_path, self.login_body,
                        [*self.secrets, token])

@@ -17,7 +17,7 @@ MAX_EVENT_EVIDENCE = 2
 
 
 def _event_id(tenant: str, finding: Finding, scan_started: float) -> str:
-    """The same id for the same finding of the same scan, so storing twice stores once."""
+    """Derive the event id from the tenant, the finding and the scan, so a repeat stores once."""
     text = f"{tenant}\n{finding.fingerprint}\n{scan_started!r}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

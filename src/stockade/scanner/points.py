@@ -60,7 +60,7 @@ class InjectionPoint:
 
 
 def base_body(ctx: ScanContext, operation: Operation) -> dict[str, Any] | None:
-    """The body sent with every probe of ``operation``; a login's real credentials for a login."""
+    """Build the body sent with every probe of ``operation``: real credentials for a login."""
     if operation.body_schema is None:
         return None
     for session in [*ctx.users, *([ctx.admin] if ctx.admin else [])]:
@@ -73,7 +73,7 @@ def base_body(ctx: ScanContext, operation: Operation) -> dict[str, Any] | None:
 
 def points_of(ctx: ScanContext, operation: Operation,
               path_values: dict[str, Any]) -> list[InjectionPoint]:
-    """Every injectable parameter of ``operation``; path parameters on GET only."""
+    """List the injectable parameters of ``operation``, path parameters on GET only."""
     session = ctx.session_for(operation) if operation.requires_auth else None
     query = {param.name: ctx.values.sample(param.schema, param.name)
              for param in operation.query_params if param.required}

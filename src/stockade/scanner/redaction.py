@@ -61,7 +61,7 @@ def normalize_name(name: str) -> str:
 
 
 def is_sensitive_name(name: str) -> bool:
-    """Whether a field name suggests a secret or personal data (password_hash, ssn, ...)."""
+    """Tell whether a field name suggests a secret or personal data (password_hash, ssn)."""
     key = normalize_name(name)
     return key in SENSITIVE_NAMES or any(part in key for part in SENSITIVE_NAME_PARTS)
 

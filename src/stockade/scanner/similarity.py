@@ -1,7 +1,7 @@
 """Compare responses: the same object seen twice, or two responses that differ.
 
 Access-control checks ask whether an attacker's response shows the same
-object as the owner's; injection and enumeration checks ask whether two
+object as the owner's. Injection and enumeration checks ask whether two
 responses differ in a stable way. Long strings (tokens, timestamps with
 fractions) are volatile, so JSON is compared by structure and by its short
 scalar values.

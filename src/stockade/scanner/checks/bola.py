@@ -2,7 +2,7 @@
 
 User A's objects are the ones A lists, reads as its own or creates. User B
 then reads, changes or deletes them. A read is confirmed when B gets the
-same object A sees (status and body similarity), and only for objects
+same object A reads (status and body similarity), and only for objects
 that do not appear in B's own listing and that are not public. A change
 is confirmed when A reads back the value B wrote, a deletion when A can no
 longer read the object. Changes are undone, and only objects the scan
@@ -95,7 +95,7 @@ async def _check_read(ctx: ScanContext, operation: Operation, param: str, owner:
 
 
 def _probe_body(ctx: ScanContext, operation: Operation) -> tuple[dict[str, Any], str | None]:
-    """A valid body whose first string property carries a fresh marker."""
+    """Build a valid body and name the string property that carries a fresh marker."""
     body = ctx.values.body(operation.body_schema)
     properties = (operation.body_schema or {}).get("properties") or {}
     for name in body:

@@ -4,8 +4,9 @@ A bounded burst is sent: failed logins for an unknown username (so that
 no real account is locked), and repeated calls of expensive operations
 (exports, reports, downloads: found by path words or by a file media type
 in the response). A finding means that every request of the burst was
-served, none returned 429 or 503 or carried Retry-After; a limit higher
-than the burst goes unseen, and the finding states how many were sent.
+served, and none returned 429 or 503 or carried Retry-After. A limit
+higher than the burst goes unseen, so the finding states how many were
+sent.
 """
 
 from __future__ import annotations
