@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from stockade.config.models import GatewayConfig
 from stockade.events.model import SecurityEvent
 from stockade.gateway.exchange import ClientInfo, Exchange, VerdictRecord
@@ -309,3 +311,12 @@ async def test_failed_write_keeps_counts(tmp_path: Path) -> None:
     stored = store.load("acme", "shop")
     assert stored is not None
     assert stored.endpoints[("GET", "/api/v2/users/{userId}")].hits == 4
+
+
+def test_unusable_database_turns_discovery_off(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path, database=str(tmp_path / "missing" / "inventory.sqlite3"))
+    assert create_observer(config, Resources()) is None
+    assert "API discovery is off" in caplog.text
+    assert "does not exist" in caplog.text

@@ -24,7 +24,7 @@ from stockade.protection.discovery.analysis import Observation, analyze
 from stockade.protection.discovery.compare import Finding
 from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySettings
 from stockade.protection.discovery.inventory import ServiceInventory
-from stockade.protection.discovery.storage import InventoryStore
+from stockade.protection.discovery.storage import InventoryStore, StoreError
 from stockade.protection.discovery.tracking import ServiceTracker
 
 if TYPE_CHECKING:
@@ -393,9 +393,14 @@ def create_observer(
     settings = config.discovery
     if settings is None or not settings.enabled:
         return None
-    store: InventoryStore = resources.get_or_create(
-        STORE_KEY, lambda: InventoryStore(settings.database)
-    )
+    try:
+        store: InventoryStore = resources.get_or_create(
+            STORE_KEY, lambda: InventoryStore(settings.database)
+        )
+    except StoreError as error:
+        # Traffic matters more than the inventory: serve without discovery.
+        log.error("API discovery is off because its database cannot be opened: %s", error)
+        return None
     observer: DiscoveryObserver = resources.get_or_create(
         RESOURCE_KEY, lambda: DiscoveryObserver(config, store, emit)
     )
