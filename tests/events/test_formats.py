@@ -118,3 +118,10 @@ def test_json_line_round_trip() -> None:
 def test_json_line_invalid(line: bytes) -> None:
     with pytest.raises(EventDecodeError):
         decode_line(line)
+
+
+def test_url_origin_hides_path_and_credentials() -> None:
+    from stockade.events.sinks.base import url_origin
+
+    assert url_origin("https://127.0.0.1:9443/hooks/T0/B0/secret?x=1") == "https://127.0.0.1:9443"
+    assert url_origin("http://user:pw@127.0.0.1/x") == "http://127.0.0.1"

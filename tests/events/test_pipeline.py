@@ -298,12 +298,13 @@ def test_missing_secret_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_secrets_not_in_repr(tmp_path: Path) -> None:
     pipeline = _pipeline(tmp_path, [
-        {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:1",
+        {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:1/hooks/path-token",
          "secret_env": "TEST_WEBHOOK_KEY"},
         {"name": "splunk", "type": "hec", "url": "http://127.0.0.1:1",
          "token_env": "TEST_HEC_TOKEN"},
     ])
     text = " ".join(repr(worker.sink) for worker in pipeline.workers.values())
+    assert "path-token" not in text
     assert WEBHOOK_KEY not in text
     assert HEC_TOKEN not in text
 
@@ -350,3 +351,19 @@ async def test_down_sink_does_not_stall_others(tmp_path: Path, http_receiver: An
     assert await pipeline.flush(10)
     await pipeline.close(5)
     assert set(_webhook_ids(http_receiver.requests)) == {event.id for event in events}
+
+
+async def test_failure_log_hides_webhook_path(tmp_path: Path, http_receiver: Any,
+                                              wait: Callable[..., Any],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    await http_receiver.stop()
+    pipeline = _pipeline(tmp_path, [{"name": "hook", "type": "webhook", **FAST_RETRY,
+                                     "url": http_receiver.url + "/hooks/path-token",
+                                     "secret_env": "TEST_WEBHOOK_KEY"}])
+    await pipeline.start()
+    pipeline.submit(_event(1))
+    await wait(lambda: pipeline.stats()["hook"].failed_attempts >= 1)
+    await pipeline.close(0.1)
+    assert "delivery of 1 events failed" in caplog.text
+    assert "path-token" not in caplog.text
+    assert WEBHOOK_KEY not in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from stockade.events.model import SecurityEvent
 
@@ -31,3 +32,13 @@ class Sink(Protocol):
 
     async def close(self) -> None:
         ...
+
+
+def url_origin(url: str) -> str:
+    """Return scheme, host and port of ``url`` for logs and errors.
+
+    Webhook paths and queries often carry a secret token, so they never
+    appear in a message.
+    """
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

@@ -10,7 +10,7 @@ import httpx
 
 from stockade.events.hec import AUTHORIZATION_SCHEME, hec_accepted, hec_body, hec_url
 from stockade.events.model import SecurityEvent
-from stockade.events.sinks.base import Delivery, DeliveryError
+from stockade.events.sinks.base import Delivery, DeliveryError, url_origin
 
 
 class HecSink:
@@ -31,7 +31,7 @@ class HecSink:
         self._client = httpx.AsyncClient(timeout=timeout_seconds, verify=verify)
 
     def __repr__(self) -> str:
-        return f"HecSink(name={self.name!r}, url={self.url!r})"  # never the token
+        return f"HecSink(name={self.name!r}, url={url_origin(self.url)!r})"  # never the token
 
     async def deliver(self, events: Sequence[SecurityEvent]) -> None:
         body = hec_body(events, host=self._host, source=self._source,
@@ -41,9 +41,11 @@ class HecSink:
         try:
             response = await self._client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"POST {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+            detail = str(exc).replace(self.url, url_origin(self.url))
+            raise DeliveryError(f"POST to {url_origin(self.url)} failed: "
+                                f"{exc.__class__.__name__}: {detail}") from exc
         if not hec_accepted(response.status_code, response.content):
-            raise DeliveryError(f"collector at {self.url} rejected the batch: status "
+            raise DeliveryError(f"collector at {url_origin(self.url)} rejected the batch: status "
                                 f"{response.status_code}, reply {response.text[:200]!r}")
 
     async def close(self) -> None:

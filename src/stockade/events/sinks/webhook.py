@@ -12,7 +12,7 @@ import httpx
 from stockade.events.model import SecurityEvent
 from stockade.events.serialization import event_to_json
 from stockade.events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from stockade.events.sinks.base import Delivery, DeliveryError
+from stockade.events.sinks.base import Delivery, DeliveryError, url_origin
 
 
 def webhook_body(events: Sequence[SecurityEvent]) -> bytes:
@@ -33,7 +33,7 @@ class WebhookSink:
         self._client = httpx.AsyncClient(timeout=timeout_seconds, verify=verify)
 
     def __repr__(self) -> str:
-        return f"WebhookSink(name={self.name!r}, url={self.url!r})"  # never the key
+        return f"WebhookSink(name={self.name!r}, url={url_origin(self.url)!r})"  # never the key
 
     async def deliver(self, events: Sequence[SecurityEvent]) -> None:
         body = webhook_body(events)
@@ -46,9 +46,12 @@ class WebhookSink:
         try:
             response = await self._client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"POST {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+            detail = str(exc).replace(self.url, url_origin(self.url))
+            raise DeliveryError(f"POST to {url_origin(self.url)} failed: "
+                                f"{exc.__class__.__name__}: {detail}") from exc
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"POST {self.url} returned status {response.status_code}")
+            raise DeliveryError(
+                f"POST to {url_origin(self.url)} returned status {response.status_code}")
 
     async def close(self) -> None:
         await self._client.aclose()
