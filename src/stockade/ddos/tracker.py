@@ -211,18 +211,16 @@ class RouteTracker:
         if transition is Transition.ENDED and shares_applied:
             self.surge.fair_share_at_end = self.tightest_share
         if not self.surge.active and not tripped_anywhere and transition is None:
-            baseline.idle(idle_buckets)
             baseline.update(newest)
-        if self.surge.active or self.surge.relax_progress(now) is not None:
-            self._update_fair_share(now, signals)
-        elif transition is Transition.ENDED or not self.surge.active:
-            self.fair_share = None
+            baseline.idle(idle_buckets)  # the empty buckets came after the closed one
+        if self.surge.active:
+            self._update_fair_share(now)
+        else:
+            self.fair_share = None  # after a surge, source_limit ramps from fair_share_at_end
         if transition is not None:
             self._announce(transition, signals)
 
-    def _update_fair_share(self, now: float, signals: Signals) -> None:
-        if not self.surge.active:
-            return  # relaxing: the limit ramps from the share the surge ended with
+    def _update_fair_share(self, now: float) -> None:
         active = max(1, self.clients.active(now, self.window_seconds))
         target = rate_threshold(self.baseline, self.policy.detection) * self.local_share
         share = max(self.policy.shedding.fair_share_floor, target / active)
