@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from stockade.config.models import Tenant
+from stockade.config.models import Service, Tenant
 from stockade.events.model import Action
 from stockade.scanner.blocks import findings_to_blocks
 from stockade.scanner.events import findings_to_events, store_findings
-from stockade.store import tenancy
+from stockade.store import scans, tenancy
 from stockade.store.database import migrate, open_engine
 from stockade.store.errors import NotFound
-from stockade.store.events import EventFilter, query_events
+from stockade.store.events import EventFilter, count_events, query_events
 from stockade.store.scope import Store
 from tests.scanner.samples import sample_result
 
@@ -64,3 +64,27 @@ def test_store_findings_unknown_tenant(sqlite_store: Store) -> None:
     result = sample_result()
     with pytest.raises(NotFound):
         store_findings(sqlite_store, "initech", result.findings, result.started)
+
+
+def test_store_findings_records_scan_of_service(sqlite_store: Store) -> None:
+    service = Service.model_validate({"id": "shop", "hosts": ["shop.test"],
+                                      "upstream": {"targets": ["127.0.0.1:9"]}})
+    with sqlite_store.session(None, "test") as scope:
+        tenancy.put_service(scope, "acme", service)
+    result = sample_result()
+    store_findings(sqlite_store, "acme", result.findings, result.started, "shop")
+    with sqlite_store.session("acme", "test") as scope:
+        recorded = scans.list_scans(scope, "acme", "shop")
+    assert len(recorded) == 1
+    assert recorded[0]["status"] == "finished"
+    assert [item["kind"] for item in recorded[0]["findings"]] == [
+        "bola", "missing-security-headers"]
+    assert "evidence" not in recorded[0]["findings"][0]
+
+
+def test_store_findings_unknown_service(sqlite_store: Store) -> None:
+    result = sample_result()
+    with pytest.raises(NotFound):
+        store_findings(sqlite_store, "acme", result.findings, result.started, "nothing")
+    with sqlite_store.session("acme", "test") as scope:
+        assert count_events(scope, EventFilter(tenant_id="acme")) == 0  # rolled back

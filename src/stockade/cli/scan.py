@@ -140,7 +140,9 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--quiet", action="store_true", help="Print no progress or summary.")
     group.add_argument("--store-events", metavar="TENANT",
                        help="Store the findings as security events of this tenant.")
-    group.add_argument("--service", help="Service id recorded on stored events.")
+    group.add_argument("--service",
+                       help="Service id recorded on stored events; with --store-events the "
+                            "scan is also recorded as a finished scan of this service.")
     add_store_options(parser)
 
 

@@ -1,4 +1,9 @@
-"""Findings as security events of a tenant, written through the store."""
+"""Findings as security events of a tenant, and as a finished scan of its service.
+
+Both go through the store's own functions: ``stockade.store.events`` for
+the events and ``stockade.store.scans`` for the scan record that the admin
+API lists under a tenant's scans.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 from stockade.events.model import Action, SecurityEvent
 from stockade.scanner.findings import Finding
 from stockade.store.events import insert_events
+from stockade.store.scans import create_scan, update_scan
 from stockade.store.scope import Store
 
 LAYER = "scanner"
@@ -40,13 +46,27 @@ def findings_to_events(findings: list[Finding], tenant: str, scan_started: float
     return events
 
 
+def finding_summary(finding: Finding) -> dict[str, Any]:
+    """The fields of a finding kept in a scan record; the evidence stays in the events."""
+    return {"id": finding.fingerprint, "kind": finding.kind, "severity":
+            finding.severity.name.lower(), "category": finding.category,
+            "method": finding.method, "path": finding.path, "title": finding.title}
+
+
 def store_findings(store: Store, tenant: str, findings: list[Finding], scan_started: float,
                    service: str | None = None) -> int:
     """Insert the findings as events of ``tenant``; return how many were new.
 
-    Raises stockade.store.errors.NotFound when the tenant does not exist.
+    With a ``service`` the scan is also recorded as a finished scan of that
+    service, with a summary of each finding. Raises
+    stockade.store.errors.NotFound when the tenant or the service does not exist.
     """
     events = findings_to_events(findings, tenant, scan_started, service)
     with store.session(tenant, ACTOR) as scope:
         scope.require_tenant(tenant)
-        return insert_events(scope, events)
+        inserted = insert_events(scope, events)
+        if service is not None:
+            scan = create_scan(scope, tenant, service)
+            update_scan(scope, tenant, scan["scan_id"], "finished",
+                        [finding_summary(finding) for finding in findings])
+        return inserted
