@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ ALICE_IP, BOB_IP, ATTACKER_IP, STUFFER_IP = "198.51.100.1", "198.51.100.2", "203
 ALICE_ORDER, BOB_ORDER = 1, 3
 MAX_FAILURES = 5
 MAX_USERNAMES = 3
+UNSIGNED_TOKEN = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI0In0."
+"""A JWT with alg none and subject 4, which the demo API would take for its admin."""
 CRS_DIR = SHARED / "crs" / "v4.28.0"
 CRS_START_TIMEOUT_SECONDS = 120.0
 """Compiling the whole CRS can take longer than the usual start wait (20 s measured on a
@@ -142,6 +145,17 @@ def credential_stuffing(port: int) -> list[Reply]:
             for index in range(MAX_USERNAMES + 2)]
 
 
+def wait_for_status(port: int, path: str, client_ip: str, expected: int) -> int:
+    """Repeat a GET until it answers ``expected`` (the deny list is fed after the response)."""
+    status = 0
+    for _ in range(50):
+        status = call(port, "GET", path, client_ip=client_ip).status
+        if status == expected:
+            break
+        time.sleep(0.05)
+    return status
+
+
 def kinds(events: list[dict[str, Any]], action: str) -> set[str]:
     return {event["kind"] for event in events if event["action"] == action}
 
@@ -235,17 +249,10 @@ def test_critical_events_block_source(gateway_factory: Factory, demo: DemoApi,
                                       tmp_path: Path) -> None:
     gateway, events_path = start(gateway_factory, demo, tmp_path, "block")
     port = gateway.port
-    unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI0In0."
     for _ in range(5):
-        reply = call(port, "GET", "/api/v2/users/me", token=unsigned, client_ip=ATTACKER_IP)
+        reply = call(port, "GET", "/api/v2/users/me", token=UNSIGNED_TOKEN, client_ip=ATTACKER_IP)
         assert reply.status == 401
-    denied = None
-    for _ in range(50):  # the threshold update runs after the response, so allow it a moment
-        denied = call(port, "GET", "/api/v2/products", client_ip=ATTACKER_IP)
-        if denied.status == 403:
-            break
-    assert denied is not None
-    assert denied.status == 403
+    assert wait_for_status(port, "/api/v2/products", ATTACKER_IP, 403) == 403
     assert call(port, "GET", "/api/v2/products", client_ip=ALICE_IP).status == 200
     events = read_events(events_path, lambda found: "denied-source" in kinds(found, "blocked"))
     assert "source-blocked" in {event["kind"] for event in events}
@@ -273,6 +280,13 @@ def test_two_gateways_share_redis_state(gateway_factory: Factory, demo: DemoApi,
                      body={"username": "carol", "password": f"guess-{index}"}).status
                 for index in range(MAX_FAILURES + 2)]
     assert statuses == [200] * MAX_FAILURES + [429, 429]
+
+    for _ in range(5):
+        reply = call(first.port, "GET", "/api/v2/users/me", token=UNSIGNED_TOKEN,
+                     client_ip=STUFFER_IP)
+        assert reply.status == 401
+    assert wait_for_status(second.port, "/api/v2/products", STUFFER_IP, 403) == 403
+    assert call(second.port, "GET", "/api/v2/products", client_ip=ALICE_IP).status == 200
 
 
 class SlowStartGateway(GatewayProcess):
@@ -311,3 +325,21 @@ def test_sql_injection_blocked_by_waf(demo: DemoApi, tmp_path: Path,
     assert call(gateway.port, "GET", injection, client_ip=ALICE_IP).status == 403
     assert call(gateway.port, "GET", "/api/v2/products?search=widget",
                 client_ip=ALICE_IP).status == 200
+
+
+def test_legitimate_flows_pass_fixed_variant(gateway_factory: Factory, tmp_path: Path) -> None:
+    fixed = DemoApi(tmp_path / "fixed.log", fixed=True)
+    try:
+        gateway, events_path = start(gateway_factory, fixed, tmp_path, "block")
+        tokens = legitimate_flows(gateway.port)
+        profile = call(gateway.port, "GET", "/api/v2/users/me", token=tokens["alice"],
+                       client_ip=ALICE_IP)
+        assert profile.status == 200
+        assert profile.json() == fixed.direct("GET", "/api/v2/users/me",
+                                              token=tokens["alice"]).json()
+        assert call(gateway.port, "GET", "/api/v2/products", client_ip=BOB_IP).status == 200
+        events = read_events(events_path, lambda found: False, timeout=1.0)
+        assert kinds(events, "blocked") == set()
+        assert kinds(events, "detected") == set()
+    finally:
+        fixed.stop()
