@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from stockade.scanner.reporters.html_report import render_html
 from stockade.scanner.reporters.json_report import render_json
-from stockade.scanner.reporters.sarif import build_sarif, render_sarif
+from stockade.scanner.reporters.sarif import artifact_uri, build_sarif, render_sarif
 from tests.scanner.samples import sample_result
 
 SARIF_LEVELS = {"none", "note", "warning", "error"}
@@ -77,3 +80,12 @@ def test_html_report_escapes_values() -> None:
     assert "&lt;script&gt;" in page
     assert "detail &lt;b&gt;" in page
     assert "bob reads alice&#x27;s object" in page
+
+
+def test_sarif_artifact_uri_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inside = tmp_path / "api" / "openapi.yaml"
+    monkeypatch.chdir(tmp_path)
+    assert artifact_uri(str(inside)) == "api/openapi.yaml"
+    assert artifact_uri("http://127.0.0.1:9000/openapi.yaml") == "http://127.0.0.1:9000/openapi.yaml"
+    outside = Path("/opt/specs/openapi.yaml")
+    assert artifact_uri(str(outside)) == "file:///opt/specs/openapi.yaml"

@@ -45,6 +45,20 @@ def _rule(finding: Finding) -> dict[str, Any]:
     }
 
 
+def artifact_uri(document: str) -> str:
+    """The document as a SARIF artifact URI: relative to the working folder when inside it.
+
+    Code-scanning services place results by repository-relative paths.
+    """
+    if "://" in document:
+        return document
+    file = Path(document).resolve()
+    try:
+        return file.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return file.as_uri()
+
+
 def _path_line(document: str, path: str) -> int | None:
     """The 1-based line where the document declares ``path``, when it is a local file."""
     file = Path(document)
@@ -81,7 +95,7 @@ def _web(evidence: Evidence) -> dict[str, Any]:
 
 
 def _result(finding: Finding, rule_index: int, document: str) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": document}}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(document)}}
     line = _path_line(document, finding.path)
     if line is not None:
         physical["region"] = {"startLine": line}
