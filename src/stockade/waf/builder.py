@@ -37,6 +37,8 @@ class RuleSetBuilder:
         self.diagnostics: list[Diagnostic] = []
         self._open_chain: Rule | None = None  # last link of a chain still expecting a rule
         self._ids: set[int] = set()
+        # Rules whose operator cannot run, by id(); holding them keeps their ids unique.
+        self._failed_operators: dict[int, Rule] = {}
 
     def add(self, directives: list[Directive]) -> None:
         for directive in directives:
@@ -172,6 +174,7 @@ class RuleSetBuilder:
         except FALLBACK_OPERATOR_ERRORS as error:
             rule.operator = None
             rule.operator_name = ""
+            self._failed_operators[id(rule)] = rule
             message = f"operator @{name} {argument[:80]!r} cannot be used: {error}"
             self.diagnostics.append(Diagnostic(rule.id, directive.path, directive.line, message))
             log.warning("%s:%s: rule %s disabled: %s", directive.path, directive.line,
@@ -185,7 +188,7 @@ class RuleSetBuilder:
             self._check_new_rule(rule, directive)
             self.rules.append(rule)
         self._open_chain = rule if chained else None
-        if not chained and parent is not None and rule.operator_name == "":
+        if not chained and self._failed_operators:
             self._disable_chain_of(rule)
 
     def _check_new_rule(self, rule: Rule, directive: Directive) -> None:
@@ -196,11 +199,19 @@ class RuleSetBuilder:
         self._ids.add(rule.id)
 
     def _disable_chain_of(self, link: Rule) -> None:
-        """Drop the whole chain that ``link`` ends when any link lost its operator."""
+        """Drop the rule or chain that ``link`` ends when any of its links lost its operator.
+
+        A rule without its operator must not run: evaluation treats a missing
+        operator as SecAction's unconditional match, and with ``!`` a rule
+        that never matched would fire on every request.
+        """
         for rule in list(self.rules):
-            if link in rule.links():
-                self.rules.remove(rule)
-                self._ids.discard(rule.id)
+            links = rule.links()
+            if link in links:
+                if any(id(item) in self._failed_operators for item in links):
+                    self.rules.remove(rule)
+                    self._ids.discard(rule.id)
+                break
 
     # --- SecDefaultAction --------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from stockade.waf import variables
 from stockade.waf.matches import MatchedVar
 from stockade.waf.outcome import finish_match
+from stockade.waf.prefilter import GROUP_SHIFT
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
 
@@ -76,7 +77,10 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
     matched: list[variables.Pair] = []
     transaction.capture = link.capture
     runs_now = bool(link.per_match_actions)
-    for name, value in collect_targets(transaction, link, excluded):
+    targets = collect_targets(transaction, link, excluded)
+    if link.prefilter_id is not None and not link.multi_match and not link.negated:
+        targets = _prefiltered(transaction, link, targets)
+    for name, value in targets:
         for candidate in _transformed(transaction, link, value):
             if _test(transaction, link, candidate) != link.negated:
                 matched.append((name, candidate))
@@ -89,6 +93,40 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
         return False
     transaction.matched_vars.extend(MatchedVar(name, value) for name, value in matched)
     return True
+
+
+def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) -> list[Target]:
+    """Keep only the values whose transformed form the prefilter says may match.
+
+    This inlines the work of _transformed and Prefilter.may_match for the
+    common case, a plain @rx rule, because it runs for most rule and value
+    pairs of a request.
+    """
+    prefilter = transaction.engine.ruleset.prefilter
+    if prefilter is None or link.prefilter_id is None:
+        return targets
+    group, index = divmod(link.prefilter_id, 1 << GROUP_SHIFT)
+    members = prefilter.sets[group]
+    chain = link.transformations
+    transforms = transaction.transform_cache
+    scans = transaction.prefilter_cache
+    kept: list[Target] = []
+    for name, value in targets:
+        if chain:
+            steps = transforms.get((value, chain))
+            if steps is None:
+                _transformed(transaction, link, value)
+                steps = transforms[(value, chain)]
+            final = steps[-1]
+        else:
+            final = value
+        found = scans.get((final, group))
+        if found is None:
+            found = frozenset(members.Match(final) or ())
+            scans[(final, group)] = found
+        if index in found:
+            kept.append((name, value))
+    return kept
 
 
 def _run_actions(transaction: Transaction, link: Rule) -> None:
