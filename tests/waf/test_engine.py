@@ -149,3 +149,18 @@ def test_request_body_args_in_phase_two() -> None:
     engine = engine_from('SecRule ARGS_POST:name "@streq bob" "id:120,phase:2,pass"\n')
     transaction = run(engine, post(b"name=bob", b"application/x-www-form-urlencoded"))
     assert logged(transaction) == [120]
+
+
+def test_unsupported_pattern_reported_and_left_out() -> None:
+    engine = engine_from("""
+SecRule ARGS "@rx (?<!x)a++" "id:130,phase:1,pass"
+SecRule ARGS "@rx ." "id:131,phase:1,pass,chain"
+    SecRule ARGS "!@rx (?=b)" "t:none"
+SecRule ARGS "@rx ." "id:132,phase:1,pass"
+""")
+    [first, second] = engine.ruleset.diagnostics
+    assert first.rule_id == 130
+    assert second.rule_id == 131
+    assert "test.conf" in str(first)
+    assert sorted(engine.ruleset.by_id) == [132]
+    assert logged(run(engine, get(b"/?q=a"))) == [132]
