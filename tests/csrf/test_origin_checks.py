@@ -192,3 +192,37 @@ async def test_oversized_origin_not_allowed() -> None:
     verdict, _ = await gate().send(headers=[SESSION, ("Origin", APP + "x" * 5000)])
     assert verdict.reason == "csrf-origin-not-allowed"
     assert len(verdict.events[0].evidence["origin"]) <= 256
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Origin", "https://\u00e4pp.acme.test")],
+        [("Origin", "https://[::1")],
+        [("Origin", "https://app.acme.test:99999")],
+        [("Origin", "https://app.acme.test:-1")],
+        [("Origin", "javascript://x")],
+        [("Origin", "")],
+        [("Referer", "https://")],
+        [("Referer", "//evil.test/x")],
+        [("Sec-Fetch-Site", "\u00ff\u00fe")],
+        [("Sec-Fetch-Site", "")],
+    ],
+)
+async def test_malformed_fields_rejected_without_error(headers: list[tuple[str, str]]) -> None:
+    verdict, exchange = await gate().send(headers=[SESSION, *headers])
+    assert verdict.reject
+    assert verdict.status == 403
+    assert len(exchange.events) == 1
+
+
+async def test_malformed_cookie_and_token_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_CSRF_KEY", "k" * 40)
+    gateway = Gate(config({"token": {"mode": "signed", "key_env": "TEST_CSRF_KEY"}}))
+    headers = [
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Cookie", "session; =; __Host-csrf=v1.x.y.z; \u00e9=\u00e9"),
+        ("X-CSRF-Token", "v1.x.y.z"),
+    ]
+    verdict, _ = await gateway.send(headers=headers)
+    assert verdict.reason == "csrf-token-invalid"
