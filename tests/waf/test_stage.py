@@ -150,3 +150,18 @@ def test_policy_without_waf_builds_no_stage(resources: Resources) -> None:
 def test_waf_policy_rejects_detection_below_blocking() -> None:
     with pytest.raises(ValueError, match="detection_paranoia_level 1 is below"):
         Policy.model_validate({"waf": {"paranoia_level": 2, "detection_paranoia_level": 1}})
+
+
+async def test_engine_error_fails_closed(resources: Resources,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline = _pipeline(_config({}), resources)
+
+    def broken(self: object) -> None:
+        raise RuntimeError("simulated engine bug")
+
+    monkeypatch.setattr("stockade.waf.transaction.Transaction.process_request_headers", broken)
+    exchange = _exchange(b"GET", b"/ok")
+    verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
+    assert verdict.reject
+    assert verdict.status == 500
+    assert verdict.reason == "waf-engine-error"
