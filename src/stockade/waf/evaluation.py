@@ -96,7 +96,7 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
 
 
 def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) -> list[Target]:
-    """Keep only the values whose transformed form the prefilter says may match.
+    """Keep only the values whose transformed form is in the prefilter's match set.
 
     This inlines the work of _transformed and Prefilter.may_match for the
     common case, a plain @rx rule, because it runs for most rule and value

@@ -10,9 +10,9 @@ RE2 cannot parse (a look-around, a back-reference) is left out, and its
 rule always runs its own operator.
 
 Hyperscan was the first choice, but the hyperscan build shipped with the
-python-hyperscan 0.9.1 wheel misses matches: ``a.+b\\s*c`` does not match
-``a`` + 60 * ``x`` + ``bc`` in block mode with or without
-HS_FLAG_PREFILTER, which would make a prefilter skip rules that should
+python-hyperscan 0.9.1 wheel misses matches. ``a.+b\\s*c`` does not match
+``a`` + 60 * ``x`` + ``bc`` in block mode, with or without
+HS_FLAG_PREFILTER, so a hyperscan prefilter would skip rules that should
 fire. RE2 sets have no such false negatives.
 """
 
