@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 OBSERVER_CAPTURE_BYTES = 64 * 1024
-"""Bytes of each body copied for a log observer that samples this exchange."""
+"""Bytes of each body copied for a sampling log observer that sets no max_body_bytes."""
 
 
 class ClientConnection(ParserProtocol):
@@ -174,7 +174,8 @@ class ClientConnection(ParserProtocol):
         for observer in runtime.observers:
             wants_bodies = getattr(observer, "wants_bodies", None)
             if wants_bodies is not None and wants_bodies(exchange):
-                exchange.capture_bytes = max(exchange.capture_bytes, OBSERVER_CAPTURE_BYTES)
+                wanted = getattr(observer, "max_body_bytes", OBSERVER_CAPTURE_BYTES)
+                exchange.capture_bytes = max(exchange.capture_bytes, wanted)
         try:
             if has_body and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)

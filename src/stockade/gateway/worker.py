@@ -97,6 +97,7 @@ class Worker:
     async def start(self) -> None:
         if self.event_pipeline is not None:
             await self.event_pipeline.start()
+        await self._start_observers(self.runtime)
         for listener in self.runtime.config.listeners:
             await self._open_listener(listener)
         admin = self.runtime.config.admin
@@ -113,6 +114,14 @@ class Worker:
     def _create_event_pipeline(config: GatewayConfig) -> Any:
         factory = load_factory(EVENT_PIPELINE_FACTORY)
         return factory(config) if factory is not None else None
+
+    @staticmethod
+    async def _start_observers(runtime: Runtime) -> None:
+        """Start the background tasks of log observers that have them."""
+        for observer in runtime.observers:
+            start = getattr(observer, "start", None)
+            if start is not None:
+                await start()
 
     def emit(self, event: SecurityEvent) -> None:
         """Hand a security event to the event pipeline; never blocks."""
@@ -154,6 +163,7 @@ class Worker:
             log.error("config reload rejected: a listener could not be set up: %s", exc)
             runtime.close()
             return False
+        await self._start_observers(runtime)
         old, self.runtime = self.runtime, runtime
         old.close()
         log.info("worker %d reloaded %s", self.index, self.config_path)
@@ -209,6 +219,13 @@ class Worker:
             self._snapshot_task.cancel()
         self.metrics.write_snapshot()
         self.access_log.close()
+        for observer in self.runtime.observers:
+            close = getattr(observer, "close", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:
+                    log.exception("log observer %s failed to close", type(observer).__name__)
         if self.event_pipeline is not None:
             await self.event_pipeline.close(5.0)
         self.runtime.close()
