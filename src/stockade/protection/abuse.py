@@ -15,6 +15,7 @@ distinct values one consumer (or address) sends in a window.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from stockade.events.model import Severity
@@ -56,6 +57,43 @@ def login_succeeded(login: LoginEndpoint, exchange: Exchange) -> bool:
             return False
         return bool(document.get(rule.json_field) == rule.json_value)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCounts:
+    """The counters of one login attempt's address and username in the current windows."""
+
+    attempts: int  # attempts from the address, this one included
+    velocity: int  # attempts from the address in the short velocity window
+    failures_ip: int
+    failures_user: int
+    users_per_ip: int  # distinct usernames the address failed on
+    ips_per_user: int  # distinct addresses the username failed from
+
+
+def login_findings(settings: AbuseProtection, counts: LoginCounts) -> list[tuple[str, str]]:
+    """Return (reason, description) of every threshold the counts reach; the first is reported."""
+    findings: list[tuple[str, str]] = []
+    if counts.failures_ip >= settings.max_failures_per_ip:
+        findings.append(("brute-force", f"{counts.failures_ip} failed logins from this address"))
+    if counts.failures_user >= settings.max_failures_per_username:
+        text = f"{counts.failures_user} failed logins for this username"
+        findings.append(("account-brute-force", text))
+    if counts.users_per_ip >= settings.max_usernames_per_ip:
+        text = f"failed logins for {counts.users_per_ip} usernames from this address"
+        findings.append(("credential-stuffing", text))
+    if counts.ips_per_user >= settings.max_ips_per_username:
+        text = f"failed logins for this username from {counts.ips_per_user} addresses"
+        findings.append(("distributed-brute-force", text))
+    ratio_counted = counts.attempts >= settings.failure_ratio_min_attempts
+    if ratio_counted and counts.failures_ip / counts.attempts >= settings.failure_ratio:
+        text = f"{counts.failures_ip} of {counts.attempts} logins from this address failed"
+        findings.append(("credential-stuffing", text))
+    if counts.velocity > settings.max_attempts_per_ip_velocity:
+        text = (f"{counts.velocity} logins within {settings.velocity_window_seconds:g} s "
+                "from this address")
+        findings.append(("login-velocity", text))
+    return findings
 
 
 class AbuseStage:
@@ -113,64 +151,13 @@ class AbuseStage:
         return ":".join([self.prefix, *(quote(part, safe="") for part in parts)])
 
     async def _check_login(self, exchange: Exchange, login: LoginEndpoint) -> Verdict:
-        settings = self.settings
-        ip = exchange.client.address
         username = (form_or_json_field(exchange, login.username_field) or "")[:MAX_USERNAME_CHARS]
         exchange.state[USERNAME_KEY] = username
-        window = settings.window_seconds
-        attempts = await self.state.count(self._key("attempts", ip), window)
-        velocity = await self.state.count(
-            self._key("velocity", ip), settings.velocity_window_seconds
-        )
-        counters = [(self._key("fail-ip", ip), window)]
-        if username:
-            counters.append((self._key("fail-user", username), window))
-        values = await self.state.peek(counters)
-        failures_ip = values[0]
-        failures_user = values[1] if username else 0
-        users_per_ip = await self._distinct_size("users-ip", ip)
-        ips_per_user = await self._distinct_size("ips-user", username) if username else 0
-        findings: list[tuple[str, str]] = []
-        if failures_ip >= settings.max_failures_per_ip:
-            findings.append(("brute-force", f"{failures_ip} failed logins from this address"))
-        if failures_user >= settings.max_failures_per_username:
-            findings.append(
-                ("account-brute-force", f"{failures_user} failed logins for this username")
-            )
-        if users_per_ip >= settings.max_usernames_per_ip:
-            findings.append(
-                (
-                    "credential-stuffing",
-                    f"failed logins for {users_per_ip} usernames from this address",
-                )
-            )
-        if ips_per_user >= settings.max_ips_per_username:
-            findings.append(
-                (
-                    "distributed-brute-force",
-                    f"failed logins for this username from {ips_per_user} addresses",
-                )
-            )
-        if (
-            attempts >= settings.failure_ratio_min_attempts
-            and failures_ip / attempts >= settings.failure_ratio
-        ):
-            findings.append(
-                (
-                    "credential-stuffing",
-                    f"{failures_ip} of {attempts} logins from this address failed",
-                )
-            )
-        if velocity > settings.max_attempts_per_ip_velocity:
-            findings.append(
-                (
-                    "login-velocity",
-                    f"{velocity} logins within "
-                    f"{settings.velocity_window_seconds:g} s from this address",
-                )
-            )
+        counts = await self._login_counts(exchange.client.address, username)
+        findings = login_findings(self.settings, counts)
         if not findings:
             return CONTINUE
+
         reason = findings[0][0]
         event = exchange.event(
             LAYER,
@@ -183,7 +170,7 @@ class AbuseStage:
                 "username_sha256_prefix": _digest(username),
             },
         )
-        retry = str(int(window)).encode("ascii")
+        retry = str(int(self.settings.window_seconds)).encode("ascii")
         return reject(
             429,
             reason,
@@ -191,6 +178,27 @@ class AbuseStage:
             severity=Severity.CRITICAL,
             fields=((b"Retry-After", retry),),
             events=(event,),
+        )
+
+    async def _login_counts(self, ip: str, username: str) -> LoginCounts:
+        """Count this attempt and read every login counter of its address and username."""
+        settings = self.settings
+        window = settings.window_seconds
+        attempts = await self.state.count(self._key("attempts", ip), window)
+        velocity = await self.state.count(
+            self._key("velocity", ip), settings.velocity_window_seconds
+        )
+        counters = [(self._key("fail-ip", ip), window)]
+        if username:
+            counters.append((self._key("fail-user", username), window))
+        values = await self.state.peek(counters)
+        return LoginCounts(
+            attempts=attempts,
+            velocity=velocity,
+            failures_ip=values[0],
+            failures_user=values[1] if username else 0,
+            users_per_ip=await self._distinct_size("users-ip", ip),
+            ips_per_user=await self._distinct_size("ips-user", username) if username else 0,
         )
 
     async def _distinct_size(self, name: str, value: str) -> int:
