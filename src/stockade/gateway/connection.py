@@ -42,6 +42,9 @@ class ParserProtocol(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
+        self._deadline = 0.0  # loop time at which the current wait times out
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0  # loop time at which _timer fires
         self.bytes_received = 0
 
     # asyncio callbacks ------------------------------------------------------
@@ -68,6 +71,9 @@ class ParserProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._wake()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(PeerClosed("connection closed while writing"))
@@ -151,17 +157,38 @@ class ParserProtocol(asyncio.Protocol):
             waiter.set_result(None)
 
     async def _wait(self, timeout: float) -> None:
+        """Wait for ``_wake`` or raise TimeoutError after ``timeout`` seconds.
+
+        Most waits end long before their timeout, so one timer per connection
+        stays armed across waits instead of one made and cancelled per wait.
+        A wait only moves the deadline. A timer that fires before the
+        deadline arms itself again for the time left.
+        """
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiter = waiter
-        handle = loop.call_later(timeout, _expire, waiter)
+        deadline = loop.time() + timeout
+        self._deadline = deadline
+        if self._timer is None or deadline < self._timer_when:
+            self._arm_timer(loop, deadline)
         try:
             await waiter
         finally:
-            handle.cancel()
             self._waiter = None
 
+    def _arm_timer(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = loop.call_at(when, self._on_timer)
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
+    def _on_timer(self) -> None:
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        loop = waiter.get_loop()
+        if loop.time() >= self._deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._arm_timer(loop, self._deadline)

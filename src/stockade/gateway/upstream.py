@@ -38,6 +38,7 @@ class UpstreamConnection(ParserProtocol):
         self.parser: ResponseParser
         self.target = target
         self.idle_handle: asyncio.TimerHandle | None = None
+        self.idle_until: float | None = None  # loop time to close at while pooled; None in use
         self.requests = 0
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -140,9 +141,7 @@ class UpstreamPool:
         """Return a pooled connection to ``target`` (reused=True) or a new one."""
         while target.idle:
             conn = target.idle.pop()
-            if conn.idle_handle is not None:
-                conn.idle_handle.cancel()
-                conn.idle_handle = None
+            conn.idle_until = None  # its idle timer, when it fires, now leaves it open
             if not conn.closed and not conn.eof and conn.parser.buffered == 0:
                 return conn, True
             conn.close()
@@ -202,9 +201,13 @@ class UpstreamPool:
             conn.close()
             return
         conn.parser.start_next_message()
-        conn.idle_handle = asyncio.get_running_loop().call_later(
-            self.settings.idle_timeout, _close_idle, target, conn
-        )
+        # One timer per connection stays armed across uses instead of one
+        # made and cancelled per request: it re-arms itself while the
+        # connection is reused and closes it once idle past idle_until.
+        loop = asyncio.get_running_loop()
+        conn.idle_until = loop.time() + self.settings.idle_timeout
+        if conn.idle_handle is None:
+            conn.idle_handle = loop.call_at(conn.idle_until, _close_idle, target, conn)
         target.idle.append(conn)
 
     def report_success(self, target: Target) -> None:
@@ -232,6 +235,13 @@ class UpstreamPool:
 
 def _close_idle(target: Target, conn: UpstreamConnection) -> None:
     conn.idle_handle = None
+    idle_until = conn.idle_until
+    if idle_until is None:
+        return  # in use: release arms the timer again
+    loop = asyncio.get_running_loop()
+    if loop.time() < idle_until:
+        conn.idle_handle = loop.call_at(idle_until, _close_idle, target, conn)
+        return
     try:
         target.idle.remove(conn)
     except ValueError:
