@@ -110,28 +110,29 @@ def upstream_request_fields(
     gateway sets itself.
     """
     drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop)
-    out = Fields(_kept_items(fields, drop))
+    items = _kept_items(fields, drop)
     if upstream_host is not None:
-        out.set(b"Host", upstream_host)
+        items = [item for item in items if item[0].lower() != b"host"]
+        items.append((b"Host", upstream_host))
     client = client_address.encode("ascii")
-    out.add(b"X-Forwarded-For", client)
-    out.add(b"X-Forwarded-Proto", scheme.encode("ascii"))
-    out.add(b"X-Forwarded-Host", host)
+    proto = scheme.encode("ascii")
     node = b'"[' + client + b']"' if b":" in client else client
-    out.add(
-        b"Forwarded",
-        b"for=" + node + b";proto=" + scheme.encode("ascii") + b";host=" + _quote(host),
+    items += (
+        (b"X-Forwarded-For", client),
+        (b"X-Forwarded-Proto", proto),
+        (b"X-Forwarded-Host", host),
+        (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
+        (request_id_header, request_id.encode("ascii")),
     )
-    out.add(request_id_header, request_id.encode("ascii"))
-    return out
+    return Fields(items)
 
 
 def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
     """Build the field section sent to the client, without framing fields."""
     drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset())
-    out = Fields(_kept_items(fields, drop))
-    out.add(request_id_header, request_id.encode("ascii"))
-    return out
+    items = _kept_items(fields, drop)
+    items.append((request_id_header, request_id.encode("ascii")))
+    return Fields(items)
 
 
 @functools.lru_cache(maxsize=64)

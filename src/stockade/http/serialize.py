@@ -38,13 +38,14 @@ def serialize_response_head(status: int, reason: bytes, fields: Fields) -> bytes
 
 def serialize_fields(fields: Fields) -> bytes:
     """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
-    lines = b"".join([name + b": " + value + b"\r\n" for name, value in fields])
+    items = fields.items()
+    lines = b"".join([name + b": " + value + b"\r\n" for name, value in items])
     # Each field line contains exactly one CR and one LF when no name or value
     # carries one; two C-level counts check the whole section at once.
-    count = len(fields)
+    count = len(items)
     if lines.count(b"\n") != count or lines.count(b"\r") != count or b"\x00" in lines:
         _raise_bad_field(fields)
-    names = [name for name, _ in fields]
+    names = [name for name, _ in items]
     if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
         _raise_bad_field(fields)
     return lines
