@@ -13,9 +13,11 @@ from stockade.protection.blocking import (
     DenyList,
     MemoryDenyStore,
     RedisDenyStore,
+    block_source,
     normalize,
 )
 from stockade.protection.blocking_sync import StoreBlockSync
+from stockade.protection.config import StateSettings
 from stockade.protection.state_redis import RedisState
 from stockade.store.blocks import add_block, delete_block
 from stockade.store.database import migrate, open_engine
@@ -121,3 +123,27 @@ def test_store_blocks_read_into_deny_list(tmp_path: Path) -> None:
         delete_block(scope, "acme", block.block_id)
     sync.sync_now()
     assert asyncio.run(deny_list.check("acme", [("ip", "203.0.113.77")])) is None
+
+
+def test_block_source_from_sync_code() -> None:
+    if not shared_redis_reachable():
+        pytest.skip("Redis is not running on 127.0.0.1:6379; start it with scripts/services")
+    settings = StateSettings(store="redis", redis_url=SHARED_REDIS_URL,
+                             key_prefix="stockade-test:" + uuid.uuid4().hex[:12])
+    entry = block_source(settings, "consumer", "mobile", "acme", 60, "leaked key", "scanner")
+    assert (entry.kind, entry.value, entry.origin) == ("consumer", "mobile", "scanner")
+
+    async def lookup() -> object:
+        state = RedisState(settings.redis_url, 1.0)
+        try:
+            deny_list = DenyList(RedisDenyStore(state, settings.key_prefix), 0)
+            return await deny_list.check("acme", [("consumer", "mobile")])
+        finally:
+            await state.close()
+
+    assert asyncio.run(lookup()) == entry
+
+
+def test_block_source_needs_redis() -> None:
+    with pytest.raises(ValueError, match="shared only through Redis"):
+        block_source(StateSettings(), "ip", "203.0.113.7", "acme", 60, "manual")

@@ -11,6 +11,7 @@ merged in by ``blocking_sync``.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -41,6 +42,10 @@ MAX_MEMORY_ENTRIES = 100_000
 """Entries of the in-process store; past this the soonest to expire are dropped."""
 
 
+Origin = Literal["detector", "operator", "scanner", "store"]
+"""Who added a deny list entry."""
+
+
 @dataclass(frozen=True, slots=True)
 class DenyEntry:
     tenant: str
@@ -49,7 +54,7 @@ class DenyEntry:
     reason: str
     created_at: float
     expires_at: float
-    origin: Literal["detector", "operator", "scanner", "store"] = "operator"
+    origin: Origin = "operator"
 
 
 def normalize(kind: str, value: str) -> str:
@@ -203,7 +208,7 @@ class DenyList:
         tenant: str,
         ttl: float,
         reason: str,
-        origin: Literal["detector", "operator", "scanner", "store"] = "operator",
+        origin: Origin = "operator",
     ) -> DenyEntry:
         """Block a source of ``tenant`` (``*`` for all tenants) for ``ttl`` seconds."""
         if not 0 < ttl <= MAX_BLOCK_SECONDS:
@@ -276,3 +281,26 @@ class DenyList:
                     ):
                         return entry
         return None
+
+
+def block_source(settings: StateSettings, kind: str, value: str, tenant: str, ttl: float,
+                 reason: str, origin: Origin = "operator") -> DenyEntry:
+    """Add one deny list entry from synchronous code, such as the admin API or the scanner.
+
+    Only a Redis state store reaches the gateways; with ``store: memory`` the
+    entry would live in the caller's process alone, so that raises ValueError.
+    """
+    if settings.store != "redis":
+        raise ValueError("the deny list is shared only through Redis; set protection.state.store "
+                         "to redis, or add the client address as a dynamic block in the store")
+    return asyncio.run(_add_and_close(settings, kind, value, tenant, ttl, reason, origin))
+
+
+async def _add_and_close(settings: StateSettings, kind: str, value: str, tenant: str, ttl: float,
+                         reason: str, origin: Origin) -> DenyEntry:
+    state = RedisState(settings.redis_url, settings.redis_timeout_seconds)
+    try:
+        deny_list = DenyList(RedisDenyStore(state, settings.key_prefix), cache_seconds=0)
+        return await deny_list.add(kind, value, tenant, ttl, reason, origin)
+    finally:
+        await state.close()
