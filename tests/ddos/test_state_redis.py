@@ -147,6 +147,9 @@ async def test_shared_signal_starts_surge_on_quiet_node(prefix: str, cleanup: re
         assert quiet_node.surge.active
         assert quiet_node.signals is not None
         assert not quiet_node.signals.tripped  # its own traffic is normal
+        events = quiet_node.take_events()
+        assert events[0].kind == "ddos-surge-detected"
+        assert events[0].evidence["signals"] == ["shared"]
     finally:
         await signal.close()
         assert quiet_node.store is not None

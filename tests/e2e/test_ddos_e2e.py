@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+import redis.asyncio as redis
+
 from stockade.auth.hashing import hash_api_key, new_api_key
+from tests.ratelimit.redis_support import SHARED_REDIS_URL, shared_redis_reachable, unique_prefix
 from tests.support.gateway import GatewayProcess, service_config
 from tests.support.upstream import TestUpstream
 
@@ -43,7 +47,7 @@ DDOS = {
 
 @dataclass
 class Reply:
-    kind: str  # "consumer", "attack" or "after"
+    kind: str  # "consumer", "attack", "after" or "probe"
     sent: float  # time.monotonic() when sent
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -199,3 +203,82 @@ def test_surge_shed_while_consumers_served(
     detected = next(event for event in events if event["kind"] == "ddos-surge-detected")
     assert detected["evidence"]["signals"] == ["rate"]
     assert detected["evidence"]["shedding"] == ["unauthenticated"]
+
+
+async def run_cluster_load(
+    first: int, second: int, keys: list[str]
+) -> tuple[list[Reply], float, float]:
+    """Surge against the first gateway only; consumers and probes use the second."""
+    replies: list[Reply] = []
+    start = time.monotonic()
+    end = start + WARMUP_SECONDS + SURGE_SECONDS
+    consumers = [
+        asyncio.create_task(
+            client(
+                second,
+                "127.0.0.1",
+                f"X-API-Key: {key}\r\n",
+                CONSUMER_RATE,
+                end,
+                "consumer",
+                replies,
+            )
+        )
+        for key in keys
+    ]
+    await asyncio.sleep(WARMUP_SECONDS)
+    surge_start = time.monotonic()
+    attackers = [
+        asyncio.create_task(client(first, source, "", ATTACK_RATE, end, "attack", replies))
+        for source in ATTACK_SOURCES
+    ]
+    # Anonymous clients of the second gateway that never sent anything to the first.
+    probes = [
+        asyncio.create_task(client(second, f"127.0.0.{last}", "", 4.0, end, "probe", replies))
+        for last in range(61, 66)
+    ]
+    await asyncio.gather(*attackers, *probes, *consumers)
+    return replies, surge_start, end
+
+
+def test_surge_on_one_node_sheds_on_another(
+    gateway_factory: Factory, upstream: TestUpstream, tmp_path: Path
+) -> None:
+    if not shared_redis_reachable():
+        pytest.skip("Redis is not running on 127.0.0.1:6379; start it with scripts/services")
+    keys = [new_api_key() for _ in range(CONSUMERS)]
+    prefix = unique_prefix()
+    gateways = []
+    for name in ("first", "second"):
+        gateway_config = config(upstream, keys, tmp_path / f"{name}-events.jsonl")
+        policy = gateway_config["tenants"][0]["services"][0]["policy"]
+        policy["ddos"] = {
+            **DDOS,
+            "store": "redis",
+            "redis_url": SHARED_REDIS_URL,
+            "key_prefix": prefix,
+        }
+        gateways.append(gateway_factory(gateway_config))
+    try:
+        replies, surge_start, _ = asyncio.run(
+            run_cluster_load(gateways[0].port, gateways[1].port, keys)
+        )
+    finally:
+        asyncio.run(delete_keys(prefix))
+
+    during = [r for r in replies if r.kind == "consumer" and r.sent >= surge_start]
+    served = sum(1 for r in during if r.status == 200)
+    assert served / len(during) >= 0.95, f"{served} of {len(during)} consumer requests served"
+    probes = [r for r in replies if r.kind == "probe"]
+    late = [r for r in probes if r.sent >= surge_start + 2 * WINDOW_SECONDS]
+    assert late, "no probe request late in the surge"
+    shed = sum(1 for r in late if r.status == 503)
+    assert shed / len(late) >= 0.9, f"the second gateway shed {shed} of {len(late)}"
+
+
+async def delete_keys(prefix: str) -> None:
+    client = redis.Redis.from_url(SHARED_REDIS_URL)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_SOURCES_PER_REPORT = 1000  # new or queried sources sent with one bucket; the rest wait
 STALE_VIEW_BUCKETS = 3  # a shared view older than this many buckets is not used
+SHARED_WARMUP_REPLIES = 2  # first replies, whose newest bucket may predate this worker's reports
 ERROR_LOG_INTERVAL_SECONDS = 10.0
 
 
@@ -91,6 +92,8 @@ class RouteTracker:
         self._sending: asyncio.Task[None] | None = None
         self._shared: SharedView | None = None
         self._shared_at = -math.inf
+        self._replies = 0
+        self._closed = 0  # buckets closed so far
         self._last_error_log = -math.inf
 
     # counting ---------------------------------------------------------------
@@ -169,6 +172,9 @@ class RouteTracker:
             return
         if index <= self.index:
             return
+        # The first bucket began at the first request, part way through, so it teaches nothing.
+        learn = self._closed > 0
+        self._closed += 1
         closed, self.current = self.current, BucketTotals()
         gap = index - self.index
         self.index = index
@@ -183,7 +189,7 @@ class RouteTracker:
                 and now - self._shared_at <= STALE_VIEW_BUCKETS * self.bucket_seconds
             ):
                 return  # the reply to this bucket's report judges the surge
-        self._judge(now, self.window.totals(), closed, gap - 1, None)
+        self._judge(now, self.window.totals(), closed, gap - 1, None, learn)
 
     def _judge(
         self,
@@ -192,6 +198,7 @@ class RouteTracker:
         newest: BucketTotals,
         idle_buckets: int,
         shared_tripped_ago: float | None,
+        learn: bool = True,
     ) -> None:
         baseline = self.baseline
         ready = baseline.history_seconds >= self.policy.warmup_seconds
@@ -210,7 +217,7 @@ class RouteTracker:
         transition = self.surge.observe(now, tripped_anywhere, admitted_rate, signals.threshold)
         if transition is Transition.ENDED and shares_applied:
             self.surge.fair_share_at_end = self.tightest_share
-        if not self.surge.active and not tripped_anywhere and transition is None:
+        if learn and not self.surge.active and not tripped_anywhere and transition is None:
             baseline.update(newest)
             baseline.idle(idle_buckets)  # the empty buckets came after the closed one
         if self.surge.active:
@@ -218,7 +225,11 @@ class RouteTracker:
         else:
             self.fair_share = None  # after a surge, source_limit ramps from fair_share_at_end
         if transition is not None:
-            self._announce(transition, signals)
+            # Signals that tripped here, or "shared" when another node's signal started it.
+            names = signals.names() if tripped else ["shared"]
+            if transition is Transition.ENDED:
+                names = []
+            self._announce(transition, signals, names)
 
     def _update_fair_share(self, now: float) -> None:
         active = max(1, self.clients.active(now, self.window_seconds))
@@ -230,10 +241,10 @@ class RouteTracker:
         else:
             self.tightest_share = min(self.tightest_share, share)
 
-    def _announce(self, transition: Transition, signals: Signals) -> None:
+    def _announce(self, transition: Transition, signals: Signals, names: list[str]) -> None:
         surge = self.surge
         evidence: dict[str, Any] = {
-            "signals": signals.names(),
+            "signals": names,
             "rate": round(signals.rate, 3),
             "threshold": round(signals.threshold, 3),
             "baseline_rate": round(self.baseline.rate, 3),
@@ -245,10 +256,10 @@ class RouteTracker:
         }
         if transition is Transition.STARTED:
             log.warning(
-                "surge on %s/%s: %s over the window (threshold %.1f, baseline %.1f); shedding %s",
+                "surge on %s/%s (signals: %s; threshold %.1f, baseline %.1f cost/s); shedding %s",
                 self.tenant,
                 self.route,
-                ", ".join(signals.names()) or "shared signal",
+                ", ".join(names),
                 signals.threshold,
                 self.baseline.rate,
                 ", ".join(sorted(surge.classes)),
@@ -327,12 +338,14 @@ class RouteTracker:
         now = self.clock()
         self._shared = view
         self._shared_at = now
+        self._replies += 1
         for source in view.known:
             # Some node saw it before the cut-off, so it counts as first seen then.
             self.known.remember(source, now, first=self.known_cutoff(now))
         local = self.window.totals().cost
         self.local_share = min(1.0, local / view.window.cost) if view.window.cost > 0 else 1.0
-        self._judge(now, view.window, view.newest, 0, view.tripped_ago)
+        learn = self._replies > SHARED_WARMUP_REPLIES
+        self._judge(now, view.window, view.newest, 0, view.tripped_ago, learn)
 
     def take_events(self) -> list[PendingEvent]:
         events, self.events = self.events, []
