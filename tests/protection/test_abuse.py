@@ -35,6 +35,9 @@ def test_success_recognition() -> None:
     assert login_succeeded(login, respond(exchange("POST", "/login"), 200, {"ok": True}))
     assert not login_succeeded(login, respond(exchange("POST", "/login"), 200, {"ok": False}))
     assert not login_succeeded(login, respond(exchange("POST", "/login"), 401, {"ok": True}))
+    compressed = respond(exchange("POST", "/login"), 200, body=b"\x1f\x8b\x08",
+                         headers={"content-encoding": "gzip"})
+    assert login_succeeded(login, compressed) is None
     by_header = LoginEndpoint.model_validate(
         {"path": "/login", "success": {"header": "Set-Cookie"}})
     with_cookie = respond(exchange("POST", "/login"), 200, {}, headers={"set-cookie": "s=1"})

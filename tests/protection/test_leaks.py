@@ -79,3 +79,9 @@ def test_reported_classes_observed() -> None:
     assert verdict.events[0].evidence["classes"] == ["us-ssn"]
     clean = respond(exchange("GET", "/me"), 200, {"email": "a@b.co"})
     assert stage().check(clean, Phase.RESPONSE_BODY) is CONTINUE
+
+
+def test_compressed_response_not_read() -> None:
+    response = respond(exchange("GET", "/me"), 200, body=b"\x1f\x8b\x08\x00",
+                       headers={"content-encoding": "gzip"})
+    assert not stage().wants_response_body(response)

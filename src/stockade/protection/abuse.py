@@ -38,8 +38,12 @@ MAX_DISTINCT_READ = 1_000_000
 """Cap passed when only reading the size of a distinct set; real sets stay far smaller."""
 
 
-def login_succeeded(login: LoginEndpoint, exchange: Exchange) -> bool:
-    """Tell from the response whether the login succeeded; every configured test must hold."""
+def login_succeeded(login: LoginEndpoint, exchange: Exchange) -> bool | None:
+    """Tell from the response whether the login succeeded; every configured test must hold.
+
+    Returns None when the JSON member must be read but the body cannot be
+    (compressed, cut at the buffer, or not JSON), so the outcome is unknown.
+    """
     response = exchange.response
     if response is None:
         return False
@@ -53,7 +57,9 @@ def login_succeeded(login: LoginEndpoint, exchange: Exchange) -> bool:
         return False
     if rule.json_field is not None:
         document = response_json(exchange)
-        if document is MISSING or not isinstance(document, dict):
+        if document is MISSING:
+            return None
+        if not isinstance(document, dict):
             return False
         return bool(document.get(rule.json_field) == rule.json_value)
     return True
@@ -210,7 +216,7 @@ class AbuseStage:
         return max(0, size - 1)
 
     async def _record_outcome(self, exchange: Exchange, login: LoginEndpoint) -> None:
-        if login_succeeded(login, exchange):
+        if login_succeeded(login, exchange) is not False:  # a success, or unknown
             return
         settings = self.settings
         window = settings.window_seconds

@@ -43,12 +43,20 @@ def request_media_type(exchange: Exchange) -> str:
 
 
 def response_media_type(exchange: Exchange) -> str:
-    """Return the response's media type, parsed once per exchange; empty before a response."""
+    """Return the response's media type, parsed once per exchange.
+
+    It is empty before a response and for a content-encoded (compressed)
+    body, so that no detector reads bytes it cannot decode.
+    """
     if exchange.response is None:
         return ""
     kind = exchange.state.get("protection.response_type")
     if kind is None:
-        kind = exchange.state["protection.response_type"] = media_type(exchange.response.fields)
+        fields = exchange.response.fields
+        encoding = (fields.get(b"content-encoding") or b"identity").strip().lower()
+        # NOTE: compressed responses are not decompressed, so they pass uninspected.
+        kind = media_type(fields) if encoding == b"identity" else ""
+        exchange.state["protection.response_type"] = kind
     return str(kind)
 
 
