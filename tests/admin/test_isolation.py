@@ -100,6 +100,12 @@ def test_other_tenant_objects_are_404(admin: Any, role: Role) -> None:
         response = client.request(method, url, json=_body_for(method, path, other))
         assert response.status_code == 404, (method, url, response.status_code, response.text)
 
+    root.post("/v1/operators", json={"id": "globex-op", "role": "tenant-viewer",
+                                     "tenant_id": "globex"})
+    assert client.post("/v1/operators/globex-op/token").status_code == 404
+    assert client.delete("/v1/operators/globex-op").status_code == 404
+    assert client.delete("/v1/operators/root").status_code == 404
+
     assert client.get("/v1/tenants").json() == ["acme"]
     assert client.get("/v1/events", params={"tenant": "globex"}).status_code == 404
     listed = client.get("/v1/events").json()["events"]

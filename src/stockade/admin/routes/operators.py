@@ -51,8 +51,9 @@ def create_operator(context: Context, body: NewOperator) -> OperatorToken:
 @router.post("/{operator_id}/token")
 def rotate_token(context: Context, operator_id: str) -> OperatorToken:
     """Replace the operator's token; the old one stops working at once."""
-    context.require(Permission.MANAGE_OPERATORS)
     with context.session() as scope:
+        operators.get_operator(scope, operator_id)  # 404 before 403, as for tenant paths
+        context.require(Permission.MANAGE_OPERATORS)
         token = operators.rotate_token(scope, operator_id)
         operator = operators.get_operator(scope, operator_id)
     return OperatorToken(operator=_public(operator), token=token)
@@ -60,8 +61,9 @@ def rotate_token(context: Context, operator_id: str) -> OperatorToken:
 
 @router.delete("/{operator_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_operator(context: Context, operator_id: str) -> None:
-    context.require(Permission.MANAGE_OPERATORS)
     with context.session() as scope:
+        operators.get_operator(scope, operator_id)  # 404 before 403, as for tenant paths
+        context.require(Permission.MANAGE_OPERATORS)
         operators.delete_operator(scope, operator_id)
 
 
