@@ -14,7 +14,7 @@ from typing import Any
 from stockade.config.base import MIB
 
 MAX_BODY_BYTES = 16 * MIB
-"""Largest request body in bytes; a whole-config import of many tenants fits well below it."""
+"""Largest request body in bytes, an estimate that leaves room for a whole-config import."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -24,7 +24,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodyLimitMiddleware:
-    """Answer 413 to a body past ``max_bytes``, declared or counted as it arrives."""
+    """Respond 413 to a body past ``max_bytes``, whether declared or counted as it arrives."""
 
     def __init__(self, app: App, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -50,8 +50,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # Answer now and tell the application the client left, so that
-                    # it stops reading; whatever it sends afterwards is dropped.
+                    # Respond now and tell the application that the client left, so
+                    # it stops reading. Whatever it sends afterwards is dropped.
                     rejected = True
                     if not started:
                         await self._reject(send)

@@ -1,10 +1,12 @@
 """Counters of security events per tenant, and of the event pipeline.
 
-Counting happens in plain dicts, as in the gateway's own metrics: a worker
-puts ``COUNTERS.snapshot()`` into its metrics snapshot, and the metrics
-listener turns the snapshots of every worker into Prometheus families with
-``families(snapshots)``. The pipeline counts every event it is handed
-through ``record(event)``, so the gateway needs no other call.
+Counting happens in plain dicts, as in the gateway's own metrics. A worker
+is meant to put ``COUNTERS.snapshot()`` into its metrics snapshot, and the
+metrics listener to turn the snapshots of every worker into Prometheus
+families with ``families(snapshots)``. The pipeline counts every event it
+is handed through ``record(event)``.
+
+NOTE: the gateway's metrics listener does not serve these families yet.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class EventCounters:
         return self.counters[name].get(labels, 0.0)
 
     def snapshot(self) -> dict[str, Any]:
-        """The counters as JSON-ready data, to be summed across processes by ``families``."""
+        """Return the counters as JSON-ready data for ``families`` to sum across processes."""
         return {name: [[list(key), value] for key, value in values.items()]
                 for name, values in self.counters.items()}
 

@@ -67,7 +67,7 @@ class Scope:
     # --- reads -----------------------------------------------------------
 
     def where_scope(self, table: Table) -> ColumnElement[bool]:
-        """The tenant condition for ``table``; every query of a tenant table includes it."""
+        """Return the tenant condition for ``table``; every query of a tenant table uses it."""
         if self.tenant_id is None:
             return true()
         return table.c.tenant_id == self.tenant_id
