@@ -19,6 +19,11 @@ from typing import Any
 
 import pytest
 
+from stockade.config.models import Tenant
+from stockade.store.blocks import add_block
+from stockade.store.database import migrate, open_engine
+from stockade.store.scope import Store
+from stockade.store.tenancy import put_tenant
 from tests.conftest import SHARED
 from tests.protection.demo import OPENAPI_PATH, Canary, DemoApi, Reply, call, read_events
 from tests.ratelimit.redis_support import SHARED_REDIS_URL, shared_redis_reachable
@@ -343,3 +348,22 @@ def test_legitimate_flows_pass_fixed_variant(gateway_factory: Factory, tmp_path:
         assert kinds(events, "detected") == set()
     finally:
         fixed.stop()
+
+
+def test_operator_block_from_store(gateway_factory: Factory, demo: DemoApi,
+                                   tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store(open_engine(url))
+    migrate(store.engine)
+    with store.session(None, "test") as scope:
+        put_tenant(scope, Tenant.model_validate({"id": "acme"}))
+        add_block(scope, "acme", "203.0.113.0/24", "operator block", 600)
+    folder = tmp_path / "store-events"
+    folder.mkdir()
+    config = gateway_config(demo, folder, "block")
+    config["store"] = {"url": url}
+    policy = config["tenants"][0]["services"][0]["policy"]
+    policy["protection"]["blocking"]["store_sync_seconds"] = 0.2
+    gateway = gateway_factory(config)
+    assert wait_for_status(gateway.port, "/api/v2/products", "203.0.113.50", 403) == 403
+    assert call(gateway.port, "GET", "/api/v2/products", client_ip=ALICE_IP).status == 200
