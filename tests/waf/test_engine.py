@@ -164,3 +164,18 @@ SecRule ARGS "@rx ." "id:132,phase:1,pass"
     assert "test.conf" in str(first)
     assert sorted(engine.ruleset.by_id) == [132]
     assert logged(run(engine, get(b"/?q=a"))) == [132]
+
+
+def test_initcol_keeps_ip_collection_between_requests() -> None:
+    engine = engine_from("""
+SecCollectionTimeout 60
+SecAction "id:140,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1"
+SecRule IP:hits "@ge 3" "id:141,phase:1,pass"
+""")
+    assert engine.store.timeout_seconds == 60
+    seen = []
+    for _ in range(3):
+        transaction = run(engine, get(b"/"))
+        transaction.process_logging()
+        seen.append(logged(transaction))
+    assert seen == [[], [], [141]]

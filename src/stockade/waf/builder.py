@@ -24,6 +24,9 @@ from stockade.waf.transformations import get_transformation
 log = logging.getLogger(__name__)
 
 FLOW_ACTIONS = frozenset({"chain", "t"})
+PER_MATCH = frozenset({"setvar", "initcol"})
+"""Actions run for each matched value, in their written order (initcol before the
+setvar that writes to its collection)."""
 FALLBACK_OPERATOR_ERRORS = (ValueError, KeyError, NotImplementedError)
 
 
@@ -132,8 +135,8 @@ class RuleSetBuilder:
                 continue
             else:
                 self._apply(rule, name, value, runtime, directive)
-        rule.actions = tuple(action for action in runtime if action.name != "setvar")
-        rule.per_match_actions = tuple(action for action in runtime if action.name == "setvar")
+        rule.actions = tuple(action for action in runtime if action.name not in PER_MATCH)
+        rule.per_match_actions = tuple(action for action in runtime if action.name in PER_MATCH)
         rule.transformations = tuple(transformations)
         rule.transform_functions = tuple(get_transformation(item) for item in transformations)
         return chained

@@ -30,6 +30,7 @@ class Engine:
     prelude_by_phase: dict[int, list[Rule]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.store.timeout_seconds = self.ruleset.settings.collection_timeout
         self.prelude_by_phase = {phase: [rule for rule in self.prelude if rule.phase == phase]
                                  for phase in PHASES}
 

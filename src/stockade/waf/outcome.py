@@ -34,7 +34,7 @@ def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
         if link.operator is None:  # SecAction: no values matched, so setvar runs here
             for step in link.per_match_actions:
                 step.execute(transaction, rule)
-        for step in link.actions:  # setvar already ran for each matched value
+        for step in link.actions:  # setvar and initcol already ran for each matched value
             step.execute(transaction, rule)
         skip = skip or link.skip
         skip_after = skip_after or link.skip_after

@@ -69,7 +69,7 @@ class Rule:
     log: bool = True
     auditlog: bool = True
     actions: tuple[RuleAction, ...] = ()  # run once after the whole chain matched
-    per_match_actions: tuple[RuleAction, ...] = ()  # setvar: run for each matched value
+    per_match_actions: tuple[RuleAction, ...] = ()  # setvar, initcol: for each matched value
     marker: str | None = None  # set for SecMarker entries
     prefilter_id: int | None = None  # index into the prefilter's pattern table
 

@@ -15,6 +15,8 @@ from stockade.waf.seclang.variables import parse_variables
 if TYPE_CHECKING:
     from stockade.waf.builder import RuleSetBuilder
 
+PER_MATCH = frozenset({"setvar", "initcol"})  # as in builder.PER_MATCH
+
 T = TypeVar("T")
 
 ON_OFF = {"on": True, "off": False}
@@ -175,9 +177,9 @@ def _update_actions(builder: RuleSetBuilder, directive: Directive) -> None:
 def _replace_runtime_actions(rule: Rule, runtime: list[RuleAction]) -> None:
     names = {action.name for action in runtime}
     kept = [action for action in rule.actions if action.name not in names]
-    rule.actions = (*kept, *(action for action in runtime if action.name != "setvar"))
-    if "setvar" in names:
-        rule.per_match_actions = tuple(action for action in runtime if action.name == "setvar")
+    rule.actions = (*kept, *(action for action in runtime if action.name not in PER_MATCH))
+    if names & PER_MATCH:
+        rule.per_match_actions = tuple(action for action in runtime if action.name in PER_MATCH)
 
 
 def _choice(directive: Directive, choices: dict[str, T]) -> T:

@@ -82,6 +82,9 @@ class Transaction:
         return self.persistent[name]
 
     def init_collection(self, name: str, key: str) -> None:
+        current = self.persistent.get(name)
+        if current is not None and current.first("__key") == key.encode():
+            return  # already loaded for this key; reloading would drop this request's changes
         self.persistent[name] = self.engine.store.load(name, key)
         self.persistent[name].set("__key", key.encode())
 
