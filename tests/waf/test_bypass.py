@@ -132,3 +132,10 @@ def test_truncated_body_is_logged(engine: Engine) -> None:
 def test_parameter_pollution(engine: Engine) -> None:
     target = b"/items?id=1&id=1'%20UNION%20SELECT%20password%20FROM%20users--"
     _blocked(engine, _request(b"GET", target))
+
+
+def test_duplicate_content_type_rejected(engine: Engine) -> None:
+    headers = [(b"Content-Type", b"text/plain"),
+               (b"Content-Type", b"application/x-www-form-urlencoded")]
+    transaction = _blocked(engine, _request(b"POST", b"/search", b"q=hello", headers))
+    assert 920620 in [match.rule_id for match in transaction.matches]
