@@ -74,6 +74,7 @@ async def test_attack_blocked_with_event(resources: Resources) -> None:
     assert blocked[0].layer == "waf"
     assert "949110" in blocked[0].rule_ids
     assert blocked[0].evidence["anomaly_scores"]["blocking_inbound_anomaly_score"] >= 5
+    assert any('[id "949110"]' in line for line in blocked[0].evidence["error_log"])
 
 
 async def test_detect_mode_forwards_and_records(resources: Resources) -> None:

@@ -102,6 +102,7 @@ def security_event(exchange: Exchange, transaction: Transaction, *,
                      "data": redact(match.variable, match.data), "phase": match.phase}
                     for match in matches],
         "anomaly_scores": anomaly_scores(transaction),
+        "error_log": [error_log_line(match, transaction) for match in matches],
     }
     if interruption is not None:
         evidence["status"] = interruption.status
@@ -124,7 +125,8 @@ def match_event(exchange: Exchange, transaction: Transaction, match: Match) -> S
     """Build the event of one rule match that did not block the request."""
     evidence = {"variable": match.variable, "data": redact(match.variable, match.data),
                 "logdata": _redact_logdata(match), "phase": match.phase,
-                "anomaly_scores": anomaly_scores(transaction)}
+                "anomaly_scores": anomaly_scores(transaction),
+                "error_log": [error_log_line(match, transaction)]}
     severity = SEVERITY_MAP.get(match.severity_number if match.severity_number is not None
                                 else 5, Severity.MEDIUM)
     return exchange.event("waf", _kind([match]), match.msg or f"rule {match.rule_id} matched",
