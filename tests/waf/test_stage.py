@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stockade.config.models import GatewayConfig, Policy, merge_policy
@@ -166,3 +168,14 @@ async def test_engine_error_fails_closed(resources: Resources,
     assert verdict.reject
     assert verdict.status == 500
     assert verdict.reason == "waf-engine-error"
+
+
+async def test_redirect_sets_location(resources: Resources, tmp_path: Path) -> None:
+    rules = tmp_path / "local.conf"
+    rules.write_text('SecRule ARGS:go "@streq away" '
+                     '"id:10001,phase:1,redirect:https://example.test/moved"\n')
+    pipeline = _pipeline(_config({"extra_rule_files": [str(rules)]}), resources)
+    verdict = await pipeline.run(_exchange(b"GET", b"/p?go=away"), Phase.REQUEST_HEADERS)
+    assert verdict.reject
+    assert verdict.status == 302
+    assert verdict.fields == ((b"Location", b"https://example.test/moved"),)

@@ -99,8 +99,12 @@ class WafStage:
             exchange.state["waf_reported"] = True
             event = security_event(exchange, transaction, blocked=True)
             blocked_events: tuple[SecurityEvent, ...] = (event,) if event is not None else ()
+            location = interruption.location
+            fields = ((b"Location", location.encode("utf-8", "surrogateescape")),) \
+                if location else ()
             return reject(interruption.status, f"waf-rule-{interruption.rule_id}", "forbidden",
-                          events=blocked_events, close=interruption.action == "drop")
+                          events=blocked_events, fields=fields,
+                          close=interruption.action == "drop")
         if not new_matches:
             return CONTINUE
         events = tuple(match_event(exchange, transaction, match) for match in new_matches)
