@@ -179,3 +179,10 @@ SecRule IP:hits "@ge 3" "id:141,phase:1,pass"
         transaction.process_logging()
         seen.append(logged(transaction))
     assert seen == [[], [], [141]]
+
+
+def test_long_values_bypass_prefilter() -> None:
+    engine = engine_from('SecRule ARGS "@rx evil$" "id:150,phase:2,pass,t:none"\n')
+    body = b"q=" + b"a" * 70_000 + b"evil"
+    transaction = run(engine, post(body, b"application/x-www-form-urlencoded"))
+    assert logged(transaction) == [150]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from stockade.waf import variables
 from stockade.waf.matches import MatchedVar
 from stockade.waf.outcome import finish_match
-from stockade.waf.prefilter import GROUP_SHIFT
+from stockade.waf.prefilter import GROUP_SHIFT, MAX_SCANNED_VALUE_BYTES
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
 
@@ -120,6 +120,9 @@ def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) ->
             final = steps[-1]
         else:
             final = value
+        if len(final) > MAX_SCANNED_VALUE_BYTES:
+            kept.append((name, value))  # too long for the set: the operator decides
+            continue
         found = scans.get((final, group))
         if found is None:
             found = frozenset(members.Match(final) or ())

@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 
 SET_MEMORY_BYTES = 64 * 1024 * 1024
 """RE2 memory budget per set, in bytes; the CRS's largest group needs under 16 MiB."""
+MAX_SCANNED_VALUE_BYTES = 64 * 1024
+"""Longer values skip the sets and go to each rule's own operator, in bytes.
+
+RE2 reports a set that ran out of DFA memory only in its own log, with no
+match, and long values are where that could happen.
+"""
 GROUP_SHIFT = 16
 """A rule's prefilter_id is group << GROUP_SHIFT | index within the group."""
 
@@ -58,7 +64,7 @@ class Prefilter:
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
         """Return False only when ``link``'s pattern does not match ``value``."""
         slot = link.prefilter_id
-        if slot is None:
+        if slot is None or len(value) > MAX_SCANNED_VALUE_BYTES:
             return True
         group, index = divmod(slot, 1 << GROUP_SHIFT)
         key = (value, group)
