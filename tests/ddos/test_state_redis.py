@@ -51,8 +51,8 @@ async def test_nodes_share_window_totals(prefix: str, cleanup: redis.Redis) -> N
     first, second = RedisTrafficStore(rules), RedisTrafficStore(rules)
     try:
         for attempt in range(3):
-            # Both reports must land in one server bucket; a route of its own per attempt
-            # keeps an attempt that straddled a boundary out of the next one's totals.
+            # Both reports must land in one server bucket. Each attempt uses a route of its
+            # own, so an attempt that straddled a boundary stays out of the next one's totals.
             route = f"api/attempt-{attempt}"
             before = await server_bucket(cleanup, 0.5)
             await first.publish("acme", route, report(10))

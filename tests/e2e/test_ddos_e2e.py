@@ -1,7 +1,7 @@
 """A surge from many loopback addresses against a real gateway, with consumers kept served.
 
-The load generator runs here on asyncio: consumers with API keys send a
-steady rate from 127.0.0.1 throughout; after the baseline has warmed up,
+The load generator runs here on asyncio. Consumers with API keys send a
+steady rate from 127.0.0.1 throughout. After the baseline has warmed up,
 anonymous clients bound to 127.0.0.2 to 127.0.0.60 send a surge several
 times that rate. Every address is on loopback. The checks are counts and
 ratios of responses, not throughput.

@@ -172,7 +172,7 @@ class RouteTracker:
             return
         if index <= self.index:
             return
-        # The first bucket began at the first request, part way through, so it teaches nothing.
+        # The first bucket began part way through, at the first request, so the baseline skips it.
         learn = self._closed > 0
         self._closed += 1
         closed, self.current = self.current, BucketTotals()
