@@ -186,3 +186,8 @@ def test_long_values_bypass_prefilter() -> None:
     body = b"q=" + b"a" * 70_000 + b"evil"
     transaction = run(engine, post(body, b"application/x-www-form-urlencoded"))
     assert logged(transaction) == [150]
+
+
+def test_unknown_variable_rejected() -> None:
+    with pytest.raises(SecLangError, match="unknown variable ARGZ"):
+        engine_from('SecRule ARGZ "@rx a" "id:160,phase:1,pass"\n')

@@ -20,6 +20,7 @@ from stockade.waf.seclang.errors import SecLangError
 from stockade.waf.seclang.lexer import Directive
 from stockade.waf.seclang.variables import parse_variables
 from stockade.waf.transformations import get_transformation
+from stockade.waf.variables import KNOWN_VARIABLES
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,9 @@ class RuleSetBuilder:
             rule.set_variables(tuple(parse_variables(variables_text)))
         except ValueError as error:
             raise directive.error(str(error)) from None
+        unknown = [spec.name for spec in rule.variables if spec.name not in KNOWN_VARIABLES]
+        if unknown:
+            raise directive.error(f"unknown variable {unknown[0]}; check the spelling")
         chained = self._apply_actions(rule, actions_text, directive)
         self._set_operator(rule, operator_text, directive)
         self._finish(rule, parent, chained, directive)
