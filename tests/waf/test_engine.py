@@ -191,3 +191,8 @@ def test_long_values_bypass_prefilter() -> None:
 def test_unknown_variable_rejected() -> None:
     with pytest.raises(SecLangError, match="unknown variable ARGZ"):
         engine_from('SecRule ARGZ "@rx a" "id:160,phase:1,pass"\n')
+
+
+def test_unsupported_xpath_rejected() -> None:
+    with pytest.raises(SecLangError, match="XPath '/a/b' is not supported"):
+        engine_from('SecRule XML:/a/b "@rx a" "id:170,phase:2,pass"\n')

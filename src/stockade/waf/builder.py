@@ -12,6 +12,7 @@ from pathlib import Path
 
 from stockade.waf import settings_directives
 from stockade.waf.actions import apply_action
+from stockade.waf.bodies.xml import SUPPORTED_PATHS
 from stockade.waf.operators import build_operator
 from stockade.waf.rules import DefaultActions, EngineSettings, Rule, RuleAction
 from stockade.waf.ruleset import Diagnostic, RuleSet
@@ -87,6 +88,10 @@ class RuleSetBuilder:
         unknown = [spec.name for spec in rule.variables if spec.name not in KNOWN_VARIABLES]
         if unknown:
             raise directive.error(f"unknown variable {unknown[0]}; check the spelling")
+        for spec in rule.variables:
+            if spec.name == "XML" and spec.key_text not in (None, *SUPPORTED_PATHS):
+                raise directive.error(f"XPath {spec.key_text!r} is not supported; "
+                                      "use XML:/* (all text) or XML://@* (attribute values)")
         chained = self._apply_actions(rule, actions_text, directive)
         self._set_operator(rule, operator_text, directive)
         self._finish(rule, parent, chained, directive)
