@@ -100,3 +100,17 @@ def test_purge_old_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert count_events(scope, EventFilter()) == 1
     engine.dispose()
     assert main(["admin", "purge", "--store", url, "--events-older-than-days", "-1"]) == 2
+
+
+def test_unreachable_store_named(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://postgres@127.0.0.1:1/nothing"
+    assert main(["admin", "create-operator", "--store", url, "--id", "root",
+                 "--role", "mssp-admin"]) == 1
+    error = capsys.readouterr().err
+    assert "cannot open the store at postgresql+psycopg://postgres@127.0.0.1:1/nothing" in error
+
+
+def test_serve_missing_tls_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["admin", "serve", "--store", _store_url(tmp_path), "--tls-cert",
+                 str(tmp_path / "missing.crt"), "--tls-key", str(tmp_path / "missing.key")]) == 1
+    assert "missing.crt' not found" in capsys.readouterr().err

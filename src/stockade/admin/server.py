@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import uvicorn
 
@@ -22,6 +23,9 @@ def serve_admin(store_url: str, address: str = DEFAULT_ADMIN_ADDRESS, *,
     """Serve until interrupted; migrates the store first."""
     if (tls_cert is None) != (tls_key is None):
         raise ValueError("give both a TLS certificate and its key, or neither")
+    for path in (tls_cert, tls_key):
+        if path is not None and not os.path.isfile(path):
+            raise ValueError(f"TLS file {path!r} not found; pass the path of a PEM file")
     host, port = parse_address(address)
     engine = open_engine(store_url)
     migrate(engine)

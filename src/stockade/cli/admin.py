@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.cli.store_options import (
     add_store_options,
@@ -86,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         serve_admin(store_url(args, config), args.address, tls_cert=args.tls_cert,
                     tls_key=args.tls_key, inventory_database=inventory,
                     log_level=args.log_level)
-    except (StoreError, ValueError) as exc:
+    except (StoreError, ValueError, SQLAlchemyError) as exc:
         print(f"admin API not started: {exc}", file=sys.stderr)
         return 1
     return 0

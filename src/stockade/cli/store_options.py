@@ -6,9 +6,11 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from stockade.config.loader import ConfigError, load_config
 from stockade.config.models import GatewayConfig
-from stockade.store.database import DEFAULT_URL, migrate, open_engine
+from stockade.store.database import DEFAULT_URL, StoreError, migrate, open_engine
 from stockade.store.scope import Store
 
 
@@ -41,8 +43,15 @@ def store_url(args: argparse.Namespace, config: GatewayConfig | None) -> str:
 
 
 def open_store(url: str) -> Store:
+    """Open and migrate the store; raise StoreError naming the database when that fails."""
     engine = open_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the store at {engine.url.render_as_string()}: "
+                         f"{exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}; "
+                         "check --store or the config's store.url") from exc
     return Store(engine)
 
 
