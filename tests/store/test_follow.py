@@ -157,3 +157,30 @@ def test_api_change_reaches_two_gateways(tmp_path: Path) -> None:
         upstream.stop()
         engine.dispose()
         database.__exit__(None, None, None)
+
+
+def test_follower_survives_database_loss(tmp_path: Path,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    engine = migrated_engine(sqlite_url(tmp_path))
+    with Store(engine).session(None, "setup") as scope:
+        import_config(scope, _store_config())
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump(BASE))
+    output = tmp_path / "stockade.yaml"
+    follower = ConfigFollower(sqlite_url(tmp_path), base, output, poll_seconds=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: output.exists())
+        engine.dispose()
+        (tmp_path / "stockade.db").rename(tmp_path / "moved.db")
+        (tmp_path / "stockade.db").write_bytes(b"not a database")
+        time.sleep(0.3)
+        assert thread.is_alive()
+        assert "config follower lost the database" in caplog.text
+        assert "acme" in output.read_text()  # the node keeps its last good config
+    finally:
+        stop.set()
+        thread.join(5)
+        follower.close()

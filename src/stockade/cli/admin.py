@@ -105,7 +105,7 @@ def _follow(args: argparse.Namespace) -> int:
         return 2
     try:
         follow(args.store, Path(args.base), Path(args.output), args.poll_seconds)
-    except (StoreError, OSError) as exc:
+    except (StoreError, OSError, SQLAlchemyError) as exc:
         print(f"config follower stopped: {exc}", file=sys.stderr)
         return 1
     return 0

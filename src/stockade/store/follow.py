@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import yaml
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.config.models import GatewayConfig
 from stockade.store.config_sync import config_to_yaml_data, export_config
@@ -123,7 +124,7 @@ class ConfigFollower:
                 else:
                     self._poll(stop)
                 delay = self.poll_seconds
-            except (psycopg.Error, OSError) as exc:
+            except (psycopg.Error, SQLAlchemyError, OSError) as exc:
                 log.warning("config follower lost the database (%s); retrying in %.0f s",
                             exc, delay)
                 stop.wait(delay)
