@@ -135,13 +135,13 @@ def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) ->
 def _run_actions(transaction: Transaction, link: Rule) -> None:
     """Run setvar for one matched value, at once, as ModSecurity v3 does.
 
-    initcol runs among them in written order, as in ModSecurity v2, so that a
-    setvar on ip.* after it writes to the loaded record.
-
     So ``setvar:tx.paramcounter_%{MATCHED_VAR_NAME}=+1`` (rule 921170)
     counts every argument name, and a chained link can read what the link
     before it set (rule 931130). A rule matching several values therefore
     adds its anomaly score once per value, as in ModSecurity.
+
+    initcol runs among them in written order, as in ModSecurity v2, so that a
+    setvar on ip.* after it writes to the loaded record.
     """
     top = transaction.current_rule
     for action in link.per_match_actions:
