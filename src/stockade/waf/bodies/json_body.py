@@ -69,6 +69,8 @@ def _flatten(node: Any, path: str, out: list[tuple[bytes, bytes]]) -> None:
         for key, value in node:
             _flatten(value, f"{path}.{key}", out)
     elif isinstance(node, list):
+        # NOTE: libmodsecurity names an object inside an array "json.a.array_0b";
+        # the dot added here ("json.a.array_0.b") makes exclusions by name differ.
         for index, value in enumerate(node):
             _flatten(value, f"{path}.array_{index}", out)
     else:
