@@ -173,10 +173,9 @@ def test_follower_survives_database_loss(tmp_path: Path,
     thread.start()
     try:
         _wait(lambda: output.exists())
-        engine.dispose()
-        (tmp_path / "stockade.db").rename(tmp_path / "moved.db")
-        (tmp_path / "stockade.db").write_bytes(b"not a database")
-        time.sleep(0.3)
+        with engine.begin() as connection:  # every version read now fails
+            connection.exec_driver_sql("ALTER TABLE config_version RENAME TO hidden")
+        _wait(lambda: "config follower lost the database" in caplog.text)
         assert thread.is_alive()
         assert "config follower lost the database" in caplog.text
         assert "acme" in output.read_text()  # the node keeps its last good config
@@ -184,3 +183,4 @@ def test_follower_survives_database_loss(tmp_path: Path,
         stop.set()
         thread.join(5)
         follower.close()
+        engine.dispose()
