@@ -30,8 +30,8 @@ class Removals:
         self.id_ranges.extend(ranges)
 
     def remove_tag(self, tag: str) -> None:
-        # NOTE: tags compare exactly, as libmodsecurity does; ModSecurity v2 took
-        # the value as a regular expression, which exclusions written for it may rely on.
+        # NOTE: tags compare exactly, as libmodsecurity 3 does (containsTag), so an
+        # exclusion that relies on a pattern in the tag removes nothing.
         self.tags.add(tag)
 
     def remove_msg(self, message: str) -> None:
