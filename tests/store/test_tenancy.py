@@ -202,3 +202,25 @@ def test_update_cannot_move_row_to_hidden_tenant(store: Store) -> None:
         key = (table.c.tenant_id == "acme") & (table.c.service_id == "orders")
         with pytest.raises(NotFound):
             scope.update("service", "acme/orders", table, key, {"tenant_id": "globex"})
+
+
+def test_failed_session_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.session(None, "admin") as scope:
+        tenancy.put_tenant(scope, Tenant(id="acme"))
+        tenancy.put_service(scope, "acme", _service())
+        raise RuntimeError("abort the unit of work")
+    with store.session(None, "admin") as scope:
+        assert tenancy.list_tenant_ids(scope) == []
+        assert list_changes(scope) == []
+    assert store.config_version() == 0
+
+
+def test_conflict_inside_session_keeps_earlier_writes(store: Store) -> None:
+    _add_tenant(store)
+    with store.session(None, "admin") as scope:
+        tenancy.put_tenant(scope, Tenant(id="globex"))
+        with pytest.raises(Conflict):
+            scope.insert("tenant", "acme", tenancy.schema.tenants,
+                         {"tenant_id": "acme", "name": None, "extra": {}, "created_at": 0.0})
+    with store.session(None, "admin") as scope:
+        assert tenancy.list_tenant_ids(scope) == ["acme", "globex"]

@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, func, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,17 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     raise StoreError(f"unsupported database {backend!r} in URL {parsed.render_as_string()!r}; "
                      "use sqlite or postgresql")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module would begin transactions itself, only before the first
+    # write, so a SAVEPOINT before any write would commit on release. With its
+    # own handling off, _begin_sqlite starts every transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -82,6 +87,12 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock at once, so two writers queue on the busy
+    # timeout instead of one failing when it upgrades a read lock.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config() -> Config:
