@@ -199,8 +199,7 @@ async def forward(
     )
     add_identity_fields(fields, match.service, exchange)
     try:
-        if not pool.try_admit():
-            await pool.admit()
+        await pool.admit()
     except Overloaded as exc:
         client.worker.metrics.upstream_error(exchange, "overloaded")
         exchange.events.append(exchange.event("ddos", "upstream-overloaded", str(exc)))
@@ -260,14 +259,9 @@ async def _exchange_with(
     pool: UpstreamPool, target: Target, exchange: Exchange, body: BodyReader, fields: Fields
 ) -> tuple[UpstreamConnection, ResponseHead]:
     started = time.perf_counter()
-    # Most requests reuse a pooled connection; taking it needs no coroutine.
-    pooled = pool.take_idle(target)
-    reused = pooled is not None
-    if pooled is None:
-        upstream = await pool.connect(target)
+    upstream, reused = await pool.acquire(target)
+    if not reused:
         exchange.upstream_connect_seconds = time.perf_counter() - started
-    else:
-        upstream = pooled
     exchange.upstream_target = target.address
     try:
         response = await _send_and_receive(upstream, exchange, body, fields, pool)

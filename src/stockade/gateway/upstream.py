@@ -103,22 +103,13 @@ class UpstreamPool:
                 return target
         return min(self.targets, key=lambda item: item.ejected_until)
 
-    def try_admit(self) -> bool:
-        """Take a slot under ``max_concurrent`` if one is free now; return whether it was taken.
-
-        Saves the coroutine of ``admit`` on every request that need not wait.
-        """
-        limit = self.settings.max_concurrent
-        if limit is None:
-            return True
-        if self.in_flight < limit and not self._waiters:
-            self.in_flight += 1
-            return True
-        return False
-
     async def admit(self) -> None:
         """Take a slot under ``max_concurrent``, waiting up to ``queue_timeout``."""
-        if self.try_admit():
+        limit = self.settings.max_concurrent
+        if limit is None:
+            return
+        if self.in_flight < limit and not self._waiters:
+            self.in_flight += 1
             return
         if len(self._waiters) >= self.settings.max_queue or self.settings.queue_timeout == 0:
             raise Overloaded(f"{self.name}: {self.in_flight} requests in flight, queue full")
@@ -148,23 +139,15 @@ class UpstreamPool:
 
     async def acquire(self, target: Target) -> tuple[UpstreamConnection, bool]:
         """Return a pooled connection to ``target`` (reused=True) or a new one."""
-        conn = self.take_idle(target)
-        if conn is not None:
-            return conn, True
-        return await self.connect(target), False
-
-    def take_idle(self, target: Target) -> UpstreamConnection | None:
-        """Return a usable pooled connection to ``target``, closing unusable ones, or None."""
         while target.idle:
             conn = target.idle.pop()
             conn.idle_until = None  # its idle timer, when it fires, now leaves it open
             if not conn.closed and not conn.eof and conn.parser.buffered == 0:
-                return conn
+                return conn, True
             conn.close()
-        return None
+        return await self._connect(target), False
 
-    async def connect(self, target: Target) -> UpstreamConnection:
-        """Open a new connection to ``target``; UpstreamError when it fails or times out."""
+    async def _connect(self, target: Target) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
         tls = self.tls
         context = tls.current() if tls is not None else None
