@@ -215,3 +215,15 @@ def test_openapi_documents_endpoints(admin: Any) -> None:
     schema = admin.client().get("/openapi.json").json()
     assert "/v1/tenants/{tenant_id}/events" in schema["paths"]
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_tenant_put_keeps_unlisted_children(admin: Any) -> None:
+    root = _with_tenant(admin)
+    root.put("/v1/tenants/acme/services/orders", json=SERVICE)
+    root.put("/v1/tenants/acme/consumers/mobile", json={"id": "mobile"})
+    response = root.put("/v1/tenants/acme", json={"id": "acme", "services": []})
+    assert response.status_code == 200
+    assert root.get("/v1/tenants/acme/services").json() == []
+    assert root.get("/v1/tenants/acme/consumers").json() == ["mobile"]
+    root.put("/v1/tenants/acme", json={"id": "acme", "name": "Renamed"})
+    assert root.get("/v1/tenants/acme/consumers").json() == ["mobile"]

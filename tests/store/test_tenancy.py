@@ -224,3 +224,19 @@ def test_conflict_inside_session_keeps_earlier_writes(store: Store) -> None:
                          {"tenant_id": "acme", "name": None, "extra": {}, "created_at": 0.0})
     with store.session(None, "admin") as scope:
         assert tenancy.list_tenant_ids(scope) == ["acme", "globex"]
+
+
+def test_put_tenant_replaces_only_named_children(store: Store) -> None:
+    from stockade.auth.consumers import ConsumerConfig
+    from stockade.store import consumers
+
+    _add_tenant(store)
+    with store.session(None, "admin") as scope:
+        tenancy.put_service(scope, "acme", _service())
+        consumers.put_consumer(scope, "acme", ConsumerConfig(id="mobile"))
+        tenancy.put_tenant(scope, Tenant(id="acme", services=[]),
+                           replace=frozenset({"services"}))
+        assert tenancy.list_service_ids(scope, "acme") == []
+        assert consumers.list_consumer_ids(scope, "acme") == ["mobile"]
+        with pytest.raises(ValueError, match="cannot replace"):
+            tenancy.put_tenant(scope, Tenant(id="acme"), replace=frozenset({"routes"}))

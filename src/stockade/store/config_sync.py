@@ -34,7 +34,7 @@ def import_config(scope: Scope, config: GatewayConfig) -> None:
         if tenant_id not in keep:
             tenancy.delete_tenant(scope, tenant_id)
     for tenant in config.tenants:
-        tenancy.put_tenant(scope, tenant, with_children=True)
+        tenancy.put_tenant(scope, tenant, replace=tenancy.CHILDREN)
 
     rules = {(rule.tenant, rule.id): rule for rule in config.events.alert_rules}
     for existing in alerts.list_alert_rules(scope):

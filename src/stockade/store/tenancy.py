@@ -41,12 +41,19 @@ def list_tenant_ids(scope: Scope) -> list[str]:
     return [row["tenant_id"] for row in scope.fetch_all(table, order_by=[table.c.tenant_id])]
 
 
-def put_tenant(scope: Scope, tenant: Tenant, *, with_children: bool = False) -> bool:
+CHILDREN = frozenset({"services", "consumers"})
+
+
+def put_tenant(scope: Scope, tenant: Tenant, *, replace: frozenset[str] = frozenset()) -> bool:
     """Create or replace a tenant's own settings; return True when it was created.
 
-    Services and consumers stay as they are unless ``with_children`` is set,
-    which replaces them with ``tenant.services`` and ``tenant.consumers``.
+    Services and consumers stay as they are unless named in ``replace``:
+    ``"services"`` replaces them with ``tenant.services``, ``"consumers"``
+    with ``tenant.consumers``.
     """
+    unknown = replace - CHILDREN
+    if unknown:
+        raise ValueError(f"cannot replace {sorted(unknown)}; use {sorted(CHILDREN)}")
     table = schema.tenants
     data = _dump(tenant)
     key = table.c.tenant_id == tenant.id
@@ -59,18 +66,23 @@ def put_tenant(scope: Scope, tenant: Tenant, *, with_children: bool = False) -> 
     else:
         scope.update("tenant", tenant.id, table, key, values)
     _set_policy(scope, tenant.id, NO_ID, NO_ID, tenant.policy if "policy" in data else None)
-    if with_children:
-        _replace_children(scope, tenant)
+    if "services" in replace:
+        _replace_services(scope, tenant)
+    if "consumers" in replace:
+        _replace_consumers(scope, tenant)
     return existing is None
 
 
-def _replace_children(scope: Scope, tenant: Tenant) -> None:
+def _replace_services(scope: Scope, tenant: Tenant) -> None:
     keep = {service.id for service in tenant.services}
     for service_id in list_service_ids(scope, tenant.id):
         if service_id not in keep:
             delete_service(scope, tenant.id, service_id)
     for position, service in enumerate(tenant.services):
         put_service(scope, tenant.id, service, position=position)
+
+
+def _replace_consumers(scope: Scope, tenant: Tenant) -> None:
     keep = {consumer.id for consumer in tenant.consumers}
     for consumer_id in consumers.list_consumer_ids(scope, tenant.id):
         if consumer_id not in keep:

@@ -40,15 +40,15 @@ def list_tenants(context: Context) -> list[str]:
 @router.put("/{tenant_id}")
 def put_tenant(context: Context, tenant_id: str, tenant: Tenant,
                response: Response) -> Document:
-    """Create or replace a tenant; services and consumers in the body replace the stored ones."""
+    """Create or replace a tenant; a services or consumers list in the body replaces that list."""
     with context.session() as scope:
         if not scope.visible(tenant_id):
             scope.require_tenant(tenant_id)  # raises NotFound: another tenant looks absent
         exists = tenant_id in tenancy.list_tenant_ids(scope)
         context.require(Permission.WRITE_CONFIG if exists else Permission.MANAGE_TENANTS)
         _check_id(tenant_id, tenant.id, "tenant")
-        children = bool({"services", "consumers"} & tenant.model_fields_set)
-        created = tenancy.put_tenant(scope, tenant, with_children=children)
+        replace = tenancy.CHILDREN & tenant.model_fields_set
+        created = tenancy.put_tenant(scope, tenant, replace=frozenset(replace))
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return _dump(tenancy.get_tenant(scope, tenant_id))
 
