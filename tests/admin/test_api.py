@@ -227,3 +227,13 @@ def test_tenant_put_keeps_unlisted_children(admin: Any) -> None:
     assert root.get("/v1/tenants/acme/consumers").json() == ["mobile"]
     root.put("/v1/tenants/acme", json={"id": "acme", "name": "Renamed"})
     assert root.get("/v1/tenants/acme/consumers").json() == ["mobile"]
+
+
+def test_service_put_keeps_routes_unless_listed(admin: Any) -> None:
+    root = _with_tenant(admin)
+    with_routes = {**SERVICE, "routes": [{"id": "list", "methods": ["GET"], "path": "/orders"}]}
+    root.put("/v1/tenants/acme/services/orders", json=with_routes)
+    root.put("/v1/tenants/acme/services/orders", json={**SERVICE, "path_prefix": "/v2"})
+    assert root.get("/v1/tenants/acme/services/orders/routes").json() == ["list"]
+    root.put("/v1/tenants/acme/services/orders", json={**SERVICE, "routes": []})
+    assert root.get("/v1/tenants/acme/services/orders/routes").json() == []

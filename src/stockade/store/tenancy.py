@@ -150,8 +150,12 @@ def _service_key(tenant_id: str, service_id: str) -> Any:
 
 
 def put_service(scope: Scope, tenant_id: str, service: Service,
-                *, position: int | None = None) -> bool:
-    """Create or replace a service with its routes and policies; True when created."""
+                *, position: int | None = None, replace_routes: bool = True) -> bool:
+    """Create or replace a service with its policy; True when created.
+
+    Its routes are replaced with ``service.routes`` too, unless
+    ``replace_routes`` is False, which leaves the stored routes as they are.
+    """
     scope.require_tenant(tenant_id)
     table = schema.services
     data = _dump(service)
@@ -172,6 +176,8 @@ def put_service(scope: Scope, tenant_id: str, service: Service,
         scope.update("service", object_id, table, key, values)
     _set_policy(scope, tenant_id, service.id, NO_ID,
                 service.policy if "policy" in data else None)
+    if not replace_routes:
+        return existing is None
     keep = {route.id for route in service.routes}
     for route_id in list_route_ids(scope, tenant_id, service.id):
         if route_id not in keep:

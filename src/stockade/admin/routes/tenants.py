@@ -78,10 +78,11 @@ def list_services(context: TenantReader, tenant_id: str) -> list[str]:
 @router.put("/{tenant_id}/services/{service_id}")
 def put_service(context: TenantConfigWriter, tenant_id: str, service_id: str,
                 service: Service, response: Response) -> Document:
-    """Create or replace a service with its routes and policies."""
+    """Create or replace a service; a routes list in the body replaces the stored routes."""
     _check_id(service_id, service.id, "service")
     with context.session() as scope:
-        created = tenancy.put_service(scope, tenant_id, service)
+        created = tenancy.put_service(scope, tenant_id, service,
+                                      replace_routes="routes" in service.model_fields_set)
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return _dump(tenancy.get_service(scope, tenant_id, service_id))
 
