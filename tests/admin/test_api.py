@@ -237,3 +237,14 @@ def test_service_put_keeps_routes_unless_listed(admin: Any) -> None:
     assert root.get("/v1/tenants/acme/services/orders/routes").json() == ["list"]
     root.put("/v1/tenants/acme/services/orders", json={**SERVICE, "routes": []})
     assert root.get("/v1/tenants/acme/services/orders/routes").json() == []
+
+
+def test_consumer_put_keeps_keys_unless_listed(admin: Any) -> None:
+    root = _with_tenant(admin)
+    root.put("/v1/tenants/acme/consumers/mobile", json={"id": "mobile"})
+    root.post("/v1/tenants/acme/consumers/mobile/api-keys", json={"id": "k1"})
+    root.put("/v1/tenants/acme/consumers/mobile", json={"id": "mobile", "groups": ["apps"]})
+    keys = root.get("/v1/tenants/acme/consumers/mobile/api-keys").json()
+    assert [key["id"] for key in keys] == ["k1"]
+    root.put("/v1/tenants/acme/consumers/mobile", json={"id": "mobile", "api_keys": []})
+    assert root.get("/v1/tenants/acme/consumers/mobile/api-keys").json() == []

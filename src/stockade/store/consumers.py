@@ -51,8 +51,13 @@ def get_consumer(scope: Scope, tenant_id: str, consumer_id: str) -> ConsumerConf
     return ConsumerConfig.model_validate(data)
 
 
-def put_consumer(scope: Scope, tenant_id: str, consumer: ConsumerConfig) -> bool:
-    """Create or replace a consumer with its API keys; return True when it was created."""
+def put_consumer(scope: Scope, tenant_id: str, consumer: ConsumerConfig,
+                 *, replace_keys: bool = True) -> bool:
+    """Create or replace a consumer; return True when it was created.
+
+    Its API keys are replaced with ``consumer.api_keys`` too, unless
+    ``replace_keys`` is False, which leaves the stored keys as they are.
+    """
     scope.require_tenant(tenant_id)
     table = schema.consumers
     data = consumer.model_dump(mode="json", exclude_unset=True)
@@ -66,6 +71,8 @@ def put_consumer(scope: Scope, tenant_id: str, consumer: ConsumerConfig) -> bool
         scope.insert("consumer", object_id, table, {**values, "created_at": time.time()})
     else:
         scope.update("consumer", object_id, table, key, values)
+    if not replace_keys:
+        return created
     keep = {api_key.id for api_key in consumer.api_keys}
     for row in _credential_rows(scope, tenant_id, consumer.id):
         if row["credential_id"] not in keep:

@@ -39,13 +39,14 @@ def list_consumers(context: TenantReader, tenant_id: str) -> list[str]:
 @router.put("/{consumer_id}")
 def put_consumer(context: TenantConfigWriter, tenant_id: str, consumer_id: str,
                  consumer: ConsumerConfig, response: Response) -> Document:
-    """Create or replace a consumer; its api_keys list replaces the stored keys."""
+    """Create or replace a consumer; an api_keys list in the body replaces the stored keys."""
     if consumer.id != consumer_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"consumer id {consumer.id!r} in the body differs from "
                             f"{consumer_id!r} in the path; send the same id in both")
     with context.session() as scope:
-        created = consumers.put_consumer(scope, tenant_id, consumer)
+        created = consumers.put_consumer(scope, tenant_id, consumer,
+                                         replace_keys="api_keys" in consumer.model_fields_set)
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         stored = consumers.get_consumer(scope, tenant_id, consumer_id)
     data: Document = stored.model_dump(mode="json", exclude_unset=True)
