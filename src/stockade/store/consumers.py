@@ -2,7 +2,7 @@
 
 A consumer goes in and comes out as ``auth.consumers.ConsumerConfig``. Its
 API keys live in the credentials table, one row each, so that a key can be
-added or revoked on its own and found by its hash; the rest of the consumer
+added or revoked on its own and found by its hash. The rest of the consumer
 is one JSON document. Keys are stored only as ``sha256:<hex>`` hashes.
 """
 
