@@ -25,7 +25,7 @@ def test_validate_accepts_valid(tmp_path: Path, capsys: pytest.CaptureFixture[st
         " upstream: {targets: ['127.0.0.1:1']}}]}]\n"
     )
     assert main(["config", "validate", str(path)]) == 0
-    assert "valid (1 tenants, 1 services)" in capsys.readouterr().out
+    assert "valid (1 tenant, 1 service)" in capsys.readouterr().out
 
 
 def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:

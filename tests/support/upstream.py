@@ -36,6 +36,7 @@ class ReceivedRequest:
 
 @dataclass
 class TestUpstream:
+    __test__ = False  # a helper, not a test class for pytest to collect
     host: str = "127.0.0.1"
     port: int = 0
     requests: list[ReceivedRequest] = field(default_factory=list)

@@ -55,7 +55,9 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"{args.file}: {len(problems)} unusable certificate files", file=sys.stderr)
         return 1
     services = sum(len(tenant.services) for tenant in config.tenants)
-    print(f"{args.file}: valid ({len(config.tenants)} tenants, {services} services)")
+    tenants = len(config.tenants)
+    print(f"{args.file}: valid ({tenants} tenant{'s' if tenants != 1 else ''}, "
+          f"{services} service{'s' if services != 1 else ''})")
     return 0
 
 

@@ -77,7 +77,8 @@ class Supervisor:
                     self._terminate_all()
                     return 1
                 self.workers.append(worker)
-            log.info("stockade serving with %d workers (config %s)", self.count, self.config_path)
+            log.info("stockade serving with %d worker%s (config %s)", self.count,
+                     "s" if self.count != 1 else "", self.config_path)
             self._loop()
             return 0
         finally:
