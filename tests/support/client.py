@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import weakref
 from dataclasses import dataclass
 from typing import Any
+
+_LEFTOVER: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictionary()
+"""Bytes read past the end of a response: the start of the next pipelined one."""
 
 
 @dataclass
@@ -24,7 +28,7 @@ def connect(port: int, timeout: float = 10.0) -> socket.socket:
 
 def read_response(sock: socket.socket, head_request: bool = False) -> RawResponse:
     """Read one response (Content-Length, chunked, or until close) from ``sock``."""
-    buffer = b""
+    buffer = _LEFTOVER.pop(sock, b"")
     while b"\r\n\r\n" not in buffer:
         chunk = sock.recv(65536)
         if not chunk:
@@ -38,6 +42,7 @@ def read_response(sock: socket.socket, head_request: bool = False) -> RawRespons
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     if head_request or status in (204, 304) or 100 <= status < 200:
+        _keep(sock, rest)
         return RawResponse(status, headers, b"")
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = b""
@@ -49,6 +54,7 @@ def read_response(sock: socket.socket, head_request: bool = False) -> RawRespons
             while len(rest) < size + 2:
                 rest += _recv(sock)
             if size == 0:
+                _keep(sock, rest[2:])
                 return RawResponse(status, headers, body)
             body += rest[:size]
             rest = rest[size + 2 :]
@@ -56,12 +62,18 @@ def read_response(sock: socket.socket, head_request: bool = False) -> RawRespons
         length = int(headers["content-length"])
         while len(rest) < length:
             rest += _recv(sock)
+        _keep(sock, rest[length:])
         return RawResponse(status, headers, rest[:length])
     while True:
         chunk = sock.recv(65536)
         if not chunk:
             return RawResponse(status, headers, rest)
         rest += chunk
+
+
+def _keep(sock: socket.socket, data: bytes) -> None:
+    if data:
+        _LEFTOVER[sock] = data
 
 
 def _recv(sock: socket.socket) -> bytes:
