@@ -5,8 +5,6 @@ is meant to put ``COUNTERS.snapshot()`` into its metrics snapshot, and the
 metrics listener to turn the snapshots of every worker into Prometheus
 families with ``families(snapshots)``. The pipeline counts every event it
 is handed through ``record(event)``.
-
-NOTE: the gateway's metrics listener does not serve these families yet.
 """
 
 from __future__ import annotations

@@ -141,7 +141,10 @@ class Metrics:
         self.counters["protocol_errors"][(str(status),)] += 1
 
     def snapshot(self) -> dict[str, Any]:
+        from stockade.events.metrics import COUNTERS
+
         return {
+            "event_counters": COUNTERS.snapshot(),
             "counters": {
                 name: [[list(key), value] for key, value in values.items()]
                 for name, values in self.counters.items()
@@ -215,3 +218,6 @@ class _SummedCollector:
                     cumulative.append(("+Inf" if bound == float("inf") else str(bound), running))
                 histogram.add_metric(list(key), cumulative, total)
             yield histogram
+        from stockade.events.metrics import families
+
+        yield from families(snapshot.get("event_counters", {}) for snapshot in self.snapshots)

@@ -164,6 +164,8 @@ class Worker:
             runtime.close()
             return False
         await self._start_observers(runtime)
+        if self.event_pipeline is not None:
+            self.event_pipeline.apply_config(config)  # alert rules and sink settings
         old, self.runtime = self.runtime, runtime
         old.close()
         log.info("worker %d reloaded %s", self.index, self.config_path)
