@@ -28,7 +28,7 @@ from stockade.protection.inputs import (
     response_json,
     response_media_type,
 )
-from stockade.protection.openapi.exposure import find_exposures, strip
+from stockade.protection.openapi.exposure import MAX_FINDINGS, find_exposures, strip
 from stockade.protection.openapi.lookup import document_for, operation_of
 from stockade.protection.openapi.operations import CompiledDocument, Operation
 from stockade.protection.openapi.validation import (
@@ -208,8 +208,9 @@ class OpenApiStage:
                     "classes": list(item.classes),
                     "declared_closed": item.declared_closed,
                 }
-                for item in exposures
-            ]
+                for item in exposures[:MAX_FINDINGS]
+            ],
+            "count": len(exposures),
         }
         message = "response carries properties the OpenAPI document does not declare"
         event = self._event(exchange, "excessive-data-exposure", message, severity, evidence)
