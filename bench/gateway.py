@@ -200,9 +200,8 @@ def main() -> None:
             f"{result.p99_ms:>8.2f} {result.errors:>7}"
         )
     ours = medians["stockade"].requests_per_second
-    print(
-        f"ratio stockade/nginx (keep-alive upstream): {ours / medians['nginx'].requests_per_second:.2f}"
-    )
+    keep_alive = ours / medians["nginx"].requests_per_second
+    print(f"ratio stockade/nginx (keep-alive upstream): {keep_alive:.2f}")
     print(
         f"ratio stockade/nginx-plain (bare proxy_pass): "
         f"{ours / medians['nginx-plain'].requests_per_second:.2f}"

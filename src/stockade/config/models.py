@@ -8,10 +8,16 @@ from above, and nested sections merge key by key (see ``merge_policy``).
 from __future__ import annotations
 
 import os
-
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, Field, ValidationInfo, IPvAnyNetwork, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stockade.access.config import AccessPolicy, CorsPolicy
 from stockade.auth.config import AuthPolicy
@@ -32,28 +38,50 @@ from stockade.waf.config import WafPolicy
 class Limits(StrictModel):
     """Per-connection and per-message limits applied before any stage runs."""
 
-    max_header_bytes: int = Field(16 * KIB, ge=1 * KIB, le=1 * MIB,
-                                  description="Request line plus header section, in bytes; 431 past it.")
-    max_header_count: int = Field(100, ge=1, le=10_000, description="Header fields per request; 431 past it.")
-    max_target_bytes: int = Field(8 * KIB, ge=64, le=1 * MIB, description="Request target length; 414 past it.")
-    max_body_bytes: int = Field(10 * MIB, ge=0, description="Default request body size; 413 past it.")
-    max_chunk_extension_bytes: int = Field(4 * KIB, ge=0, le=64 * KIB,
-                                           description="Chunk extension bytes per chunk; 400 past it.")
+    max_header_bytes: int = Field(
+        16 * KIB,
+        ge=1 * KIB,
+        le=1 * MIB,
+        description="Request line plus header section, in bytes; 431 past it.",
+    )
+    max_header_count: int = Field(
+        100, ge=1, le=10_000, description="Header fields per request; 431 past it."
+    )
+    max_target_bytes: int = Field(
+        8 * KIB, ge=64, le=1 * MIB, description="Request target length; 414 past it."
+    )
+    max_body_bytes: int = Field(
+        10 * MIB, ge=0, description="Default request body size; 413 past it."
+    )
+    max_chunk_extension_bytes: int = Field(
+        4 * KIB, ge=0, le=64 * KIB, description="Chunk extension bytes per chunk; 400 past it."
+    )
     max_connections: int = Field(10_000, ge=1, description="Open client connections per worker.")
-    header_timeout: float = Field(10.0, gt=0, description="Seconds to receive a whole request head.")
-    idle_timeout: float = Field(60.0, gt=0, description="Seconds a keep-alive client connection may sit idle.")
-    body_timeout: float = Field(60.0, gt=0,
-                                description="Seconds allowed between two reads of a request body.")
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds to receive a whole request head."
+    )
+    idle_timeout: float = Field(
+        60.0, gt=0, description="Seconds a keep-alive client connection may sit idle."
+    )
+    body_timeout: float = Field(
+        60.0, gt=0, description="Seconds allowed between two reads of a request body."
+    )
     min_body_rate: int = Field(
-        0, ge=0, description="Bytes per second a request body must average after its first "
-        "body_rate_grace seconds; 0 turns the check off. Slower clients get 408.")
+        0,
+        ge=0,
+        description="Bytes per second a request body must average after its first "
+        "body_rate_grace seconds; 0 turns the check off. Slower clients get 408.",
+    )
     body_rate_grace: float = Field(5.0, ge=0, description="Seconds before min_body_rate applies.")
     max_request_time: float = Field(
-        300.0, gt=0, description="Seconds to receive a whole request, head and body; 408 past it.")
+        300.0, gt=0, description="Seconds to receive a whole request, head and body; 408 past it."
+    )
 
 
 class TlsCertificate(StrictModel):
-    hostnames: list[str] = Field(min_length=1, description="SNI names this certificate serves; '*.' prefix allowed.")
+    hostnames: list[str] = Field(
+        min_length=1, description="SNI names this certificate serves; '*.' prefix allowed."
+    )
     cert: ConfigPath = Field(description="Path to the PEM certificate chain.")
     key: ConfigPath = Field(description="Path to the PEM private key.")
 
@@ -61,7 +89,8 @@ class TlsCertificate(StrictModel):
 class ListenerTls(StrictModel):
     certificates: list[TlsCertificate] = Field(min_length=1)
     default_hostname: str | None = Field(
-        None, description="Certificate used when the client sends no SNI; the first one otherwise.")
+        None, description="Certificate used when the client sends no SNI; the first one otherwise."
+    )
     min_version: Literal["1.2", "1.3"] = "1.2"
 
 
@@ -78,7 +107,9 @@ class Listener(StrictModel):
 
 
 class AdminListener(StrictModel):
-    address: str = Field("127.0.0.1:9901", description="host:port of the metrics and health listener.")
+    address: str = Field(
+        "127.0.0.1:9901", description="host:port of the metrics and health listener."
+    )
 
     @field_validator("address")
     @classmethod
@@ -89,8 +120,11 @@ class AdminListener(StrictModel):
 
 class AccessLog(StrictModel):
     enabled: bool = True
-    path: str = Field("-", description="File to append JSON lines to, relative to the config "
-                      "file's folder; '-' is standard output.")
+    path: str = Field(
+        "-",
+        description="File to append JSON lines to, relative to the config "
+        "file's folder; '-' is standard output.",
+    )
 
     @field_validator("path")
     @classmethod
@@ -106,27 +140,41 @@ class AccessLog(StrictModel):
 
 class PassiveHealth(StrictModel):
     max_failures: int = Field(3, ge=1, description="Consecutive failures that eject a target.")
-    eject_seconds: float = Field(10.0, gt=0, description="How long an ejected target gets no traffic.")
+    eject_seconds: float = Field(
+        10.0, gt=0, description="How long an ejected target gets no traffic."
+    )
 
 
 class UpstreamTls(StrictModel):
     """TLS from the gateway to a service's targets."""
 
     verify: bool = Field(
-        True, description="Verify the target's certificate; false is logged as a warning at load.")
+        True, description="Verify the target's certificate; false is logged as a warning at load."
+    )
     ca_file: ConfigPath | None = Field(
-        None, description="PEM bundle of CAs to trust; the system trust store when unset.")
+        None, description="PEM bundle of CAs to trust; the system trust store when unset."
+    )
     server_name: str | None = Field(
-        None, description="Name sent in SNI and checked in the certificate; the target host when unset.")
+        None,
+        description="Name sent in SNI and checked in the certificate; the target host when unset.",
+    )
     min_version: Literal["1.2", "1.3"] = "1.2"
-    ciphers: str | None = Field(None, description="OpenSSL cipher list for TLS 1.2 (1.3 suites are fixed).")
-    client_cert: ConfigPath | None = Field(None, description="PEM client certificate chain for mTLS.")
+    ciphers: str | None = Field(
+        None, description="OpenSSL cipher list for TLS 1.2 (1.3 suites are fixed)."
+    )
+    client_cert: ConfigPath | None = Field(
+        None, description="PEM client certificate chain for mTLS."
+    )
     client_key: ConfigPath | None = Field(None, description="PEM private key of client_cert.")
     pins: list[str] = Field(
         default_factory=list,
-        description="Accepted SPKI hashes, 'sha256/' plus base64; the target must match one.")
+        description="Accepted SPKI hashes, 'sha256/' plus base64; the target must match one.",
+    )
     expiry_warning_days: int = Field(
-        14, ge=0, description="Warn at load when the client certificate expires within this many days.")
+        14,
+        ge=0,
+        description="Warn at load when the client certificate expires within this many days.",
+    )
 
     @model_validator(mode="after")
     def _check_pairs(self) -> UpstreamTls:
@@ -143,7 +191,8 @@ class IdentityFields(StrictModel):
 
     consumer: str | None = Field(None, description="Field carrying the authenticated consumer id.")
     client_subject: str | None = Field(
-        None, description="Field carrying the verified client certificate's subject (mTLS).")
+        None, description="Field carrying the verified client certificate's subject (mTLS)."
+    )
 
     def names(self) -> list[str]:
         return [name for name in (self.consumer, self.client_subject) if name]
@@ -151,20 +200,39 @@ class IdentityFields(StrictModel):
 
 class Upstream(StrictModel):
     tls: UpstreamTls | None = Field(None, description="Speak TLS to the targets.")
-    targets: list[str] = Field(min_length=1, description="host:port of each backend, used round-robin.")
-    connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection to a target.")
-    read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for each read of the response.")
-    idle_timeout: float = Field(30.0, gt=0, description="Seconds an unused pooled connection is kept.")
-    max_idle_per_target: int = Field(64, ge=0, description="Pooled keep-alive connections per target.")
-    retries: int = Field(1, ge=0, le=5,
-                         description="Extra attempts for idempotent requests that never reached a target.")
+    targets: list[str] = Field(
+        min_length=1, description="host:port of each backend, used round-robin."
+    )
+    connect_timeout: float = Field(
+        5.0, gt=0, description="Seconds to open a connection to a target."
+    )
+    read_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for each read of the response."
+    )
+    idle_timeout: float = Field(
+        30.0, gt=0, description="Seconds an unused pooled connection is kept."
+    )
+    max_idle_per_target: int = Field(
+        64, ge=0, description="Pooled keep-alive connections per target."
+    )
+    retries: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Extra attempts for idempotent requests that never reached a target.",
+    )
     passive_health: PassiveHealth = PassiveHealth()
     max_concurrent: int | None = Field(
-        None, ge=1, description="Requests in flight to this service at once, per worker; unset is no limit.")
+        None,
+        ge=1,
+        description="Requests in flight to this service at once, per worker; unset is no limit.",
+    )
     queue_timeout: float = Field(
-        1.0, ge=0, description="Seconds to wait for a slot under max_concurrent; 503 after.")
+        1.0, ge=0, description="Seconds to wait for a slot under max_concurrent; 503 after."
+    )
     max_queue: int = Field(
-        100, ge=0, description="Requests that may wait for a slot; more get 503 at once.")
+        100, ge=0, description="Requests that may wait for a slot; more get 503 at once."
+    )
 
     @field_validator("targets")
     @classmethod
@@ -178,19 +246,27 @@ class Upstream(StrictModel):
 
 
 class RequestBodyPolicy(StrictModel):
-    max_bytes: int | None = Field(None, ge=0, description="Largest request body accepted; 413 past it.")
+    max_bytes: int | None = Field(
+        None, ge=0, description="Largest request body accepted; 413 past it."
+    )
     buffer_max_bytes: int | None = Field(
-        None, ge=0, description="Largest body buffered for stages that inspect whole bodies.")
+        None, ge=0, description="Largest body buffered for stages that inspect whole bodies."
+    )
     over_buffer: Literal["reject", "inspect_partial"] | None = Field(
-        None, description="A body past buffer_max_bytes is rejected (413) or inspected up to the cap.")
+        None,
+        description="A body past buffer_max_bytes is rejected (413) or inspected up to the cap.",
+    )
 
 
 class Policy(StrictModel):
     """Settings of every layer. Each field left unset is inherited from the level above."""
 
-    mode: Mode | None = Field(None, description="Default mode of every security layer at this level.")
+    mode: Mode | None = Field(
+        None, description="Default mode of every security layer at this level."
+    )
     modes: dict[str, Mode] | None = Field(
-        None, description="Mode per layer name (for example waf: detect), overriding 'mode'.")
+        None, description="Mode per layer name (for example waf: detect), overriding 'mode'."
+    )
     request_body: RequestBodyPolicy | None = None
     auth: AuthPolicy | None = None
     access: AccessPolicy | None = None
@@ -236,7 +312,9 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTI
 
 class Route(StrictModel):
     id: Identifier
-    methods: list[str] = Field(default_factory=lambda: ["*"], description="Methods, or '*' for any.")
+    methods: list[str] = Field(
+        default_factory=lambda: ["*"], description="Methods, or '*' for any."
+    )
     path: str = Field(description="Path template such as /users/{userId}/orders/{orderId}.")
     policy: Policy | None = None
 
@@ -245,7 +323,9 @@ class Route(StrictModel):
     def _check_methods(cls, value: list[str]) -> list[str]:
         for method in value:
             if method != "*" and method not in HTTP_METHODS:
-                raise ValueError(f"unknown method {method!r}; use one of {sorted(HTTP_METHODS)} or '*'")
+                raise ValueError(
+                    f"unknown method {method!r}; use one of {sorted(HTTP_METHODS)} or '*'"
+                )
         return value
 
     @field_validator("path")
@@ -257,13 +337,20 @@ class Route(StrictModel):
 
 class Service(StrictModel):
     id: Identifier
-    hosts: list[str] = Field(min_length=1, description="Host names this service answers; '*.' prefix allowed.")
+    hosts: list[str] = Field(
+        min_length=1, description="Host names this service answers; '*.' prefix allowed."
+    )
     path_prefix: str = Field("/", description="Only paths under this prefix reach the service.")
     upstream: Upstream
     identity_fields: IdentityFields = Field(
-        default_factory=IdentityFields, description="Fields telling the upstream who the client is.")
-    preserve_host: bool = Field(True, description="Forward the client's Host; false sends the target's host:port.")
-    openapi: ConfigPath | None = Field(None, description="Path to the service's OpenAPI 3.0 or 3.1 document.")
+        default_factory=IdentityFields, description="Fields telling the upstream who the client is."
+    )
+    preserve_host: bool = Field(
+        True, description="Forward the client's Host; false sends the target's host:port."
+    )
+    openapi: ConfigPath | None = Field(
+        None, description="Path to the service's OpenAPI 3.0 or 3.1 document."
+    )
     policy: Policy | None = None
     routes: list[Route] = Field(default_factory=list)
 
@@ -292,10 +379,13 @@ class Tenant(StrictModel):
     id: Identifier
     name: str | None = None
     upstream_tls: UpstreamTls | None = Field(
-        None, description="TLS to upstreams for services of this tenant that set no upstream.tls.")
+        None, description="TLS to upstreams for services of this tenant that set no upstream.tls."
+    )
     policy: Policy | None = None
     services: list[Service] = Field(default_factory=list)
-    consumers: Consumers = Field(default_factory=list, description="API clients and their credentials.")
+    consumers: Consumers = Field(
+        default_factory=list, description="API clients and their credentials."
+    )
 
     @model_validator(mode="after")
     def _unique_services(self) -> Tenant:
@@ -308,23 +398,37 @@ class GatewayConfig(StrictModel):
 
     listeners: list[Listener] = Field(default_factory=lambda: [Listener()], min_length=1)
     admin: AdminListener | None = AdminListener()
-    workers: int | Literal["auto"] = Field("auto", description="Worker processes; 'auto' is one per core.")
+    workers: int | Literal["auto"] = Field(
+        "auto", description="Worker processes; 'auto' is one per core."
+    )
     limits: Limits = Limits()
-    shutdown_timeout: float = Field(30.0, gt=0, description="Seconds to drain requests in flight on stop.")
-    request_id_header: str = Field("X-Request-Id", pattern=r"^[A-Za-z0-9-]{1,64}$",
-                                   description="Field that carries the request id both ways.")
+    shutdown_timeout: float = Field(
+        30.0, gt=0, description="Seconds to drain requests in flight on stop."
+    )
+    request_id_header: str = Field(
+        "X-Request-Id",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Field that carries the request id both ways.",
+    )
     access_log: AccessLog = AccessLog()
-    policy: Policy = Field(default_factory=Policy, description="Defaults inherited by every tenant.")
+    policy: Policy = Field(
+        default_factory=Policy, description="Defaults inherited by every tenant."
+    )
     tenants: list[Tenant] = Field(default_factory=list)
-    events: EventsConfig = Field(default_factory=EventsConfig,
-                                 description="Security event sinks, spool and alert rules.")
-    store: StoreSettings = Field(default_factory=StoreSettings,
-                                 description="Database of config history, events and the admin API.")
+    events: EventsConfig = Field(
+        default_factory=EventsConfig, description="Security event sinks, spool and alert rules."
+    )
+    store: StoreSettings = Field(
+        default_factory=StoreSettings,
+        description="Database of config history, events and the admin API.",
+    )
     discovery: DiscoverySettings | None = Field(
-        None, description="API discovery from traffic; absent means discovery is off.")
+        None, description="API discovery from traffic; absent means discovery is off."
+    )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
-        description="Peers whose X-Forwarded-For is believed; the client address is read from it.")
+        description="Peers whose X-Forwarded-For is believed; the client address is read from it.",
+    )
 
     @field_validator("workers")
     @classmethod
@@ -345,8 +449,10 @@ class GatewayConfig(StrictModel):
                     owner = f"{tenant.id}/{service.id}"
                     if key in seen:
                         raise ValueError(
-                            f"host {host!r} with path_prefix {service.path_prefix!r} is claimed by both "
-                            f"{seen[key]} and {owner}; give one of them another host or prefix")
+                            f"host {host!r} with path_prefix {service.path_prefix!r} is claimed "
+                            f"by both {seen[key]} and {owner}; give one of them another host "
+                            "or prefix"
+                        )
                     seen[key] = owner
         return self
 
@@ -380,7 +486,8 @@ def check_path_template(template: str) -> None:
         if "{" in segment or "}" in segment:
             if not (segment.startswith("{") and segment.endswith("}")) or segment.count("{") != 1:
                 raise ValueError(
-                    f"path {template!r}: a parameter must fill a whole segment, like /users/{{id}}")
+                    f"path {template!r}: a parameter must fill a whole segment, like /users/{{id}}"
+                )
             name = segment[1:-1]
             if not name.isidentifier():
                 raise ValueError(f"path {template!r}: parameter name {name!r} is not an identifier")

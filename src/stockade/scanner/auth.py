@@ -117,7 +117,7 @@ def login_profile(spec: str, role: str, login_path: str, body: dict[str, Any] | 
     username, sep, password = spec.partition(":")
     if not sep or not username:
         raise AuthError(f"invalid credentials {username or spec!r}: use USERNAME:PASSWORD")
-    return AuthProfile(name=username, role=role, type="login",  # type: ignore[arg-type]
+    return AuthProfile(name=username, role=role, type="login",
                        username=username, password=password,
                        login=LoginSettings(path=login_path, body=body or dict(DEFAULT_LOGIN_BODY),
                                            token_pointer=token_pointer))
