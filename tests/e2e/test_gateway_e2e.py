@@ -417,3 +417,11 @@ def test_tls_certificate_per_hostname(
             maximum_version=ssl.TLSVersion.TLSv1_1,
             minimum_version=ssl.TLSVersion.TLSv1,
         )
+
+
+def test_consumer_field_stripped_without_auth(gateway_factory: Factory,
+                                              upstream: TestUpstream) -> None:
+    gateway = gateway_factory(service_config([upstream.address]))
+    forged = get(gateway.port, "/echo", extra="X-Consumer-Id: admin\r\n")
+    assert request(gateway.port, forged).status == 200
+    assert upstream.requests[-1].header("x-consumer-id") is None

@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from stockade.access.client_address import resolve_client_address
+from stockade.config.models import Policy
 from stockade.events.model import Severity
 from stockade.gateway.connection import ParserProtocol, PeerClosed
 from stockade.gateway.exchange import ClientInfo, Exchange
@@ -153,6 +154,9 @@ class ClientConnection(ParserProtocol):
                 runtime, exchange, 404, "no service is configured for this host and path"
             )
         exchange.match = match
+        # Identity fields are the gateway's to set: a client copy is dropped
+        # on every route, whether or not authentication runs there.
+        head.fields.remove_many(identity_field_names(match.policy))
 
         max_body = body_limit(runtime.config, match.policy)
         if head.content_length is not None and head.content_length > max_body:
@@ -265,6 +269,20 @@ class ClientConnection(ParserProtocol):
 
 def request_id_from_empty() -> str:
     return os.urandom(16).hex()
+
+
+DEFAULT_IDENTITY_FIELDS = frozenset({b"x-consumer-id"})
+"""The authentication layer's default consumer field, dropped even where no auth is set."""
+
+
+def identity_field_names(policy: Policy) -> frozenset[bytes]:
+    """Return the lower-case request fields that carry the consumer's identity upstream."""
+    auth = policy.auth
+    if auth is None:
+        return DEFAULT_IDENTITY_FIELDS
+    names = {name.lower().encode("ascii") for name in (auth.consumer_header, auth.groups_header)
+             if name}
+    return DEFAULT_IDENTITY_FIELDS | names
 
 
 def _host_without_port(authority: bytes) -> str:
