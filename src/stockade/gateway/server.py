@@ -117,7 +117,7 @@ class ClientConnection(ParserProtocol):
         exchange: Exchange | None,
         fields: tuple[tuple[bytes, bytes], ...] = (),
     ) -> None:
-        """Answer with a JSON error and close the connection."""
+        """Send a JSON error response and close the connection."""
         request_id = exchange.request_id if exchange else request_id_from_empty()
         self.write(
             json_response(
@@ -222,7 +222,7 @@ class ClientConnection(ParserProtocol):
         fields: tuple[tuple[bytes, bytes], ...] = (),
         close: bool = False,
     ) -> bool:
-        """Answer without reaching an upstream; close when a request body is left unread."""
+        """Send the gateway's own response; close when a request body is left unread."""
         head = exchange.request
         unread_body = head.framing is BodyFraming.CHUNKED or bool(head.content_length)
         close = close or unread_body or not head.keep_alive

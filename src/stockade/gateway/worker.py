@@ -273,8 +273,8 @@ async def run_worker(config_path: str, index: int, ready_fd: int | None) -> int:
         signal.SIGHUP, lambda: reloads.append(loop.create_task(worker.reload()))
     )
     # Rule sets, routes and imports are loaded now and live as long as the
-    # worker; freezing them keeps the garbage collector from rescanning them
-    # (measured about 4 % less CPU per proxied request).
+    # worker. Freezing them keeps the garbage collector from rescanning them:
+    # about 4 % less CPU per proxied request with bench/gateway_commits.py.
     gc.collect()
     gc.freeze()
     if ready_fd is not None:
