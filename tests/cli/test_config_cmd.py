@@ -34,3 +34,24 @@ def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert schema["title"] == "Stockade gateway configuration"
     assert "tenants" in schema["properties"]
     assert schema["additionalProperties"] is False
+
+
+def test_validate_builds_security_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STOCKADE_TEST_UNSET_SECRET", raising=False)
+    path = tmp_path / "layers.yaml"
+    path.write_text(
+        "tenants:\n"
+        "  - id: acme\n"
+        "    policy:\n"
+        "      auth:\n"
+        "        introspection:\n"
+        "          endpoint: http://127.0.0.1:9/introspect\n"
+        "          client_id: gw\n"
+        "          client_secret_env: STOCKADE_TEST_UNSET_SECRET\n"
+        "    services:\n"
+        "      - {id: api, hosts: [api.test], upstream: {targets: ['127.0.0.1:9000']}}\n")
+    assert main(["config", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "a security layer cannot be set up" in err
+    assert "STOCKADE_TEST_UNSET_SECRET is not set" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Any
 
@@ -46,13 +47,19 @@ def run_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from stockade.gateway.runtime import check_files
+    from stockade.gateway.runtime import check_files, check_layers
 
     problems = check_files(config)
     for problem in problems:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if problems:
         print(f"{args.file}: {len(problems)} unusable certificate files", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    problems = check_layers(config)
+    for problem in problems:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    if problems:
         return 1
     services = sum(len(tenant.services) for tenant in config.tenants)
     tenants = len(config.tenants)

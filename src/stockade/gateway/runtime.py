@@ -117,6 +117,19 @@ def check_files(config: GatewayConfig) -> list[str]:
     return problems
 
 
+def check_layers(config: GatewayConfig) -> list[str]:
+    """Build every route's stages as a worker would; return what fails, one line each.
+
+    Stage factories read files, secrets from environment variables and
+    compile rule sets, so errors the config models cannot see show here.
+    """
+    try:
+        RouteTable(config, build_registry(), Resources())
+    except Exception as exc:  # any factory error makes a worker fail to start: report it
+        return [f"a security layer cannot be set up: {type(exc).__name__}: {exc}"]
+    return []
+
+
 def body_limit(config: GatewayConfig, policy: Policy) -> int:
     settings = policy.request_body
     if settings is not None and settings.max_bytes is not None:
