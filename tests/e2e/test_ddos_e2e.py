@@ -31,7 +31,10 @@ CONSUMERS = 4
 CONSUMER_RATE = 10.0  # requests per second each, so the baseline is about 40
 ATTACK_SOURCES = [f"127.0.0.{last}" for last in range(2, 61)]
 ATTACK_RATE = 12.0  # requests per second per source: about 700 in all
-WARMUP_SECONDS = 2.5
+WARMUP_SECONDS = 4.0
+"""Normal load before the surge. The tracker trips only after warmup_seconds of learned
+history, and a surge that starts earlier is learned as normal traffic, so this leaves
+margin over the policy's 1.5 s for the gateway's first requests."""
 SURGE_SECONDS = 3.0
 WINDOW_SECONDS = 1.0
 QUIET_SECONDS = 2.0
@@ -182,7 +185,8 @@ def test_surge_shed_while_consumers_served(
 
     attack = [r for r in replies if r.kind == "attack"]
     shed = [r for r in attack if r.status == 503]
-    assert shed, "no attack request was shed"
+    statuses = sorted({r.status for r in attack})
+    assert shed, f"no attack request was shed: {len(attack)} attack replies, statuses {statuses}"
     first_shed = min(r.sent for r in shed)
     assert first_shed - surge_start <= WINDOW_SECONDS, (
         f"surge detected {first_shed - surge_start:.2f}s after it began"

@@ -71,8 +71,16 @@ return run
 # ARGV[1] owner, ARGV[2] now in ms, ARGV[3] expiry in ms, ARGV[4] max objects,
 # ARGV[5] max owners per object.
 REMEMBER_SCRIPT = """
+-- Scores only order the objects for eviction, so they must never tie: calls
+-- within one millisecond would otherwise be ordered by key name.
+local score = tonumber(ARGV[2])
+local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) >= score then
+  score = tonumber(newest[2]) + 1
+end
 for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[1], ARGV[2], KEYS[i])
+  redis.call('ZADD', KEYS[1], score, KEYS[i])
+  score = score + 1
   if redis.call('SCARD', KEYS[i]) < tonumber(ARGV[5]) then
     redis.call('SADD', KEYS[i], ARGV[1])
   end
