@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 ALICE_ORDER = 1
-"""An order of alice in the demo API's seed data; carol asks for it in the BOLA attack."""
+"""An order of alice in the demo API's seed data; carol requests it in the BOLA attack."""
 
 SQL_INJECTION = "x' UNION SELECT id, username, password_hash, balance FROM users --"
 """The demo's SQL injection payload; it goes into a query string, never into a database here."""
@@ -30,7 +30,7 @@ REQUEST_TIMEOUT = 10.0
 class Reply:
     status: int
     body: bytes
-    from_gateway: bool  # the gateway answered itself (a JSON error with a request id)
+    from_gateway: bool  # the gateway responded itself (a JSON error with a request id)
 
     def json(self) -> Any:
         try:
@@ -105,7 +105,7 @@ def _gateway_error(data: bytes) -> bool:
 class Outcome:
     attack: str
     status: int
-    stopped: bool  # the gateway answered instead of the demo API
+    stopped: bool  # the gateway responded instead of the demo API
 
 
 @dataclass

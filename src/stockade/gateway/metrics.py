@@ -46,7 +46,7 @@ LATENCY_BUCKETS = (
 """Seconds; fine at the low end, where a gateway's own cost shows."""
 
 SNAPSHOT_INTERVAL = 1.0
-"""Seconds between snapshots: a scrape sees counts at most this old."""
+"""Seconds between snapshots: a scrape reads counts at most this old."""
 
 COUNTERS = {
     "requests": (

@@ -145,7 +145,7 @@ class BodyReader:
 
         A client that sends its body slower than ``min_body_rate`` (after the
         grace period) or takes longer than ``max_request_time`` in all gets
-        SlowRequest, which the server answers with 408.
+        SlowRequest, which the server turns into a 408 response.
         """
         limits = self.runtime.config.limits
         now = time.perf_counter()
@@ -181,7 +181,7 @@ class SlowRequest(TimeoutError):
 async def forward(
     client: ClientConnection, runtime: Runtime, exchange: Exchange, body: BodyReader
 ) -> bool:
-    """Send the exchange upstream and relay the answer; return True to keep the connection."""
+    """Send the exchange upstream and relay the response; return True to keep the connection."""
     assert exchange.match is not None
     match = exchange.match
     pool = runtime.pools[(match.tenant.id, match.service.id)]
@@ -326,7 +326,7 @@ async def _send_and_receive(
         if isinstance(event, ResponseHead):
             if event.status >= 200:
                 return event
-            continue  # interim 1xx responses are not relayed: the gateway answered Expect itself
+            continue  # interim 1xx responses are not relayed: the gateway sent 100 Continue itself
         raise UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
 
 

@@ -178,8 +178,8 @@ class ClientConnection(ParserProtocol):
         for observer in runtime.observers:
             wants_bodies = getattr(observer, "wants_bodies", None)
             if wants_bodies is not None and wants_bodies(exchange):
-                wanted = getattr(observer, "max_body_bytes", OBSERVER_CAPTURE_BYTES)
-                exchange.capture_bytes = max(exchange.capture_bytes, wanted)
+                capture = getattr(observer, "max_body_bytes", OBSERVER_CAPTURE_BYTES)
+                exchange.capture_bytes = max(exchange.capture_bytes, capture)
         try:
             if has_body and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)

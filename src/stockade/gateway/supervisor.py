@@ -57,8 +57,8 @@ class Supervisor:
         self.config_path = os.path.abspath(config_path)
         self.config = config
         self.log_level = log_level
-        wanted = workers if workers is not None else config.workers
-        self.count = (os.cpu_count() or 1) if wanted == "auto" else int(wanted)
+        requested = workers if workers is not None else config.workers
+        self.count = (os.cpu_count() or 1) if requested == "auto" else int(requested)
         self.workers: list[_WorkerProcess] = []
         self._stop = False
         self._reload = False

@@ -64,7 +64,7 @@ class Target:
 
 
 class UpstreamError(Exception):
-    """The upstream could not be reached or answered badly; ``status`` is 502 or 504."""
+    """The upstream could not be reached or sent an invalid response; ``status`` is 502 or 504."""
 
     def __init__(
         self, message: str, status: int = 502, *, reached: bool = False, kind: str = "failure"

@@ -173,8 +173,8 @@ class Worker:
         return True
 
     async def _apply_listeners(self, config: GatewayConfig) -> None:
-        wanted = {listener.name: listener for listener in config.listeners}
-        for name, listener in wanted.items():
+        configured = {listener.name: listener for listener in config.listeners}
+        for name, listener in configured.items():
             current = self.listener_settings.get(name)
             if (
                 current is not None
@@ -189,7 +189,7 @@ class Worker:
                 self._close_listener(name)
             await self._open_listener(listener)
         for name in list(self.servers):
-            if name not in wanted:
+            if name not in configured:
                 self._close_listener(name)
 
     def _close_listener(self, name: str) -> None:
