@@ -11,7 +11,6 @@ in a spool are delivered after a restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -28,6 +27,7 @@ from stockade.events.serialization import EventDecodeError, decode_line, encode_
 from stockade.events.sinks.base import DeliveryError, Sink
 from stockade.events.sinks.registry import build_sink
 from stockade.events.spool import DiskSpool, SpoolSlot
+from stockade.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +142,9 @@ class SinkWorker:
         return not self.spool.read(1).lines
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            await stop_task(task)
         await self.sink.close()
         self.spool.close()
         if self._slot is not None:
@@ -260,10 +258,9 @@ class EventPipeline:
             if remaining:
                 self._route(remaining)
         delivered = await self.flush(timeout)
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatcher
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            await stop_task(dispatcher)
         for worker in self.workers.values():
             await worker.stop()
         if not delivered:

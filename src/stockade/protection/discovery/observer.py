@@ -26,6 +26,7 @@ from stockade.protection.discovery.config import DiscoveryPolicy, DiscoverySetti
 from stockade.protection.discovery.inventory import ServiceInventory
 from stockade.protection.discovery.storage import InventoryStore, StoreError
 from stockade.protection.discovery.tracking import ServiceTracker
+from stockade.tasks import stop_task
 
 if TYPE_CHECKING:
     from stockade.gateway.exchange import Exchange
@@ -107,7 +108,6 @@ class DiscoveryObserver:
         self._trackers: dict[tuple[str, str], ServiceTracker] = {}
         self._task: asyncio.Task[None] | None = None
         self._next_orphan_check = 0.0
-        self._closing = False
         self._exit_hook = False
         # Held while records are learned and while a flush compares inventories in
         # a thread, so the two never touch the same inventory at once.
@@ -261,22 +261,14 @@ class DiscoveryObserver:
         """Stop the drain task, analyze what is queued and write it out."""
         task, self._task = self._task, None
         if task is not None:
-            # The flag ends the loop even when wait_for swallows the cancellation
-            # (Python 3.11 loses it when the queue read completes at the same moment).
-            self._closing = True
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            self._closing = False
+            await stop_task(task)
         self.drain_now()
         await self.flush()
 
     async def _run(self) -> None:
         interval = self.settings.flush_interval
         next_flush = self.clock() + interval
-        while not self._closing:
+        while True:
             try:
                 record = await asyncio.wait_for(
                     self._queue.get(), max(0.01, next_flush - self.clock())
