@@ -248,3 +248,84 @@ def test_consumer_put_keeps_keys_unless_listed(admin: Any) -> None:
     assert [key["id"] for key in keys] == ["k1"]
     root.put("/v1/tenants/acme/consumers/mobile", json={"id": "mobile", "api_keys": []})
     assert root.get("/v1/tenants/acme/consumers/mobile/api-keys").json() == []
+
+
+def test_route_block_round_trip(admin: Any) -> None:
+    root = _with_tenant(admin)
+    assert root.put("/v1/tenants/acme/services/orders", json=SERVICE).status_code == 201
+    client = admin.client(admin.operator("ann", Role.MSSP_ANALYST))
+    body = {"service_id": "orders", "method": "get", "path": "/orders/{id}/export",
+            "reason": "exports every field", "ttl_seconds": 600}
+    created = client.post("/v1/tenants/acme/route-blocks", json=body)
+    assert created.status_code == 201
+    block = created.json()
+    assert (block["method"], block["origin"], block["created_by"]) == ("GET", "operator", "ann")
+    listed = client.get("/v1/tenants/acme/route-blocks", params={"service_id": "orders"})
+    assert [item["block_id"] for item in listed.json()] == [block["block_id"]]
+    fetched = client.get(f"/v1/tenants/acme/route-blocks/{block['block_id']}")
+    assert fetched.json()["path"] == "/orders/{id}/export"
+    deleted = client.delete(f"/v1/tenants/acme/route-blocks/{block['block_id']}")
+    assert deleted.status_code == 204
+    assert client.get("/v1/tenants/acme/route-blocks").json() == []
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"path": "/orders/../admin"}, 422, "dot segments"),
+    ({"path": "orders"}, 422, "absolute path"),
+    ({"method": "GE T"}, 422, "invalid method"),
+    ({"service_id": "billing"}, 404, "billing"),
+])
+def test_route_block_invalid_input(admin: Any, change: dict[str, str], status: int,
+                                   message: str) -> None:
+    root = _with_tenant(admin)
+    assert root.put("/v1/tenants/acme/services/orders", json=SERVICE).status_code == 201
+    body = {"service_id": "orders", "method": "GET", "path": "/debug", "reason": "x", **change}
+    response = root.post("/v1/tenants/acme/route-blocks", json=body)
+    assert response.status_code == status
+    assert message in response.text
+    assert root.get("/v1/tenants/acme/route-blocks").json() == []
+
+
+def test_viewer_cannot_add_route_block(admin: Any) -> None:
+    root = _with_tenant(admin)
+    assert root.put("/v1/tenants/acme/services/orders", json=SERVICE).status_code == 201
+    client = admin.client(admin.operator("viv", Role.TENANT_VIEWER, "acme"))
+    body = {"service_id": "orders", "method": "GET", "path": "/debug", "reason": "x"}
+    assert client.post("/v1/tenants/acme/route-blocks", json=body).status_code == 403
+
+
+def test_scan_request_masks_secrets(admin: Any) -> None:
+    root = _with_tenant(admin)
+    assert root.put("/v1/tenants/acme/services/orders", json=SERVICE).status_code == 201
+    body = {"service_id": "orders", "openapi": "/openapi.json",
+            "headers": {"Host": "api.acme.test", "Authorization": "Bearer abc"},
+            "profiles": [{"name": "alice", "type": "bearer", "token": "secret-token"}]}
+    created = root.post("/v1/tenants/acme/scans", json=body)
+    assert created.status_code == 201, created.text
+    scan = created.json()
+    assert scan["status"] == "queued"
+    assert scan["request"]["target"] == "http://127.0.0.1:9000"
+    assert scan["request"]["openapi"] == "http://127.0.0.1:9000/openapi.json"
+    assert scan["request"]["profiles"][0]["token"] == "***"
+    assert scan["request"]["headers"] == {"Host": "api.acme.test", "Authorization": "***"}
+    listed = root.get("/v1/tenants/acme/scans").text
+    history = root.get("/v1/tenants/acme/history").text
+    assert "secret-token" not in listed
+    assert "secret-token" not in history
+    assert "Bearer abc" not in history
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"target": "http://127.0.0.2:9000"}, "neither a host nor an upstream target"),
+    ({"openapi": None}, "declares no OpenAPI document"),
+    ({"checks": ["everything"]}, "unknown or no checks"),
+    ({"profiles": [{"name": "x", "type": "bearer"}]}, "needs token"),
+])
+def test_scan_request_invalid(admin: Any, change: dict[str, Any], message: str) -> None:
+    root = _with_tenant(admin)
+    assert root.put("/v1/tenants/acme/services/orders", json=SERVICE).status_code == 201
+    body = {"service_id": "orders", "openapi": "/openapi.json", **change}
+    response = root.post("/v1/tenants/acme/scans", json=body)
+    assert response.status_code == 422
+    assert message in response.text
+    assert root.get("/v1/tenants/acme/scans").json() == []

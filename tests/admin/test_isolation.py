@@ -28,11 +28,15 @@ def _seed(client: Any, tenant: str) -> dict[str, str]:
     assert created.status_code == 201
     block = client.post(f"/v1/tenants/{tenant}/blocks",
                         json={"client": "192.0.2.1", "reason": "test"}).json()
-    scan = client.post(f"/v1/tenants/{tenant}/scans", json={"service_id": "orders"}).json()
+    route_block = client.post(f"/v1/tenants/{tenant}/route-blocks", json={
+        "service_id": "orders", "method": "GET", "path": "/debug", "reason": "test"}).json()
+    scan = client.post(f"/v1/tenants/{tenant}/scans",
+                       json={"service_id": "orders", "openapi": "/openapi.json"}).json()
     rule = {"id": "burst", "tenant": tenant, "threshold": 5, "window_minutes": 5, "sink": "s"}
     assert client.put(f"/v1/tenants/{tenant}/alert-rules/burst", json=rule).status_code == 201
     return {"tenant_id": tenant, "service_id": "orders", "route_id": "get-order",
             "consumer_id": "mobile", "key_id": "k1", "block_id": block["block_id"],
+            "route_block_id": route_block["block_id"],
             "scan_id": scan["scan_id"], "rule_id": "burst", "event_id": "e-" + tenant}
 
 
@@ -63,7 +67,9 @@ def _body_for(method: str, path: str, params: dict[str, str]) -> Any:
         "/v1/tenants/{tenant_id}/services/{service_id}": {**SERVICE, "hosts": ["x.test"],
                                                           "routes": []},
         "/v1/tenants/{tenant_id}/blocks": {"client": "192.0.2.9", "reason": "x"},
-        "/v1/tenants/{tenant_id}/scans": {"service_id": "orders"},
+        "/v1/tenants/{tenant_id}/route-blocks": {"service_id": "orders", "method": "GET",
+                                                 "path": "/x", "reason": "x"},
+        "/v1/tenants/{tenant_id}/scans": {"service_id": "orders", "openapi": "/openapi.json"},
         "/v1/tenants/{tenant_id}/consumers/{consumer_id}": {"id": "mobile"},
         "/v1/tenants/{tenant_id}/consumers/{consumer_id}/api-keys": {"id": "k9"},
         "/v1/tenants/{tenant_id}/events/{event_id}/acknowledged": {"acknowledged": True},
@@ -77,7 +83,7 @@ def test_every_tenant_route_is_covered() -> None:
     for path in paths:
         assert set(re.findall(r"{(\w+)}", path)) <= {
             "tenant_id", "service_id", "route_id", "consumer_id", "key_id", "block_id",
-            "scan_id", "rule_id", "event_id"}, path
+            "route_block_id", "scan_id", "rule_id", "event_id"}, path
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.TENANT_VIEWER])

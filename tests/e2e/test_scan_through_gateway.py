@@ -12,17 +12,26 @@ Set they disappear as well.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from stockade.config.models import Service, Tenant
 from stockade.scanner.auth import login_profile
+from stockade.scanner.planning import ScanSettings
 from stockade.scanner.runner import ScanConfig, ScanResult, run_scan
+from stockade.store.database import migrate, open_engine
+from stockade.store.route_blocks import list_route_blocks
+from stockade.store.scope import Store
+from stockade.store.tenancy import put_service, put_tenant
 from tests.conftest import SHARED
 from tests.scanner.demo import OPENAPI, USERS, demo_api, demo_password
 from tests.support.gateway import GatewayProcess, service_config, wait_for_port
@@ -154,3 +163,56 @@ def test_waf_also_closes_injections(demo: str, tmp_path: Path,
     assert missing == [], f"the direct scan lacks {missing}"
     let_through = sorted((COVERED | NEEDS_WAF) & behind)
     assert let_through == [], f"the gateway let {let_through} through"
+
+
+REFUSABLE: set[Key] = {
+    ("debug-endpoint", "GET", "/api/v2/debug/config"),
+    ("debug-endpoint", "GET", "/actuator/env"),
+    ("undocumented-endpoint", "GET", "/api/v2/internal/users"),
+    ("unsupported-method-200", "PATCH", "/api/v2/products"),
+}
+"""Findings that a route block closes: the route should not be reachable at all."""
+
+
+def test_scan_route_blocks_close_findings(gateway_factory: Factory, demo: str,
+                                          tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store(open_engine(url))
+    migrate(store.engine)
+    with store.session(None, "test") as scope:
+        put_tenant(scope, Tenant.model_validate({"id": "acme"}))
+        put_service(scope, "acme", Service.model_validate({
+            "id": "api", "hosts": [HOST], "upstream": {"targets": ["127.0.0.1:9"]}}))
+    policy = {"mode": "block", "protection": {"blocking": {"store_sync_seconds": 0.2}}}
+    config = service_config([demo.split("://", 1)[1]], host=HOST, policy=policy)
+    config["store"] = {"url": url}
+    gateway = gateway_factory(config)
+    target = f"http://127.0.0.1:{gateway.port}"
+    command = [
+        sys.executable, "-m", "stockade.cli", "scan", "--target", target, "--openapi",
+        str(OPENAPI), "--header", f"Host:{HOST}", "--checks", "misconfiguration,inventory",
+        "--user", f"alice:{demo_password('alice')}", "--login-path", "/api/v2/login",
+        "--store", url, "--store-events", "acme", "--service", "api", "--block-routes",
+        "--json", str(tmp_path / "first.json"), "--quiet"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    first = json.loads((tmp_path / "first.json").read_text())["findings"]
+    assert REFUSABLE <= {(item["kind"], item["method"], item["path"]) for item in first}
+    with store.session("acme", "test") as scope:
+        blocked = {(block.method, block.path, block.origin)
+                   for block in list_route_blocks(scope, "acme", "api")}
+    assert ("GET", "/actuator/env", "scanner") in blocked
+    assert ("PATCH", "/api/v2/products", "scanner") in blocked
+
+    time.sleep(0.6)  # three store reads by the gateway
+    profiles = [login_profile(f"alice:{demo_password('alice')}", "user", "/api/v2/login")]
+    settings = ScanSettings(checks=frozenset({"misconfiguration", "inventory"}))
+    again = asyncio.run(run_scan(ScanConfig(target, str(OPENAPI), profiles, settings=settings,
+                                            headers={"Host": HOST})))
+    second = {(finding.kind, finding.method, finding.path) for finding in again.findings}
+    assert REFUSABLE & second == set()
+    assert again.errors == []
+    products = httpx.get(f"{target}/api/v2/products", headers={"Host": HOST})
+    assert products.status_code == 200
+    debug = httpx.get(f"{target}//actuator/env/", headers={"Host": HOST})
+    assert debug.status_code == 403

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from stockade.config.models import Tenant
+from stockade.config.models import Service, Tenant
 from stockade.protection.blocking import (
     ALL_TENANTS,
+    DenyEntry,
     DenyList,
     MemoryDenyStore,
     RedisDenyStore,
+    RoutePattern,
     block_source,
     normalize,
 )
@@ -21,8 +24,9 @@ from stockade.protection.config import StateSettings
 from stockade.protection.state_redis import RedisState
 from stockade.store.blocks import add_block, delete_block
 from stockade.store.database import migrate, open_engine
+from stockade.store.route_blocks import add_route_block
 from stockade.store.scope import Store
-from stockade.store.tenancy import put_tenant
+from stockade.store.tenancy import put_service, put_tenant
 from tests.ratelimit.redis_support import SHARED_REDIS_URL, shared_redis_reachable
 
 
@@ -104,13 +108,20 @@ async def test_cache_serves_until_it_expires() -> None:
     assert await deny_list.check("acme", [("ip", "203.0.113.7")]) is not None
 
 
-def test_store_blocks_read_into_deny_list(tmp_path: Path) -> None:
+def _acme_store(tmp_path: Path) -> tuple[str, Store]:
+    """A migrated SQLite store with tenant acme; return its URL and the store."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_engine(url)
     migrate(engine)
     store = Store(engine)
     with store.session(None, "test") as scope:
         put_tenant(scope, Tenant.model_validate({"id": "acme"}))
+    return url, store
+
+
+def test_store_blocks_read_into_deny_list(tmp_path: Path) -> None:
+    url, store = _acme_store(tmp_path)
+    with store.session(None, "test") as scope:
         block = add_block(scope, "acme", "203.0.113.0/24", "operator block", 600)
     deny_list = DenyList(MemoryDenyStore(), cache_seconds=0)
     sync = StoreBlockSync(deny_list, url, 60)
@@ -147,3 +158,50 @@ def test_block_source_from_sync_code() -> None:
 def test_block_source_needs_redis() -> None:
     with pytest.raises(ValueError, match="shared only through Redis"):
         block_source(StateSettings(), "ip", "203.0.113.7", "acme", 60, "manual")
+
+
+def _route_list(method: str, template: str, expires_in: float = 600) -> DenyList:
+    deny_list = DenyList(MemoryDenyStore(), cache_seconds=0)
+    entry = DenyEntry("acme", "route", f"{method} {template}", "test", 0, time.time() + expires_in)
+    deny_list.routes[("acme", "api")] = [RoutePattern.compile(method, template, entry)]
+    return deny_list
+
+
+@pytest.mark.parametrize(("method", "path", "blocked"), [
+    ("GET", "/users/7/export", True),
+    ("GET", "/Users/7/EXPORT", True),
+    ("GET", "//users/7/export/", True),
+    ("GET", "/users/7/export;jsessionid=1", True),
+    ("GET", "/users/export", False),
+    ("GET", "/users/7/export/all", False),
+    ("POST", "/users/7/export", False),
+])
+def test_route_block_matches_template(method: str, path: str, blocked: bool) -> None:
+    deny_list = _route_list("GET", "/users/{id}/export")
+    segments = path.split("/")[1:]
+    found = deny_list.route_entry("acme", "api", method, segments)
+    assert (found is not None) == blocked
+
+
+def test_route_block_scope_and_expiry() -> None:
+    every_method = _route_list("*", "/debug")
+    assert every_method.route_entry("acme", "api", "DELETE", ["debug"]) is not None
+    assert every_method.route_entry("acme", "other", "GET", ["debug"]) is None
+    assert every_method.route_entry("globex", "api", "GET", ["debug"]) is None
+    expired = _route_list("*", "/debug", expires_in=-1)
+    assert expired.route_entry("acme", "api", "GET", ["debug"]) is None
+
+
+def test_store_route_blocks_read_into_deny_list(tmp_path: Path) -> None:
+    url, store = _acme_store(tmp_path)
+    with store.session(None, "test") as scope:
+        put_service(scope, "acme", Service.model_validate({
+            "id": "api", "hosts": ["api.test"], "upstream": {"targets": ["127.0.0.1:9"]}}))
+        add_route_block(scope, "acme", "api", "GET", "/actuator/env", "debug endpoint", 600,
+                        origin="scanner", finding_id="abc")
+    deny_list = DenyList(MemoryDenyStore(), cache_seconds=0)
+    StoreBlockSync(deny_list, url, 60).sync_now()
+    found = deny_list.route_entry("acme", "api", "GET", ["actuator", "env"])
+    assert found is not None
+    assert found.origin == "scanner"
+    assert found.value == "GET /actuator/env"

@@ -148,3 +148,16 @@ def test_json_to_standard_output(vulnerable: str, capsys: pytest.CaptureFixture[
     _scan(vulnerable, "--checks", "misconfiguration", "--json", "-")
     report = json.loads(capsys.readouterr().out)
     assert report["checks"] == ["misconfiguration"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--block-routes"], "--block-routes needs --store-events TENANT and --service"),
+    (["--block-routes", "--store-events", "acme"], "needs --store-events TENANT and --service"),
+    (["--block-seconds", "0"], "--block-seconds must be between 1 and"),
+])
+def test_block_options_checked_before_scan(extra: list[str], message: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # The target does not listen: the options are rejected before any request.
+    argv = ["scan", "--quiet", "--target", "http://127.0.0.1:1", "--openapi", "x", *extra]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

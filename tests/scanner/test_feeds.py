@@ -8,12 +8,13 @@ import pytest
 
 from stockade.config.models import Service, Tenant
 from stockade.events.model import Action
-from stockade.scanner.blocks import findings_to_blocks
+from stockade.scanner.blocks import RouteBlock, findings_to_blocks, store_blocks
 from stockade.scanner.events import findings_to_events, store_findings
 from stockade.store import scans, tenancy
 from stockade.store.database import migrate, open_engine
 from stockade.store.errors import NotFound
 from stockade.store.events import EventFilter, count_events, query_events
+from stockade.store.route_blocks import list_route_blocks
 from stockade.store.scope import Store
 from tests.scanner.samples import sample_result
 
@@ -88,3 +89,37 @@ def test_store_findings_unknown_service(sqlite_store: Store) -> None:
         store_findings(sqlite_store, "acme", result.findings, result.started, "nothing")
     with sqlite_store.session("acme", "test") as scope:
         assert count_events(scope, EventFilter(tenant_id="acme")) == 0  # rolled back
+
+
+def test_block_path_includes_base_path() -> None:
+    result = sample_result()
+    method_finding = result.findings[0]
+    method_finding.kind, method_finding.method = "unsupported-method-200", "PATCH"
+    method_finding.path, method_finding.url_path = "/products", "/api/v2/products"
+    blocks = findings_to_blocks(result.findings)
+    assert [(block.method, block.path) for block in blocks] == [("PATCH", "/api/v2/products")]
+
+
+def test_store_blocks_adds_route_blocks(sqlite_store: Store) -> None:
+    service = Service.model_validate({"id": "shop", "hosts": ["shop.test"],
+                                      "upstream": {"targets": ["127.0.0.1:9"]}})
+    with sqlite_store.session(None, "test") as scope:
+        tenancy.put_service(scope, "acme", service)
+    result = sample_result()
+    debug = result.findings[0]
+    debug.kind, debug.method, debug.path = "debug-endpoint", "GET", "/actuator/env"
+    blocks = findings_to_blocks(result.findings)
+    assert store_blocks(sqlite_store, "acme", "shop", blocks, 3600) == 1
+    assert store_blocks(sqlite_store, "acme", "shop", blocks, 3600) == 1
+    with sqlite_store.session("acme", "test") as scope:
+        stored = list_route_blocks(scope, "acme", "shop")
+    assert [(block.method, block.path, block.origin) for block in stored] == [
+        ("GET", "/actuator/env", "scanner")]
+    assert stored[0].finding_id == debug.fingerprint
+    assert stored[0].created_by == "stockade-scan"
+
+
+def test_store_blocks_unknown_service(sqlite_store: Store) -> None:
+    blocks = [RouteBlock("GET", "/debug", "debug endpoint", "f1", "high")]
+    with pytest.raises(NotFound):
+        store_blocks(sqlite_store, "acme", "nothing", blocks)

@@ -17,13 +17,14 @@ from stockade.admin.routes import (
     inventory,
     operators,
     reports,
+    route_blocks,
     scans,
     tenants,
 )
 from stockade.store.scope import Store
 
-ROUTERS = (tenants, consumers, blocks, events, scans, alerts, inventory, history, reports,
-           operators, config)
+ROUTERS = (tenants, consumers, blocks, route_blocks, events, scans, alerts, inventory, history,
+           reports, operators, config)
 
 
 def create_admin_app(store: Store, inventory_database: str | None = None) -> FastAPI:

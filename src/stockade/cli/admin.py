@@ -33,6 +33,9 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--tls-key", help="PEM private key of --tls-cert.")
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--no-scan-runner", action="store_true",
+                       help="Do not run the scans queued through the API in this process "
+                            "(another admin server runs them).")
     serve.set_defaults(handler=_serve)
 
     operator = commands.add_parser(
@@ -55,7 +58,8 @@ def register(subparsers: Any) -> None:
     exporter.set_defaults(handler=_export)
 
     purge = commands.add_parser(
-        "purge", help="Delete old security events and expired blocks from the store.")
+        "purge", help="Delete old security events, expired blocks and expired route blocks "
+                      "from the store.")
     add_store_options(purge)
     purge.add_argument("--events-older-than-days", type=float, required=True,
                        help="Delete security events older than this many days.")
@@ -86,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve_admin(store_url(args, config), args.address, tls_cert=args.tls_cert,
                     tls_key=args.tls_key, inventory_database=inventory,
-                    log_level=args.log_level)
+                    log_level=args.log_level, run_scans=not args.no_scan_runner)
     except (StoreError, ValueError, SQLAlchemyError) as exc:
         print(f"admin API not started: {exc}", file=sys.stderr)
         return 1
@@ -116,6 +120,7 @@ def _purge(args: argparse.Namespace) -> int:
 
     from stockade.store.blocks import purge_expired_blocks
     from stockade.store.events import purge_events
+    from stockade.store.route_blocks import purge_expired_route_blocks
 
     if args.events_older_than_days < 0:
         print(f"--events-older-than-days must not be negative, not "
@@ -128,10 +133,12 @@ def _purge(args: argparse.Namespace) -> int:
         with store.session(None, cli_actor()) as scope:
             events = purge_events(scope, before)
             blocks = purge_expired_blocks(scope)
+            route_blocks = purge_expired_route_blocks(scope)
     except StoreError as exc:
         print(f"purge failed: {exc}", file=sys.stderr)
         return 1
-    print(f"deleted {events} security events and {blocks} expired blocks", file=sys.stderr)
+    print(f"deleted {events} security events, {blocks} expired blocks and {route_blocks} "
+          "expired route blocks", file=sys.stderr)
     return 0
 
 

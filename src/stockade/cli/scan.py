@@ -23,7 +23,7 @@ from stockade.cli.store_options import (
     store_url,
 )
 from stockade.scanner.auth import AuthError, AuthProfile, load_profiles, login_profile
-from stockade.scanner.blocks import findings_to_blocks
+from stockade.scanner.blocks import DEFAULT_BLOCK_SECONDS, findings_to_blocks, store_blocks
 from stockade.scanner.checks import CHECK_NAMES
 from stockade.scanner.client import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, TargetError
 from stockade.scanner.events import store_findings
@@ -40,6 +40,7 @@ from stockade.scanner.reporters.json_report import render_json
 from stockade.scanner.reporters.sarif import render_sarif
 from stockade.scanner.reporters.terminal import TerminalProgress, print_summary
 from stockade.scanner.runner import ScanConfig, ScanResult, run_scan
+from stockade.store.blocks import MAX_BLOCK_SECONDS
 from stockade.store.database import StoreError
 from stockade.store.errors import NotFound
 
@@ -143,6 +144,14 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--service",
                        help="Service id recorded on stored events; with --store-events the "
                             "scan is also recorded as a finished scan of this service.")
+    group.add_argument("--block-routes", action="store_true",
+                       help="With --store-events and --service: add the route blocks that "
+                            "close findings (see --blocks) to the store, where gateways "
+                            "with protection.blocking.store_sync_seconds enforce them.")
+    group.add_argument("--block-seconds", type=float, default=DEFAULT_BLOCK_SECONDS,
+                       metavar="SECONDS",
+                       help="How long a route block from --block-routes lasts (default: "
+                            f"{DEFAULT_BLOCK_SECONDS:.0f}, 7 days).")
     add_store_options(parser)
 
 
@@ -234,6 +243,14 @@ def _write_reports(args: argparse.Namespace, result: ScanResult) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True, quiet=args.quiet)
+    if args.block_routes and not (args.store_events and args.service):
+        print("--block-routes needs --store-events TENANT and --service SERVICE: a route "
+              "block belongs to one service of one tenant", file=sys.stderr)
+        return EXIT_ERROR
+    if not 0 < args.block_seconds <= MAX_BLOCK_SECONDS:
+        print(f"--block-seconds must be between 1 and {MAX_BLOCK_SECONDS}, not "
+              f"{args.block_seconds:g}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         config = _config(args)
         total = len(args.checks) if args.checks else len(CHECK_NAMES)
@@ -257,6 +274,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"findings not stored: {exc}", file=sys.stderr)
             return EXIT_ERROR
         console.print(f"stored {stored} new event(s) for tenant {args.store_events}")
+    if args.block_routes:
+        try:
+            blocked = store_blocks(open_store(store_url(args, config_file)), args.store_events,
+                                   args.service, findings_to_blocks(result.findings),
+                                   args.block_seconds)
+        except (StoreError, NotFound, ValueError) as exc:
+            print(f"route blocks not stored: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        console.print(f"blocked {blocked} route(s) of service {args.service} for "
+                      f"{args.block_seconds:.0f} s")
     if args.fail_on is not None and at_or_above(result.findings, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_CLEAN

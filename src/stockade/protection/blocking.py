@@ -178,6 +178,51 @@ def _entry(raw: bytes | str) -> DenyEntry:
     return DenyEntry(**data)
 
 
+@dataclass(frozen=True, slots=True)
+class RoutePattern:
+    """A blocked method (``*``: every method) and path template, compiled for matching.
+
+    ``segments`` contains the template's non-empty segments, None where a
+    ``{name}`` parameter matches any one segment.
+    """
+
+    method: str
+    segments: tuple[str | None, ...]
+    entry: DenyEntry
+
+    @classmethod
+    def compile(cls, method: str, template: str, entry: DenyEntry) -> RoutePattern:
+        segments = tuple(
+            None if segment.startswith("{") else segment.lower()
+            for segment in template.split("/")
+            if segment
+        )
+        return cls(method, segments, entry)
+
+    def matches(self, method: str, segments: list[str]) -> bool:
+        if self.method not in ("*", method) or len(segments) != len(self.segments):
+            return False
+        return all(
+            expected is None or expected == actual
+            for expected, actual in zip(self.segments, segments, strict=True)
+        )
+
+
+def route_segments(segments: list[str]) -> list[str]:
+    """Return the request path's segments as route blocks compare them.
+
+    Backends differ in how they read a path, so the comparison takes the
+    widest reading: empty segments are dropped (``//debug/`` is ``/debug``),
+    a ``;parameter`` suffix is cut off, and letters are compared lower-cased.
+    """
+    found = []
+    for segment in segments:
+        name = segment.partition(";")[0].lower()
+        if name:
+            found.append(name)
+    return found
+
+
 class DenyList:
     """The deny list of one worker, with a short cache in front of its store.
 
@@ -193,6 +238,8 @@ class DenyList:
         self.networks: dict[
             str, list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, DenyEntry]]
         ] = {}
+        self.routes: dict[tuple[str, str], list[RoutePattern]] = {}
+        """Route blocks from the store, by (tenant, service)."""
 
     @classmethod
     def from_settings(cls, settings: StateSettings, cache_seconds: float = 1.0) -> DenyList:
@@ -260,6 +307,23 @@ class DenyList:
         if self.cache_seconds > 0:
             self._cache[candidates] = (now + self.cache_seconds, entry)
         return entry
+
+    def route_entry(
+        self, tenant: str, service: str, method: str, segments: list[str]
+    ) -> DenyEntry | None:
+        """Return the route block of ``tenant``'s ``service`` that refuses this request, or None.
+
+        ``segments`` are the percent-decoded path segments of the request.
+        """
+        patterns = self.routes.get((tenant, service))
+        if not patterns:
+            return None
+        wall = time.time()
+        compared = route_segments(segments)
+        for pattern in patterns:
+            if pattern.entry.expires_at > wall and pattern.matches(method, compared):
+                return pattern.entry
+        return None
 
     def _network_entry(self, tenant: str, sources: list[tuple[str, str]]) -> DenyEntry | None:
         if not self.networks:

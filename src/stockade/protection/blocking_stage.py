@@ -1,9 +1,10 @@
 """The deny list stages: the first check of the pipeline, and a second one after authentication.
 
 The first stage (order 50) checks what is known before any other stage
-runs: the client address and the subject of a bearer JWT. Consumer ids
-and API key ids are known only once the auth stage has run, so a second
-stage checks them right after it. Both belong to the ``blocking`` layer.
+runs: the client address, the subject of a bearer JWT, and the route
+blocks of the service. Consumer ids and API key ids are known only once
+the auth stage has run, so a second stage checks them right after it.
+Both belong to the ``blocking`` layer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import cast
 from stockade.events.model import Severity
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
-from stockade.gateway.routing import RouteContext
+from stockade.gateway.routing import PathError, RouteContext, split_path
 from stockade.protection.blocking import DenyList
 from stockade.protection.blocking_rules import source_of
 from stockade.protection.blocking_sync import StoreBlockSync
@@ -29,12 +30,18 @@ class DenyStage:
     phases = frozenset({Phase.REQUEST_HEADERS})
 
     def __init__(
-        self, name: str, deny_list: DenyList, kinds: tuple[str, ...], sync: StoreBlockSync | None
+        self,
+        name: str,
+        deny_list: DenyList,
+        kinds: tuple[str, ...],
+        sync: StoreBlockSync | None,
+        check_routes: bool = False,
     ) -> None:
         self.name = name
         self.deny_list = deny_list
         self.kinds = kinds
         self.sync = sync
+        self.check_routes = check_routes
         self._errors = ErrorLog("the deny list store")
 
     def wants_request_body(self, exchange: Exchange) -> bool:
@@ -46,6 +53,10 @@ class DenyStage:
     async def check(self, exchange: Exchange, phase: Phase) -> Verdict:
         if self.sync is not None:
             self.sync.start()
+        if self.check_routes and self.deny_list.routes:
+            route_verdict = self._check_route(exchange)
+            if route_verdict is not None:
+                return route_verdict
         sources = [
             (kind, value) for kind in self.kinds if (value := source_of(exchange, kind)) is not None
         ]
@@ -74,6 +85,33 @@ class DenyStage:
         return reject(403, "denied-source", "access denied", events=(event,))
 
 
+    def _check_route(self, exchange: Exchange) -> Verdict | None:
+        tenant, service = exchange.tenant_id, exchange.service_id
+        if tenant is None or service is None:
+            return None
+        method = exchange.request.method.decode("latin-1")
+        path = exchange.request.path.decode("latin-1")
+        try:
+            segments = split_path(path)
+        except PathError:
+            return None  # routing rejects such paths before any stage runs
+        entry = self.deny_list.route_entry(tenant, service, method, segments)
+        if entry is None:
+            return None
+        event = exchange.event(
+            "blocking",
+            "denied-route",
+            f"{method} {path} matches the route block {entry.value}: {entry.reason}",
+            Severity.MEDIUM,
+            evidence={
+                "route": entry.value,
+                "origin": entry.origin,
+                "expires_at": entry.expires_at,
+            },
+        )
+        return reject(403, "denied-route", "access denied", events=(event,))
+
+
 def _deny_list(context: RouteContext) -> tuple[DenyList, StoreBlockSync | None] | None:
     policy = context.policy.protection
     if policy is None or policy.blocking is None:
@@ -95,7 +133,9 @@ def _deny_list(context: RouteContext) -> tuple[DenyList, StoreBlockSync | None] 
 
 def build_early_deny_stage(context: RouteContext) -> DenyStage | None:
     found = _deny_list(context)
-    return DenyStage("blocking", found[0], EARLY_KINDS, found[1]) if found else None
+    if found is None:
+        return None
+    return DenyStage("blocking", found[0], EARLY_KINDS, found[1], check_routes=True)
 
 
 def build_late_deny_stage(context: RouteContext) -> DenyStage | None:

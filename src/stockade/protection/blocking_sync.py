@@ -1,8 +1,10 @@
-"""Read the store's dynamic blocks (added by operators through the admin API) into a deny list.
+"""Read the store's dynamic blocks into a deny list.
 
-The store's table is the source of truth for operator blocks of client
-addresses and networks; every worker reads it every ``store_sync_seconds``
-and replaces its copy, so a block deleted there ends here too.
+The store is the source of truth for blocks of client addresses and
+networks, which operators add through the admin API, and for route
+blocks, which operators and ``stockade scan`` add. Every worker reads both
+every ``store_sync_seconds`` and replaces its copy, so a block deleted in
+the store ends here too.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from stockade.protection.blocking import DenyEntry, DenyList
+from stockade.protection.blocking import DenyEntry, DenyList, Origin, RoutePattern
 from stockade.store.blocks import list_blocks
 from stockade.store.database import StoreError, open_engine
+from stockade.store.route_blocks import list_route_blocks
 from stockade.store.scope import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,27 @@ def read_store_blocks(store: Store) -> dict[str, list[tuple[Network, DenyEntry]]
     return found
 
 
+def read_route_blocks(store: Store) -> dict[tuple[str, str], list[RoutePattern]]:
+    """Return the route blocks in force of every tenant, by (tenant, service)."""
+    found: dict[tuple[str, str], list[RoutePattern]] = {}
+    with store.session(None, SYNC_ACTOR) as scope:
+        for block in list_route_blocks(scope):
+            expires = block.expires_at if block.expires_at is not None else PERMANENT_EXPIRY
+            origin = cast(Origin, block.origin)
+            entry = DenyEntry(
+                block.tenant_id,
+                "route",
+                f"{block.method} {block.path}",
+                block.reason,
+                block.created_at,
+                expires,
+                origin,
+            )
+            pattern = RoutePattern.compile(block.method, block.path, entry)
+            found.setdefault((block.tenant_id, block.service_id), []).append(pattern)
+    return found
+
+
 class StoreBlockSync:
     """A background task of one worker that keeps ``deny_list.networks`` in step with the store."""
 
@@ -56,6 +81,7 @@ class StoreBlockSync:
         self.interval = interval
         self.task: asyncio.Task[None] | None = None
         self._store: Store | None = None
+        self._route_error_logged = False
 
     def start(self) -> None:
         """Start the task on the running loop, once."""
@@ -66,6 +92,16 @@ class StoreBlockSync:
         if self._store is None:
             self._store = Store(open_engine(self.store_url))
         self.deny_list.networks = read_store_blocks(self._store)
+        try:
+            self.deny_list.routes = read_route_blocks(self._store)
+            self._route_error_logged = False
+        except SQLAlchemyError as exc:
+            # A store not yet migrated to the route_blocks table must not stop address blocks.
+            if not self._route_error_logged:
+                log.error("reading route blocks from the store failed; address blocks still "
+                          "apply. Run `stockade admin serve` or another store command once "
+                          "to migrate the store: %s", exc)
+                self._route_error_logged = True
         self.deny_list.clear_cache()
 
     async def _run(self) -> None:

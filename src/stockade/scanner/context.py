@@ -122,12 +122,14 @@ class ScanContext:
                 operation: Operation | None, detail: str, remediation: str,
                 evidence: list[tuple[Reply, str]], cwe: int | None = None,
                 method: str | None = None, path: str | None = None) -> Finding:
+        found_path = path or (operation.path if operation else "/")
+        on_operation = operation is not None and found_path == operation.path
         return Finding(
             kind=kind, check=check, title=title, severity=severity, category=category,
             method=method or (operation.method if operation else "*"),
-            path=path or (operation.path if operation else "/"),
-            detail=detail, remediation=remediation, cwe=cwe,
-            evidence=[self.evidence(reply, note) for reply, note in evidence])
+            path=found_path, detail=detail, remediation=remediation, cwe=cwe,
+            evidence=[self.evidence(reply, note) for reply, note in evidence],
+            url_path=operation.url_path if operation is not None and on_operation else found_path)
 
 
 def _query_text(value: Any) -> str:

@@ -72,6 +72,12 @@ class Finding:
     remediation: str
     evidence: list[Evidence] = field(default_factory=list)
     cwe: int | None = None
+    url_path: str = ""  # ``path`` with the server's base path in front; empty: same as path
+
+    @property
+    def request_path(self) -> str:
+        """The path (or template) as a client sends it, base path included."""
+        return self.url_path or self.path
 
     @property
     def fingerprint(self) -> str:

@@ -165,6 +165,28 @@ blocks = Table(
 )
 """Dynamic deny list: a client address or network blocked until ``expires_at`` (None: forever)."""
 
+route_blocks = Table(
+    "route_blocks",
+    metadata,
+    Column("tenant_id", String(ID_LENGTH), nullable=False),
+    Column("block_id", String(32), primary_key=True),
+    Column("service_id", String(ID_LENGTH), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("finding_id", String(64)),
+    Column("created_by", String(ID_LENGTH), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    ForeignKeyConstraint(
+        ["tenant_id", "service_id"], ["services.tenant_id", "services.service_id"],
+        ondelete="CASCADE",
+    ),
+    Index("ix_route_blocks_service", "tenant_id", "service_id"),
+)
+"""Dynamic route blocks: a method and path template of a service refused until ``expires_at``."""
+
 events = Table(
     "events",
     metadata,
@@ -219,11 +241,15 @@ scans = Table(
     Column("created_at", Float, nullable=False),
     Column("finished_at", Float),
     Column("findings", JSON, nullable=False),
+    Column("request", JSON),
+    Column("started_at", Float),
+    Column("error", Text),
     ForeignKeyConstraint(
         ["tenant_id", "service_id"], ["services.tenant_id", "services.service_id"],
         ondelete="CASCADE",
     ),
 )
+"""Scans of a service: ``request`` is what to scan and how, for the scan runner to pick up."""
 
 alert_rules = Table(
     "alert_rules",

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 CONFIG_CHANNEL = "stockade_config"
 """PostgreSQL NOTIFY channel that carries the new config version after each change."""
 
-HIDDEN_COLUMNS = frozenset({"secret_hash", "token_hash"})
-"""Columns never copied into config history."""
+HIDDEN_COLUMNS = frozenset({"secret_hash", "token_hash", "request"})
+"""Columns never copied into config history; a scan's ``request`` may carry credentials."""
 
 Row = dict[str, Any]
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel
 
 from stockade.admin.context import TenantConfigWriter, TenantReader
 from stockade.config.base import Identifier
+from stockade.scanner.queue import ScanRequest, queue_scan
 from stockade.store import scans
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/scans", tags=["scans"])
 
 
-class NewScan(BaseModel):
+class NewScan(ScanRequest):
     service_id: Identifier
 
 
@@ -28,10 +28,16 @@ def list_scans(context: TenantReader, tenant_id: str, service_id: str | None = N
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_scan(context: TenantConfigWriter, tenant_id: str, body: NewScan) -> dict[str, Any]:
-    """Queue a scan; the scanner runs queued scans and records their findings here."""
-    # TODO: nothing runs queued scans yet; the scanner has to poll list_scans(status="queued").
+    """Queue a scan of a service; the admin server's scan runner carries it out.
+
+    The target must be one of the service's hosts or upstream targets
+    (default: its first upstream target). The scan's status goes from
+    queued to running to finished or failed; its findings are stored as
+    security events of the tenant.
+    """
+    request = ScanRequest.model_validate(body.model_dump(exclude={"service_id"}))
     with context.session() as scope:
-        return scans.create_scan(scope, tenant_id, body.service_id)
+        return queue_scan(scope, tenant_id, body.service_id, request)
 
 
 @router.get("/{scan_id}")

@@ -219,6 +219,6 @@ async def unsupported_methods(ctx: ScanContext) -> list[Finding]:
                     f"{method} returned {first.status}, twice.",
                     "Respond to methods a route does not support with 405 and an Allow header.",
                     [(first, f"undeclared {method} succeeds"), (again, "and again")],
-                    method=method, path=path, cwe=650))
+                    method=method, path=path, cwe=650, operation=operation))
                 break
     return findings
