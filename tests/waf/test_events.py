@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockade.waf.events import REDACTED, error_log_line, redact
+from stockade.waf.events import REDACTED, _kind, error_log_line, redact
 from stockade.waf.matches import Match
 from tests.waf.engine_helpers import engine_from, get, run
 
@@ -44,3 +44,20 @@ def test_error_log_line_never_contains_secret() -> None:
     line = error_log_line(_match("REQUEST_HEADERS:Authorization", b"Bearer s3cr3t"),
                           transaction)
     assert "s3cr3t" not in line
+
+
+def _tagged(rule_id: int, *tags: str) -> Match:
+    return Match(rule_id=rule_id, phase=2, msg="m", logdata="", tags=tags, severity_number=2,
+                 variable="ARGS:host", data=b"x", disruptive="pass")
+
+
+def test_kind_follows_most_matched_family() -> None:
+    matches = [_tagged(930120, "application-multi", "attack-lfi"),
+               _tagged(932160, "attack-rce"), _tagged(932100, "platform-unix", "attack-rce")]
+    assert _kind(matches) == "rce"
+
+
+def test_kind_tie_goes_to_first_family() -> None:
+    assert _kind([_tagged(941100, "attack-xss"), _tagged(942100, "attack-sqli")]) == "xss"
+    assert _kind([_tagged(920350, "attack-protocol")]) == "protocol"
+    assert _kind([_tagged(900000, "paranoia-level/1")]) == "crs"

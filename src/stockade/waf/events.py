@@ -113,12 +113,21 @@ def security_event(exchange: Exchange, transaction: Transaction, *,
 
 
 def _kind(matches: list[Match]) -> str:
-    """Name the event after the first attack-* tag, e.g. attack-sqli becomes sqli."""
+    """Name the event after the attack-* tag that most matched rules carry.
+
+    ``attack-sqli`` becomes ``sqli``; a tie goes to the tag seen first. A
+    payload can match several families (``;cat /etc/passwd`` matches one
+    file-access rule and several command-injection rules), and the family
+    with the most rules names it best.
+    """
+    counts: dict[str, int] = {}
     for match in matches:
-        for tag in match.tags:
-            if tag.startswith("attack-"):
-                return tag.removeprefix("attack-")
-    return "crs"
+        tag = next((tag for tag in match.tags if tag.startswith("attack-")), None)
+        if tag is not None:
+            counts[tag] = counts.get(tag, 0) + 1
+    if not counts:
+        return "crs"
+    return max(counts, key=lambda tag: counts[tag]).removeprefix("attack-")
 
 
 def match_event(exchange: Exchange, transaction: Transaction, match: Match) -> SecurityEvent:
