@@ -7,7 +7,6 @@ loaded before it.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from stockade.waf import settings_directives
@@ -22,8 +21,6 @@ from stockade.waf.seclang.lexer import Directive
 from stockade.waf.seclang.variables import parse_variables
 from stockade.waf.transformations import get_transformation
 from stockade.waf.variables import KNOWN_VARIABLES
-
-log = logging.getLogger(__name__)
 
 FLOW_ACTIONS = frozenset({"chain", "t"})
 PER_MATCH = frozenset({"setvar", "initcol"})
@@ -188,9 +185,8 @@ class RuleSetBuilder:
             rule.operator_name = ""
             self._failed_operators[id(rule)] = rule
             message = f"operator @{name} {argument[:80]!r} cannot be used: {error}"
+            # The caller reports diagnostics, once (load_crs logs each one).
             self.diagnostics.append(Diagnostic(rule.id, directive.path, directive.line, message))
-            log.warning("%s:%s: rule %s disabled: %s", directive.path, directive.line,
-                        rule.id, message)
 
     def _finish(self, rule: Rule, parent: Rule | None, chained: bool,
                 directive: Directive) -> None:
