@@ -6,6 +6,8 @@ import time
 import uuid
 from typing import Any
 
+from sqlalchemy import null
+
 from stockade.store import schema
 from stockade.store.scope import Row, Scope, all_of
 from stockade.store.tenancy import require_service
@@ -32,7 +34,9 @@ def create_scan(scope: Scope, tenant_id: str, service_id: str,
         "finished_at": None, "findings": [], "request": request, "started_at": None,
         "error": None,
     }
-    scope.insert("scan", scan_id, schema.scans, row, config=False)
+    # A JSON column stores None as JSON null; SQL NULL keeps a scan without a request unclaimed.
+    stored = {**row, "request": request if request is not None else null()}
+    scope.insert("scan", scan_id, schema.scans, stored, config=False)
     return _public(row)
 
 
