@@ -70,6 +70,8 @@ def test_exposure_stripped_in_block_mode() -> None:
                          "created_at"}
     assert response.events[0].kind == "excessive-data-exposure"
     assert response.events[0].action is Action.BLOCKED
+    assert response.events[0].evidence["response"] == "stripped"
+    assert "removed before forwarding" in response.events[0].message
     pointers = {item["pointer"] for item in response.events[0].evidence["properties"]}
     assert pointers == {"/password_hash", "/ssn", "/card_number", "/internal_notes", "/is_admin"}
 

@@ -224,7 +224,10 @@ class OpenApiStage:
                 strip(document, exposures), separators=(",", ":")
             ).encode()
             forget_response_json(exchange)
+            # Blocked means the leak was stopped: the client got the response without them.
             event.action = Action.BLOCKED
+            event.message = "undeclared response properties were removed before forwarding"
+            evidence["response"] = "stripped"
             exchange.events.append(event)
             return CONTINUE
         return reject(
