@@ -94,12 +94,15 @@ def test_store_events(vulnerable: str, tmp_path: Path) -> None:
         assert count_events(scope, EventFilter(tenant_id="acme", layer="scanner")) >= 3
 
 
-def test_store_events_unknown_tenant(vulnerable: str, tmp_path: Path,
+def test_store_events_unknown_tenant(tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    status = _scan(vulnerable, "--checks", "misconfiguration", "--store-events", "nobody",
-                   "--store", f"sqlite:///{tmp_path / 'store.db'}")
+    # The target does not listen: the store is checked before any request.
+    status = main(["scan", "--quiet", "--target", "http://127.0.0.1:1", "--openapi", "x",
+                   "--store-events", "nobody", "--store", f"sqlite:///{tmp_path / 'store.db'}"])
     assert status == 2
-    assert "findings not stored" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "scan not started, its findings could not be stored" in error
+    assert "nobody" in error
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -48,7 +48,7 @@ def test_prepare_takes_service_host_and_target_path() -> None:
 
 
 @pytest.mark.parametrize(("request_data", "message"), [
-    ({"target": "http://127.0.0.2:9000"}, "neither a host nor an upstream target"),
+    ({"target": "http://127.0.0.2:9000"}, "use one of 127.0.0.1:9000, shop.test"),
     ({"target": "http://127.0.0.1:9001"}, "neither a host nor an upstream target"),
     ({"target": "http://x.shop.test"}, "neither a host nor an upstream target"),
     ({"target": "ftp://shop.test"}, "scheme must be http or https"),
@@ -167,3 +167,34 @@ def test_stale_running_scan_fails(tmp_path: Path) -> None:
     scan = _scan(store, scan_id)
     assert scan["status"] == "failed"
     assert "stopped before the scan finished" in scan["error"]
+
+
+async def test_runner_fails_scan_that_reached_nothing(tmp_path: Path) -> None:
+    store = _store(tmp_path, "127.0.0.1:9")  # the service's own document is a local file
+    scan_id = _queue(store)
+    assert await ScanRunner(store).run_next()
+    scan = _scan(store, scan_id)
+    assert scan["status"] == "failed"
+    assert scan["error"].startswith("no request reached the target:")
+    assert "cannot connect" in scan["error"]
+
+
+def test_runner_waits_for_store_schema(demo: str, tmp_path: Path,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    runner = ScanRunner(Store(open_engine(url)), poll_seconds=0.05)
+    runner.start()  # the database has no tables yet
+    try:
+        deadline = time.monotonic() + 10
+        while "cannot read the store" not in caplog.text:
+            assert time.monotonic() < deadline, "the runner did not report the store error"
+            time.sleep(0.05)
+        store = _store(tmp_path, demo.split("://", 1)[1])  # migrates the same database
+        scan_id = _queue(store)
+        deadline = time.monotonic() + 120
+        while _scan(store, scan_id)["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, "the queued scan did not finish"
+            time.sleep(0.1)
+    finally:
+        runner.stop()
+    assert _scan(store, scan_id)["status"] == "finished"

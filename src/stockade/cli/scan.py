@@ -26,7 +26,7 @@ from stockade.scanner.auth import AuthError, AuthProfile, load_profiles, login_p
 from stockade.scanner.blocks import DEFAULT_BLOCK_SECONDS, findings_to_blocks, store_blocks
 from stockade.scanner.checks import CHECK_NAMES
 from stockade.scanner.client import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS, TargetError
-from stockade.scanner.events import store_findings
+from stockade.scanner.events import ACTOR, store_findings
 from stockade.scanner.findings import at_or_above, parse_severity
 from stockade.scanner.openapi import OpenApiError
 from stockade.scanner.planning import (
@@ -43,6 +43,7 @@ from stockade.scanner.runner import ScanConfig, ScanResult, run_scan
 from stockade.store.blocks import MAX_BLOCK_SECONDS
 from stockade.store.database import StoreError
 from stockade.store.errors import NotFound
+from stockade.store.tenancy import require_service
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -251,6 +252,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"--block-seconds must be between 1 and {MAX_BLOCK_SECONDS}, not "
               f"{args.block_seconds:g}", file=sys.stderr)
         return EXIT_ERROR
+    store = None
+    if args.store_events:
+        # Check where the findings go before the scan, which can take minutes.
+        try:
+            store = open_store(store_url(args, load_optional_config(args)))
+            with store.session(args.store_events, ACTOR) as scope:
+                scope.require_tenant(args.store_events)
+                if args.service:
+                    require_service(scope, args.store_events, args.service)
+        except (StoreError, NotFound) as exc:
+            print(f"scan not started, its findings could not be stored: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     try:
         config = _config(args)
         total = len(args.checks) if args.checks else len(CHECK_NAMES)
@@ -265,25 +278,24 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"report not written: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_ERROR
-    if args.store_events:
+    if store is not None:
         try:
-            config_file = load_optional_config(args)
-            stored = store_findings(open_store(store_url(args, config_file)), args.store_events,
-                                    result.findings, result.started, args.service)
+            stored = store_findings(store, args.store_events, result.findings, result.started,
+                                    args.service)
         except (StoreError, NotFound) as exc:
             print(f"findings not stored: {exc}", file=sys.stderr)
             return EXIT_ERROR
         console.print(f"stored {stored} new event(s) for tenant {args.store_events}")
-    if args.block_routes:
+    if store is not None and args.block_routes:
         try:
-            blocked = store_blocks(open_store(store_url(args, config_file)), args.store_events,
-                                   args.service, findings_to_blocks(result.findings),
-                                   args.block_seconds)
+            blocked = store_blocks(store, args.store_events, args.service,
+                                   findings_to_blocks(result.findings), args.block_seconds)
         except (StoreError, NotFound, ValueError) as exc:
             print(f"route blocks not stored: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        console.print(f"blocked {blocked} route(s) of service {args.service} for "
-                      f"{args.block_seconds:.0f} s")
+        console.print(f"stored {blocked} route block(s) for service {args.service}, for "
+                      f"{args.block_seconds:.0f} s; gateways refuse these routes when their "
+                      "policy sets protection.blocking.store_sync_seconds")
     if args.fail_on is not None and at_or_above(result.findings, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_CLEAN

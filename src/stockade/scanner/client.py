@@ -135,6 +135,7 @@ class RequestStats:
     sent: int = 0
     failed: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
+    refused_streak: int = 0  # 403 responses in a row, up to the latest response
 
 
 class RateLimiter:
@@ -213,12 +214,24 @@ class ScanClient:
                     await response.aclose()
             except httpx.HTTPError as exc:
                 self.stats.failed += 1
-                raise ScanRequestError(f"{method} {url} failed: {exc!r}") from exc
+                raise ScanRequestError(f"{method} {url} failed: {_describe(exc)}") from exc
             elapsed = time.monotonic() - started
         self.stats.sent += 1
         self.stats.by_status[response.status_code] = (
             self.stats.by_status.get(response.status_code, 0) + 1)
+        refused = response.status_code == 403
+        self.stats.refused_streak = self.stats.refused_streak + 1 if refused else 0
         return Reply(sent, response.status_code, response.headers, data, elapsed)
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    """Say what went wrong with a request in words, not as an exception repr."""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect ({detail}); check that the target is up and reachable"
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({type(error).__name__}); raise --timeout for a slow target"
+    return f"{type(error).__name__}: {detail}"
 
 
 async def _read_capped(response: httpx.Response) -> bytes:

@@ -12,12 +12,14 @@ scan's summary and, when asked, as route blocks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from typing import Any
 
 from pydantic import Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
 
 from stockade.config.base import StrictModel
 from stockade.config.models import Service
@@ -37,6 +39,7 @@ from stockade.scanner.planning import ScanSettings
 from stockade.scanner.runner import ScanConfig, ScanResult, run_scan
 from stockade.store import scans
 from stockade.store.blocks import MAX_BLOCK_SECONDS
+from stockade.store.database import StoreError
 from stockade.store.errors import NotFound
 from stockade.store.events import insert_events
 from stockade.store.route_blocks import add_route_block
@@ -127,8 +130,9 @@ def prepare_request(service: Service, request: ScanRequest) -> ScanRequest:
     target = Target.parse(target_url)
     allowed = _endpoints(service)
     if (target.host, None) not in allowed and (target.host, target.port) not in allowed:
+        choices = ", ".join(sorted(f"{host}:{port}" if port else host for host, port in allowed))
         raise TargetError(f"invalid target {target_url!r}: its host is neither a host nor an "
-                          f"upstream target of service {service.id!r}")
+                          f"upstream target of service {service.id!r}; use one of {choices}")
     openapi = request.openapi
     if openapi is None:
         if service.openapi is None:
@@ -168,7 +172,8 @@ def record_result(store: Store, scan: Row, request: ScanRequest, result: ScanRes
                             request.block_seconds, origin="scanner", finding_id=block.finding_id)
         error = "; ".join(result.errors)[:MAX_ERROR_CHARS] or None
         scans.update_scan(scope, tenant, scan["scan_id"], "finished",
-                          [finding_summary(finding) for finding in result.findings], error)
+                          [finding_summary(finding) for finding in result.findings], error,
+                          result.notes)
     return len(blocks)
 
 
@@ -190,8 +195,11 @@ class ScanRunner:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel the scan in progress (it is marked failed) and end the thread."""
+        if self._thread is None or not self._thread.is_alive():
+            return
         if self._loop is not None and self._main is not None:
-            self._loop.call_soon_threadsafe(self._main.cancel)
+            with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
+                self._loop.call_soon_threadsafe(self._main.cancel)
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -204,17 +212,34 @@ class ScanRunner:
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         self._ready.set()
+        log.info("scan runner started")
+        failures = 0
+        stale_checked = False
+        try:
+            while True:
+                try:
+                    if not stale_checked:
+                        self._fail_stale()
+                        stale_checked = True
+                    ran = await self.run_next()
+                    failures = 0
+                except (SQLAlchemyError, StoreError) as exc:
+                    # The store may be down or not yet migrated; queued scans wait for it.
+                    failures += 1
+                    if failures == 1 or failures % 100 == 0:
+                        log.error("the scan runner cannot read the store (%d times in a row), "
+                                  "retrying every %.0f s: %s", failures, self.poll_seconds, exc)
+                    ran = False
+                if not ran:
+                    await asyncio.sleep(self.poll_seconds)
+        except asyncio.CancelledError:
+            log.info("scan runner stopped")
+
+    def _fail_stale(self) -> None:
         with self.store.session(None, RUNNER_ACTOR) as scope:
             stale = scans.fail_stale_scans(scope, time.time() - STALE_SCAN_SECONDS)
         if stale:
             log.warning("marked %d abandoned scans as failed", stale)
-        log.info("scan runner started")
-        try:
-            while True:
-                if not await self.run_next():
-                    await asyncio.sleep(self.poll_seconds)
-        except asyncio.CancelledError:
-            log.info("scan runner stopped")
 
     async def run_next(self) -> bool:
         """Claim and run the oldest queued scan; return False when none was queued."""
@@ -227,6 +252,10 @@ class ScanRunner:
         try:
             request = ScanRequest.model_validate(scan["request"])
             result = await run_scan(scan_config(request))
+            if result.requests == 0:
+                reason = result.errors[0] if result.errors else "no check sent a request"
+                self._fail(scan, f"no request reached the target: {reason}")
+                return True
             blocked = await asyncio.to_thread(record_result, self.store, scan, request, result)
         except asyncio.CancelledError:
             self._fail(scan, "the admin server stopped during the scan")

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 THROTTLED_SHARE_NOTED = 0.05
 """Share of 429 responses above which the result notes that the target throttled the scan."""
+REFUSED_STREAK_NOTED = 50
+"""403 responses in a row, up to the end of a scan, after which it notes that it was blocked."""
 
 
 class ScanProgress(Protocol):
@@ -139,6 +141,14 @@ def _note_throttling(ctx: ScanContext) -> None:
     if stats.sent and throttled / stats.sent > THROTTLED_SHARE_NOTED:
         ctx.note(f"the target returned 429 to {throttled} of {stats.sent} requests, so checks "
                  "may have missed findings; scan again with a lower --rate")
+    # A secure API refuses many probes but still serves the scanner's own calls between
+    # them. An unbroken run of 403s to the end means the scanner itself was refused.
+    streak = stats.refused_streak
+    if streak >= REFUSED_STREAK_NOTED:
+        ctx.note(f"the last {streak} of {stats.sent} requests all got 403, so the results are "
+                 "incomplete. A WAF or gateway in front of the API may have blocked the "
+                 "scanner's address (Stockade's deny list does after repeated critical "
+                 "events); scan the API directly or allow the scanner's address")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

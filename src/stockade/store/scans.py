@@ -32,7 +32,7 @@ def create_scan(scope: Scope, tenant_id: str, service_id: str,
         "scan_id": scan_id, "tenant_id": tenant_id, "service_id": service_id,
         "status": "queued", "requested_by": scope.actor, "created_at": time.time(),
         "finished_at": None, "findings": [], "request": request, "started_at": None,
-        "error": None,
+        "error": None, "notes": [],
     }
     # A JSON column stores None as JSON null; SQL NULL keeps a scan without a request unclaimed.
     stored = {**row, "request": request if request is not None else null()}
@@ -112,7 +112,8 @@ def fail_stale_scans(scope: Scope, older_than: float) -> int:
 
 
 def update_scan(scope: Scope, tenant_id: str, scan_id: str, status: str,
-                findings: list[dict[str, Any]] | None = None, error: str | None = None) -> Row:
+                findings: list[dict[str, Any]] | None = None, error: str | None = None,
+                notes: list[str] | None = None) -> Row:
     """Record a scan's progress; ``finished`` and ``failed`` also set the finish time."""
     if status not in SCAN_STATES:
         raise ValueError(f"invalid scan status {status!r}; use one of {sorted(SCAN_STATES)}")
@@ -121,6 +122,8 @@ def update_scan(scope: Scope, tenant_id: str, scan_id: str, status: str,
         values["findings"] = findings
     if error is not None:
         values["error"] = error
+    if notes is not None:
+        values["notes"] = notes
     if status in ("finished", "failed"):
         values["finished_at"] = time.time()
     return _public(scope.update("scan", scan_id, schema.scans, _scan_key(tenant_id, scan_id),

@@ -244,6 +244,7 @@ scans = Table(
     Column("request", JSON),
     Column("started_at", Float),
     Column("error", Text),
+    Column("notes", JSON),
     ForeignKeyConstraint(
         ["tenant_id", "service_id"], ["services.tenant_id", "services.service_id"],
         ondelete="CASCADE",
