@@ -329,3 +329,21 @@ def test_scan_request_invalid(admin: Any, change: dict[str, Any], message: str) 
     assert response.status_code == 422
     assert message in response.text
     assert root.get("/v1/tenants/acme/scans").json() == []
+
+
+def test_block_of_consumer(admin: Any) -> None:
+    root = _with_tenant(admin)
+    created = root.post("/v1/tenants/acme/blocks", json={
+        "kind": "consumer", "client": "mobile-app", "reason": "scraping", "ttl_seconds": 60})
+    assert created.status_code == 201, created.text
+    assert (created.json()["kind"], created.json()["client"]) == ("consumer", "mobile-app")
+    listed = root.get("/v1/tenants/acme/blocks").json()
+    assert [(block["kind"], block["client"]) for block in listed] == [("consumer", "mobile-app")]
+    invalid = root.post("/v1/tenants/acme/blocks", json={
+        "kind": "session", "client": "x", "reason": "x"})
+    assert invalid.status_code == 422
+    assert "kind" in invalid.text
+    not_an_address = root.post("/v1/tenants/acme/blocks", json={"client": "mobile-app",
+                                                                "reason": "x"})
+    assert not_an_address.status_code == 422
+    assert "invalid client address" in not_an_address.text

@@ -8,6 +8,8 @@ loopback peer, so brute force from one address never locks out another.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 import sys
@@ -367,3 +369,17 @@ def test_operator_block_from_store(gateway_factory: Factory, demo: DemoApi,
     gateway = gateway_factory(config)
     assert wait_for_status(gateway.port, "/api/v2/products", "203.0.113.50", 403) == 403
     assert call(gateway.port, "GET", "/api/v2/products", client_ip=ALICE_IP).status == 200
+
+    # An operator block of a JWT subject refuses that user's token from any address.
+    alice, bob = login(gateway.port, "alice", ALICE_IP), login(gateway.port, "bob", BOB_IP)
+    subject = json.loads(base64.urlsafe_b64decode(alice.split(".")[1] + "=="))["sub"]
+    with store.session(None, "test") as scope:
+        add_block(scope, "acme", str(subject), "stolen token", 600, kind="jwt-subject")
+    status = 0
+    for _ in range(50):
+        status = call(gateway.port, "GET", "/api/v2/orders", token=alice, client_ip=BOB_IP).status
+        if status == 403:
+            break
+        time.sleep(0.05)
+    assert status == 403
+    assert call(gateway.port, "GET", "/api/v2/orders", token=bob, client_ip=BOB_IP).status == 200

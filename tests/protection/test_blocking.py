@@ -192,6 +192,27 @@ def test_route_block_scope_and_expiry() -> None:
     assert expired.route_entry("acme", "api", "GET", ["debug"]) is None
 
 
+def test_store_source_blocks_read_into_deny_list(tmp_path: Path) -> None:
+    url, store = _acme_store(tmp_path)
+    with store.session(None, "test") as scope:
+        add_block(scope, "acme", "mobile-app", "scraping", 600, kind="consumer")
+        subject = add_block(scope, "acme", "user-42", "stolen token", 600, kind="jwt-subject")
+    deny_list = DenyList(MemoryDenyStore(), cache_seconds=60)
+    sync = StoreBlockSync(deny_list, url, 60)
+    sync.sync_now()
+    found = asyncio.run(deny_list.check("acme", [("ip", "198.51.100.1"),
+                                                 ("consumer", "mobile-app")]))
+    assert found is not None
+    assert (found.kind, found.value, found.origin) == ("consumer", "mobile-app", "store")
+    assert asyncio.run(deny_list.check("acme", [("jwt-subject", "user-42")])) is not None
+    assert asyncio.run(deny_list.check("globex", [("consumer", "mobile-app")])) is None
+    assert asyncio.run(deny_list.check("acme", [("api-key", "mobile-app")])) is None
+    with store.session(None, "test") as scope:
+        delete_block(scope, "acme", subject.block_id)
+    sync.sync_now()  # clears the cached answers too
+    assert asyncio.run(deny_list.check("acme", [("jwt-subject", "user-42")])) is None
+
+
 def test_store_route_blocks_read_into_deny_list(tmp_path: Path) -> None:
     url, store = _acme_store(tmp_path)
     with store.session(None, "test") as scope:

@@ -140,6 +140,24 @@ def test_blocks_expire(tenants: Store) -> None:
             blocks.add_block(scope, "acme", "192.0.2.1", "x", ttl_seconds=-1)
 
 
+def test_blocks_of_other_source_kinds(tenants: Store) -> None:
+    with tenants.session("acme", "analyst") as scope:
+        consumer = blocks.add_block(scope, "acme", " mobile-app ", "scraping", 600,
+                                    kind="consumer")
+        subject = blocks.add_block(scope, "acme", "user-" + "x" * 300, "stolen token",
+                                   kind="jwt-subject")
+        assert (consumer.kind, consumer.client) == ("consumer", "mobile-app")
+        assert blocks.get_block(scope, "acme", subject.block_id) == subject
+        assert {block.kind for block in blocks.list_blocks(scope, "acme")} == {
+            "consumer", "jwt-subject"}
+        with pytest.raises(ValueError, match="invalid block kind"):
+            blocks.add_block(scope, "acme", "x", "x", kind="cookie")
+        with pytest.raises(ValueError, match="printable"):
+            blocks.add_block(scope, "acme", "key\n1", "x", kind="api-key")
+        with pytest.raises(ValueError, match="printable"):
+            blocks.add_block(scope, "acme", "   ", "x", kind="api-key")
+
+
 def test_blocks_isolated(tenants: Store) -> None:
     with tenants.session("globex", "op") as scope:
         block = blocks.add_block(scope, "globex", "198.51.100.1", "abuse")

@@ -240,6 +240,8 @@ class DenyList:
         ] = {}
         self.routes: dict[tuple[str, str], list[RoutePattern]] = {}
         """Route blocks from the store, by (tenant, service)."""
+        self.sources: dict[tuple[str, str, str], DenyEntry] = {}
+        """Store blocks of consumers, API keys and JWT subjects, by (tenant, kind, value)."""
 
     @classmethod
     def from_settings(cls, settings: StateSettings, cache_seconds: float = 1.0) -> DenyList:
@@ -299,7 +301,7 @@ class DenyList:
         cached = self._cache.get(candidates)
         if cached is not None and cached[0] > now:
             return cached[1]
-        entry = self._network_entry(tenant, sources)
+        entry = self._network_entry(tenant, sources) or self._source_entry(candidates)
         if entry is None:
             entry = await self.store.find(list(candidates))
         if len(self._cache) > MAX_CACHE_ENTRIES:
@@ -323,6 +325,16 @@ class DenyList:
         for pattern in patterns:
             if pattern.entry.expires_at > wall and pattern.matches(method, compared):
                 return pattern.entry
+        return None
+
+    def _source_entry(self, candidates: tuple[tuple[str, str, str], ...]) -> DenyEntry | None:
+        if not self.sources:
+            return None
+        wall = time.time()
+        for candidate in candidates:
+            entry = self.sources.get(candidate)
+            if entry is not None and entry.expires_at > wall:
+                return entry
         return None
 
     def _network_entry(self, tenant: str, sources: list[tuple[str, str]]) -> DenyEntry | None:

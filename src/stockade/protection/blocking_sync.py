@@ -1,8 +1,8 @@
 """Read the store's dynamic blocks into a deny list.
 
-The store is the source of truth for blocks of client addresses and
-networks, which operators add through the admin API, and for route
-blocks, which operators and ``stockade scan`` add. Every worker reads both
+The store is the source of truth for the blocks that operators add through
+the admin API (client addresses and networks, consumers, API keys and JWT
+subjects), and for route blocks, which operators and ``stockade scan`` add. Every worker reads both
 every ``store_sync_seconds`` and replaces its copy, so a block deleted in
 the store ends here too.
 """
@@ -31,24 +31,34 @@ PERMANENT_EXPIRY = float("inf")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def read_store_blocks(store: Store) -> dict[str, list[tuple[Network, DenyEntry]]]:
-    """Return the blocks in force of every tenant, by tenant."""
-    found: dict[str, list[tuple[Network, DenyEntry]]] = {}
+def read_store_blocks(
+    store: Store,
+) -> tuple[dict[str, list[tuple[Network, DenyEntry]]], dict[tuple[str, str, str], DenyEntry]]:
+    """Return the blocks in force of every tenant.
+
+    Address blocks come by tenant, with their networks. Blocks of consumers,
+    API keys and JWT subjects come by (tenant, kind, value).
+    """
+    networks: dict[str, list[tuple[Network, DenyEntry]]] = {}
+    sources: dict[tuple[str, str, str], DenyEntry] = {}
     with store.session(None, SYNC_ACTOR) as scope:
         for block in list_blocks(scope):
-            network = ipaddress.ip_network(block.client, strict=False)
             expires = block.expires_at if block.expires_at is not None else PERMANENT_EXPIRY
             entry = DenyEntry(
                 block.tenant_id,
-                "ip",
+                block.kind,
                 block.client,
                 block.reason,
                 block.created_at,
                 expires,
                 "store",
             )
-            found.setdefault(block.tenant_id, []).append((network, entry))
-    return found
+            if block.kind == "ip":
+                network = ipaddress.ip_network(block.client, strict=False)
+                networks.setdefault(block.tenant_id, []).append((network, entry))
+            else:
+                sources[(block.tenant_id, block.kind, block.client)] = entry
+    return networks, sources
 
 
 def read_route_blocks(store: Store) -> dict[tuple[str, str], list[RoutePattern]]:
@@ -91,7 +101,7 @@ class StoreBlockSync:
     def sync_now(self) -> None:
         if self._store is None:
             self._store = Store(open_engine(self.store_url))
-        self.deny_list.networks = read_store_blocks(self._store)
+        self.deny_list.networks, self.deny_list.sources = read_store_blocks(self._store)
         try:
             self.deny_list.routes = read_route_blocks(self._store)
             self._route_error_logged = False

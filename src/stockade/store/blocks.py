@@ -1,4 +1,10 @@
-"""Dynamic blocks: a tenant's deny list of client addresses and networks, with expiry."""
+"""Dynamic blocks: a tenant's deny list of sources, with expiry.
+
+A source is a client address or network (kind ``ip``), a consumer id
+(``consumer``), an API key id (``api-key``) or a JWT subject
+(``jwt-subject``). Gateways with ``protection.blocking.store_sync_seconds``
+read the blocks in force into their deny list.
+"""
 
 from __future__ import annotations
 
@@ -14,22 +20,26 @@ from stockade.store.scope import Row, Scope, all_of
 
 MAX_BLOCK_SECONDS = 365 * 24 * 3600
 """Longest expiring block, one year; a permanent block sets no expiry."""
+BLOCK_KINDS = ("ip", "consumer", "api-key", "jwt-subject")
+MAX_SOURCE_CHARS = 512
+"""Maximum length of a consumer id, API key id or JWT subject in a block, as in the deny list."""
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     block_id: str
     tenant_id: str
-    client: str  # an address or a network in CIDR notation
+    client: str  # kind ip: an address or a network in CIDR notation; else the id or subject
     reason: str
     created_by: str
     created_at: float
     expires_at: float | None
+    kind: str = "ip"
 
 
 def _block(row: Row) -> Block:
     return Block(row["block_id"], row["tenant_id"], row["client"], row["reason"],
-                 row["created_by"], row["created_at"], row["expires_at"])
+                 row["created_by"], row["created_at"], row["expires_at"], row["kind"])
 
 
 def normalize_client(client: str) -> str:
@@ -44,9 +54,22 @@ def normalize_client(client: str) -> str:
     return str(network)
 
 
+def normalize_source(kind: str, value: str) -> str:
+    """Return the canonical form of a source of ``kind``; raise ValueError naming the problem."""
+    if kind == "ip":
+        return normalize_client(value)
+    if kind not in BLOCK_KINDS:
+        raise ValueError(f"invalid block kind {kind!r}; use one of {', '.join(BLOCK_KINDS)}")
+    text = value.strip()
+    if not 0 < len(text) <= MAX_SOURCE_CHARS or not text.isprintable():
+        raise ValueError(f"invalid {kind} {value[:80]!r}: use 1 to {MAX_SOURCE_CHARS} "
+                         "printable characters")
+    return text
+
+
 def add_block(scope: Scope, tenant_id: str, client: str, reason: str,
-              ttl_seconds: float | None = None) -> Block:
-    """Block ``client`` for ``ttl_seconds`` (None: until deleted)."""
+              ttl_seconds: float | None = None, kind: str = "ip") -> Block:
+    """Block source ``client`` of ``kind`` for ``ttl_seconds`` (None: until deleted)."""
     scope.require_tenant(tenant_id)
     if ttl_seconds is not None and not 0 < ttl_seconds <= MAX_BLOCK_SECONDS:
         raise ValueError(f"block duration {ttl_seconds} s is out of range; "
@@ -54,7 +77,8 @@ def add_block(scope: Scope, tenant_id: str, client: str, reason: str,
     now = time.time()
     block_id = uuid.uuid4().hex
     row = {
-        "tenant_id": tenant_id, "block_id": block_id, "client": normalize_client(client),
+        "tenant_id": tenant_id, "block_id": block_id, "kind": kind,
+        "client": normalize_source(kind, client),
         "reason": reason, "created_by": scope.actor, "created_at": now,
         "expires_at": now + ttl_seconds if ttl_seconds is not None else None,
     }

@@ -155,15 +155,20 @@ blocks = Table(
     metadata,
     Column("tenant_id", String(ID_LENGTH), nullable=False),
     Column("block_id", String(32), primary_key=True),
-    Column("client", String(64), nullable=False),
+    Column("client", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_by", String(ID_LENGTH), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
+    Column("kind", String(16), nullable=False, server_default="ip"),
     Index("ix_blocks_tenant_client", "tenant_id", "client"),
 )
-"""Dynamic deny list: a client address or network blocked until ``expires_at`` (None: forever)."""
+"""Dynamic deny list: a source blocked until ``expires_at`` (None: forever).
+
+``client`` is an address or network for kind ``ip``, else the consumer id,
+API key id or JWT subject.
+"""
 
 route_blocks = Table(
     "route_blocks",

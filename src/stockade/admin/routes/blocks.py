@@ -1,22 +1,27 @@
-"""Dynamic blocks: a tenant's deny list with expiry."""
+"""Dynamic blocks: a tenant's deny list of addresses, consumers, API keys and JWT subjects."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from stockade.admin.context import TenantBlockWriter, TenantReader
 from stockade.store import blocks
-from stockade.store.blocks import MAX_BLOCK_SECONDS
+from stockade.store.blocks import MAX_BLOCK_SECONDS, MAX_SOURCE_CHARS
 
 router = APIRouter(prefix="/v1/tenants/{tenant_id}/blocks", tags=["blocks"])
 
 
 class NewBlock(BaseModel):
-    client: str = Field(description="IP address or CIDR network, e.g. 192.0.2.7 or 2001:db8::/32.")
+    kind: Literal["ip", "consumer", "api-key", "jwt-subject"] = Field(
+        "ip", description="What ``client`` names.")
+    client: str = Field(
+        max_length=MAX_SOURCE_CHARS,
+        description="For kind ip an address or CIDR network, e.g. 192.0.2.7 or 2001:db8::/32; "
+                    "else the consumer id, API key id or JWT subject.")
     reason: str = Field(min_length=1, max_length=1000)
     ttl_seconds: float | None = Field(
         None, gt=0, le=MAX_BLOCK_SECONDS, description="Seconds until the block ends; none: never.")
@@ -32,7 +37,8 @@ def list_blocks(context: TenantReader, tenant_id: str) -> list[dict[str, Any]]:
 @router.post("", status_code=status.HTTP_201_CREATED)
 def add_block(context: TenantBlockWriter, tenant_id: str, body: NewBlock) -> dict[str, Any]:
     with context.session() as scope:
-        block = blocks.add_block(scope, tenant_id, body.client, body.reason, body.ttl_seconds)
+        block = blocks.add_block(scope, tenant_id, body.client, body.reason, body.ttl_seconds,
+                                 body.kind)
     return dataclasses.asdict(block)
 
 
