@@ -120,6 +120,8 @@ async def test_runner_stores_findings_and_blocks(demo: str, tmp_path: Path) -> N
     assert scan["started_at"] is not None
     assert scan["finished_at"] >= scan["started_at"]
     assert [profile["password"] for profile in scan["request"]["profiles"]] == ["***", "***"]
+    assert any(note.endswith(" route blocks added or renewed for service shop, for 604800 s")
+               for note in scan["notes"])
     with store.session("acme", "test") as scope:
         events = count_events(scope, EventFilter(tenant_id="acme", layer="scanner"))
         blocks = list_route_blocks(scope, "acme", "shop")

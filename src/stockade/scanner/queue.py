@@ -171,9 +171,13 @@ def record_result(store: Store, scan: Row, request: ScanRequest, result: ScanRes
             add_route_block(scope, tenant, service, block.method, block.path, block.reason,
                             request.block_seconds, origin="scanner", finding_id=block.finding_id)
         error = "; ".join(result.errors)[:MAX_ERROR_CHARS] or None
+        notes = list(result.notes)
+        if request.block_routes:
+            notes.append(f"{len(blocks)} route blocks added or renewed for service {service}, "
+                         f"for {request.block_seconds:.0f} s")
         scans.update_scan(scope, tenant, scan["scan_id"], "finished",
                           [finding_summary(finding) for finding in result.findings], error,
-                          result.notes)
+                          notes)
     return len(blocks)
 
 
