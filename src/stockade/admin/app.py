@@ -12,6 +12,7 @@ from stockade.admin.routes import (
     blocks,
     config,
     consumers,
+    deny_list,
     events,
     history,
     inventory,
@@ -23,8 +24,8 @@ from stockade.admin.routes import (
 )
 from stockade.store.scope import Store
 
-ROUTERS = (tenants, consumers, blocks, route_blocks, events, scans, alerts, inventory, history,
-           reports, operators, config)
+ROUTERS = (tenants, consumers, blocks, route_blocks, deny_list, events, scans, alerts, inventory,
+           history, reports, operators, config)
 
 
 def create_admin_app(store: Store, inventory_database: str | None = None) -> FastAPI:
