@@ -84,7 +84,6 @@ class DenyStage:
         )
         return reject(403, "denied-source", "access denied", events=(event,))
 
-
     def _check_route(self, exchange: Exchange) -> Verdict | None:
         tenant, service = exchange.tenant_id, exchange.service_id
         if tenant is None or service is None:
