@@ -209,7 +209,7 @@ def test_store_source_blocks_read_into_deny_list(tmp_path: Path) -> None:
     assert asyncio.run(deny_list.check("acme", [("api-key", "mobile-app")])) is None
     with store.session(None, "test") as scope:
         delete_block(scope, "acme", subject.block_id)
-    sync.sync_now()  # clears the cached answers too
+    sync.sync_now()  # also clears the cached lookups
     assert asyncio.run(deny_list.check("acme", [("jwt-subject", "user-42")])) is None
 
 

@@ -133,16 +133,16 @@ def test_blocked_scan_is_noted() -> None:
     from types import SimpleNamespace
 
     from stockade.scanner.client import RequestStats
-    from stockade.scanner.runner import REFUSED_STREAK_NOTED, _note_throttling
+    from stockade.scanner.runner import FORBIDDEN_STREAK_NOTED, _note_throttling
 
     notes: list[str] = []
     stats = RequestStats(sent=400, by_status={200: 200, 403: 200},
-                         refused_streak=REFUSED_STREAK_NOTED)
+                         forbidden_streak=FORBIDDEN_STREAK_NOTED)
     _note_throttling(SimpleNamespace(client=SimpleNamespace(stats=stats),  # type: ignore[arg-type]
                                      note=notes.append))
     assert len(notes) == 1
-    assert f"the last {REFUSED_STREAK_NOTED} of 400 requests all got 403" in notes[0]
-    stats.refused_streak = REFUSED_STREAK_NOTED - 1  # refusals interleaved with answers
+    assert f"the last {FORBIDDEN_STREAK_NOTED} of 400 requests all got 403" in notes[0]
+    stats.forbidden_streak = FORBIDDEN_STREAK_NOTED - 1  # 403s between successful responses
     notes.clear()
     _note_throttling(SimpleNamespace(client=SimpleNamespace(stats=stats),  # type: ignore[arg-type]
                                      note=notes.append))

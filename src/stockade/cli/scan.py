@@ -252,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"--block-seconds must be between 1 and {MAX_BLOCK_SECONDS}, not "
               f"{args.block_seconds:g}", file=sys.stderr)
         return EXIT_ERROR
+
     store = None
     if args.store_events:
         # Check where the findings go before the scan, which can take minutes.
@@ -264,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
         except (StoreError, NotFound) as exc:
             print(f"scan not started, its findings could not be stored: {exc}", file=sys.stderr)
             return EXIT_ERROR
+
     try:
         config = _config(args)
         total = len(args.checks) if args.checks else len(CHECK_NAMES)
@@ -273,11 +275,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"scan failed: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print_summary(console, result)
+
     try:
         _write_reports(args, result)
     except OSError as exc:
         print(f"report not written: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_ERROR
+
     if store is not None:
         try:
             stored = store_findings(store, args.store_events, result.findings, result.started,
@@ -296,6 +300,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"stored {blocked} route block(s) for service {args.service}, for "
                       f"{args.block_seconds:.0f} s; gateways refuse these routes when their "
                       "policy sets protection.blocking.store_sync_seconds")
+
     if args.fail_on is not None and at_or_above(result.findings, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_CLEAN

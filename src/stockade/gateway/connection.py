@@ -46,8 +46,6 @@ class ParserProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0  # loop time at which _timer fires
         self.bytes_received = 0
-        # asyncio.get_running_loop() makes a getpid system call on every call.
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # asyncio callbacks ------------------------------------------------------
 
@@ -55,7 +53,6 @@ class ParserProtocol(asyncio.Protocol):
         self.transport = cast(
             asyncio.Transport, transport
         )  # uvloop's transports do not subclass it
-        self._loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
@@ -109,7 +106,7 @@ class ParserProtocol(asyncio.Protocol):
             if self.closed or self.eof:
                 raise PeerClosed("connection closed by peer")
             self._resume_reading()
-            loop = self._loop or asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
             if deadline is None:
                 deadline = loop.time() + timeout
             remaining = deadline - loop.time()
@@ -167,7 +164,7 @@ class ParserProtocol(asyncio.Protocol):
         A wait only moves the deadline. A timer that fires before the
         deadline arms itself again for the time left.
         """
-        loop = self._loop or asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiter = waiter
         deadline = loop.time() + timeout

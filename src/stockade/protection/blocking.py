@@ -12,10 +12,12 @@ merged in by ``blocking_sync``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 from urllib.parse import quote
@@ -33,17 +35,17 @@ ALL_TENANTS = "*"
 
 SOURCE_KINDS: tuple[SourceKind, ...] = ("ip", "consumer", "api-key", "jwt-subject")
 MAX_BLOCK_SECONDS = 365 * 24 * 3600
-"""Longest block, one year, the same cap the store's block table applies."""
+"""Maximum block duration, one year, the same cap the store's block table applies."""
 MAX_VALUE_CHARS = 512
-"""Longest source value; longer ones are invalid."""
+"""Maximum length of a source value; longer ones are invalid."""
 MAX_CACHE_ENTRIES = 100_000
-"""Deny list answers cached per worker; the cache is cleared when it grows past this."""
+"""Cached deny list lookups per worker; the cache is cleared when it grows past this."""
 MAX_MEMORY_ENTRIES = 100_000
 """Entries of the in-process store; past this the soonest to expire are dropped."""
 
 
 Origin = Literal["detector", "operator", "scanner", "store"]
-"""Who added a deny list entry."""
+"""Origin of a deny list entry: the detector, operator, scanner or store that added it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +228,10 @@ def route_segments(segments: list[str]) -> list[str]:
 class DenyList:
     """The deny list of one worker, with a short cache in front of its store.
 
-    ``add`` is the one way in for detectors, operators (the admin API) and
-    scanner findings. With a Redis store every gateway node sees an entry
-    within ``cache_seconds``.
+    ``add`` is the way in for detector thresholds and other code. Operator
+    blocks and route blocks come from the store through ``blocking_sync``.
+    With a Redis store every gateway node applies an added entry within
+    ``cache_seconds``.
     """
 
     def __init__(self, store: DenyStore, cache_seconds: float = 1.0) -> None:
@@ -372,11 +375,18 @@ def block_source(settings: StateSettings, kind: str, value: str, tenant: str, tt
     return asyncio.run(_add_and_close(settings, kind, value, tenant, ttl, reason, origin))
 
 
-async def _add_and_close(settings: StateSettings, kind: str, value: str, tenant: str, ttl: float,
-                         reason: str, origin: Origin) -> DenyEntry:
+@contextlib.asynccontextmanager
+async def redis_deny_store(settings: StateSettings) -> AsyncIterator[RedisDenyStore]:
+    """Open the Redis deny list of ``settings`` for a few calls, then close the connection."""
     state = RedisState(settings.redis_url, settings.redis_timeout_seconds)
     try:
-        deny_list = DenyList(RedisDenyStore(state, settings.key_prefix), cache_seconds=0)
-        return await deny_list.add(kind, value, tenant, ttl, reason, origin)
+        yield RedisDenyStore(state, settings.key_prefix)
     finally:
         await state.close()
+
+
+async def _add_and_close(settings: StateSettings, kind: str, value: str, tenant: str, ttl: float,
+                         reason: str, origin: Origin) -> DenyEntry:
+    async with redis_deny_store(settings) as store:
+        deny_list = DenyList(store, cache_seconds=0)
+        return await deny_list.add(kind, value, tenant, ttl, reason, origin)

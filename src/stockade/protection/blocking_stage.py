@@ -86,8 +86,8 @@ class DenyStage:
 
     def _check_route(self, exchange: Exchange) -> Verdict | None:
         tenant, service = exchange.tenant_id, exchange.service_id
-        if tenant is None or service is None:
-            return None
+        if tenant is None or service is None or (tenant, service) not in self.deny_list.routes:
+            return None  # only a service with route blocks pays for decoding the path
         method = exchange.request.method.decode("latin-1")
         path = exchange.request.path.decode("latin-1")
         try:

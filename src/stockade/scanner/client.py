@@ -135,7 +135,7 @@ class RequestStats:
     sent: int = 0
     failed: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
-    refused_streak: int = 0  # 403 responses in a row, up to the latest response
+    forbidden_streak: int = 0  # 403 responses in a row, up to the latest response
 
 
 class RateLimiter:
@@ -219,8 +219,8 @@ class ScanClient:
         self.stats.sent += 1
         self.stats.by_status[response.status_code] = (
             self.stats.by_status.get(response.status_code, 0) + 1)
-        refused = response.status_code == 403
-        self.stats.refused_streak = self.stats.refused_streak + 1 if refused else 0
+        forbidden = response.status_code == 403
+        self.stats.forbidden_streak = self.stats.forbidden_streak + 1 if forbidden else 0
         return Reply(sent, response.status_code, response.headers, data, elapsed)
 
 

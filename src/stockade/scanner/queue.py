@@ -204,10 +204,9 @@ class ScanRunner:
         if self._loop is not None and self._main is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
                 self._loop.call_soon_threadsafe(self._main.cancel)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("the scan runner did not stop within %.0f s", timeout)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("the scan runner did not stop within %.0f s", timeout)
 
     def _serve(self) -> None:
         asyncio.run(self._run())

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 THROTTLED_SHARE_NOTED = 0.05
 """Share of 429 responses above which the result notes that the target throttled the scan."""
-REFUSED_STREAK_NOTED = 50
+FORBIDDEN_STREAK_NOTED = 50
 """403 responses in a row, up to the end of a scan, after which it notes that it was blocked."""
 
 
@@ -143,8 +143,8 @@ def _note_throttling(ctx: ScanContext) -> None:
                  "may have missed findings; scan again with a lower --rate")
     # A secure API refuses many probes but still serves the scanner's own calls between
     # them. An unbroken run of 403s to the end means the scanner itself was refused.
-    streak = stats.refused_streak
-    if streak >= REFUSED_STREAK_NOTED:
+    streak = stats.forbidden_streak
+    if streak >= FORBIDDEN_STREAK_NOTED:
         ctx.note(f"the last {streak} of {stats.sent} requests all got 403, so the results are "
                  "incomplete. A WAF or gateway in front of the API may have blocked the "
                  "scanner's address (Stockade's deny list does after repeated critical "

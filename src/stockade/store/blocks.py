@@ -11,15 +11,16 @@ from __future__ import annotations
 import ipaddress
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, Table, or_
 
 from stockade.store import schema
 from stockade.store.scope import Row, Scope, all_of
 
 MAX_BLOCK_SECONDS = 365 * 24 * 3600
-"""Longest expiring block, one year; a permanent block sets no expiry."""
+"""Maximum block duration, one year. A permanent block sets no expiry."""
 BLOCK_KINDS = ("ip", "consumer", "api-key", "jwt-subject")
 MAX_SOURCE_CHARS = 512
 """Maximum length of a consumer id, API key id or JWT subject in a block, as in the deny list."""
@@ -91,7 +92,7 @@ def list_blocks(scope: Scope, tenant_id: str | None = None,
     """Blocks in force at ``now``, of one tenant or of every tenant in the scope."""
     table = schema.blocks
     current = time.time() if now is None else now
-    conditions = [or_(table.c.expires_at.is_(None), table.c.expires_at > current)]
+    conditions = [in_force(table, current)]
     if tenant_id is not None:
         scope.require_tenant(tenant_id)
         conditions.append(table.c.tenant_id == tenant_id)
@@ -113,10 +114,20 @@ def delete_block(scope: Scope, tenant_id: str, block_id: str) -> None:
 
 def purge_expired_blocks(scope: Scope, now: float | None = None) -> int:
     """Delete expired blocks; return how many were deleted."""
-    table = schema.blocks
+    return purge_expired(scope, schema.blocks, delete_block, now)
+
+
+def in_force(table: Table, now: float) -> ColumnElement[bool]:
+    """Select the rows of a block table that have not expired at ``now``."""
+    return or_(table.c.expires_at.is_(None), table.c.expires_at > now)
+
+
+def purge_expired(scope: Scope, table: Table, delete: Callable[[Scope, str, str], None],
+                  now: float | None = None) -> int:
+    """Delete the expired rows of a block table with ``delete``; return how many."""
     current = time.time() if now is None else now
     expired = scope.fetch_all(table, table.c.expires_at.is_not(None),
                               table.c.expires_at <= current)
     for row in expired:
-        delete_block(scope, row["tenant_id"], row["block_id"])
+        delete(scope, row["tenant_id"], row["block_id"])
     return len(expired)

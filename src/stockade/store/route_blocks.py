@@ -16,10 +16,10 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement
 
 from stockade.store import schema
-from stockade.store.blocks import MAX_BLOCK_SECONDS
+from stockade.store.blocks import MAX_BLOCK_SECONDS, in_force, purge_expired
 from stockade.store.scope import Row, Scope, all_of
 from stockade.store.tenancy import require_service
 
@@ -109,10 +109,9 @@ def add_route_block(scope: Scope, tenant_id: str, service_id: str, method: str, 
     table = schema.route_blocks
     for existing in list_route_blocks(scope, tenant_id, service_id, now):
         if existing.method == method and existing.path == path:
-            key = all_of(table.c.tenant_id == tenant_id,
-                         table.c.block_id == existing.block_id)
-            return _route_block(scope.update("route block", existing.block_id, table, key,
-                                             values))
+            updated = scope.update("route block", existing.block_id, table,
+                                   _key(tenant_id, existing.block_id), values)
+            return _route_block(updated)
     block_id = uuid.uuid4().hex
     row = {"tenant_id": tenant_id, "block_id": block_id, "service_id": service_id,
            "method": method, "path": path, **values}
@@ -126,7 +125,7 @@ def list_route_blocks(scope: Scope, tenant_id: str | None = None,
     """Route blocks in force at ``now``, of one tenant (and service) or of every visible tenant."""
     table = schema.route_blocks
     current = time.time() if now is None else now
-    conditions = [or_(table.c.expires_at.is_(None), table.c.expires_at > current)]
+    conditions = [in_force(table, current)]
     if tenant_id is not None:
         scope.require_tenant(tenant_id)
         conditions.append(table.c.tenant_id == tenant_id)
@@ -136,24 +135,20 @@ def list_route_blocks(scope: Scope, tenant_id: str | None = None,
     return [_route_block(row) for row in rows]
 
 
-def get_route_block(scope: Scope, tenant_id: str, block_id: str) -> RouteBlock:
+def _key(tenant_id: str, block_id: str) -> ColumnElement[bool]:
     table = schema.route_blocks
-    return _route_block(scope.get("route block", block_id, table, all_of(
-        table.c.tenant_id == tenant_id, table.c.block_id == block_id)))
+    return all_of(table.c.tenant_id == tenant_id, table.c.block_id == block_id)
+
+
+def get_route_block(scope: Scope, tenant_id: str, block_id: str) -> RouteBlock:
+    return _route_block(scope.get("route block", block_id, schema.route_blocks,
+                                  _key(tenant_id, block_id)))
 
 
 def delete_route_block(scope: Scope, tenant_id: str, block_id: str) -> None:
-    table = schema.route_blocks
-    scope.delete("route block", block_id, table, all_of(
-        table.c.tenant_id == tenant_id, table.c.block_id == block_id))
+    scope.delete("route block", block_id, schema.route_blocks, _key(tenant_id, block_id))
 
 
 def purge_expired_route_blocks(scope: Scope, now: float | None = None) -> int:
     """Delete expired route blocks; return how many were deleted."""
-    table = schema.route_blocks
-    current = time.time() if now is None else now
-    expired = scope.fetch_all(table, table.c.expires_at.is_not(None),
-                              table.c.expires_at <= current)
-    for row in expired:
-        delete_route_block(scope, row["tenant_id"], row["block_id"])
-    return len(expired)
+    return purge_expired(scope, schema.route_blocks, delete_route_block, now)

@@ -2,9 +2,9 @@
 
 Store blocks (``/blocks``) are what operators add. The deny list also contains
 what the gateways add themselves when a source reaches a ``blocking``
-threshold. It lives in the Redis named by the tenant's
-``protection.state``, so it can be listed and cleared here only when that
-store is ``redis``; with ``memory`` each gateway process keeps its own.
+threshold. It lives in the Redis named by the tenant's ``protection.state``.
+This API can list and clear it only when that store is ``redis``, because
+with ``memory`` each gateway process keeps its own.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from stockade.protection.blocking import (
     ALL_TENANTS,
     MAX_VALUE_CHARS,
     DenyEntry,
-    RedisDenyStore,
     normalize,
+    redis_deny_store,
 )
 from stockade.protection.config import StateSettings
 from stockade.protection.state import StateUnavailable
-from stockade.protection.state_redis import RedisState
 from stockade.store import schema, tenancy
 from stockade.store.scope import Scope
 
@@ -79,27 +78,19 @@ def _states_or_409(scope: Scope, tenant_id: str) -> list[StateSettings]:
 async def _entries(states: list[StateSettings], tenant_id: str) -> list[DenyEntry]:
     found: list[DenyEntry] = []
     for settings in states:
-        state = RedisState(settings.redis_url, settings.redis_timeout_seconds)
-        try:
-            deny_store = RedisDenyStore(state, settings.key_prefix)
+        async with redis_deny_store(settings) as deny_store:
             found += await deny_store.entries(tenant_id)
             found += await deny_store.entries(ALL_TENANTS)
-        finally:
-            await state.close()
     return found
 
 
 async def _remove(states: list[StateSettings], tenant_id: str, kind: str, value: str) -> int:
     removed = 0
     for settings in states:
-        state = RedisState(settings.redis_url, settings.redis_timeout_seconds)
-        try:
-            deny_store = RedisDenyStore(state, settings.key_prefix)
+        async with redis_deny_store(settings) as deny_store:
             if await deny_store.find([(tenant_id, kind, value)]) is not None:
                 await deny_store.delete(tenant_id, kind, value)
                 removed += 1
-        finally:
-            await state.close()
     return removed
 
 
