@@ -1,22 +1,30 @@
 """Plain reverse proxy benchmark: nginx and Stockade in front of the same nginx upstream.
 
 Usage: .venv/bin/python bench/gateway.py [--seconds 10] [--rounds 3] [--connections 50]
-                                        [--tls-upstream]
+                                        [--tls-upstream] [--no-bare-relay]
 
 Both proxies run one worker with keep-alive on both sides and write an access
 log. The upstream is nginx returning a small JSON body; with --tls-upstream
 it speaks TLS (a CA and certificate made for the run) and both proxies verify
 it. "nginx-plain" is nginx with a bare proxy_pass, which opens a new upstream
-connection per request. Rounds alternate between the proxies; the table shows
-medians and the ratios of Stockade's throughput to each nginx's.
+connection per request. "bare-relay" is bench/bare_relay.py, a minimal proxy on
+uvloop and httptools with upstream keep-alive and no logging or routing, which
+shows what the event loop and the parser cost without Stockade. It speaks plain
+HTTP only, so it does not run with --tls-upstream. Rounds alternate between the
+proxies, and the table shows medians. The ratios compare Stockade's throughput
+with each nginx's, and the bare relay's with each nginx's and with Stockade's.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import signal
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,6 +46,7 @@ from cryptography.x509.oid import NameOID
 
 UPSTREAM_BODY = '{"id":42,"name":"widget","price":9.5,"tags":["a","b"]}'
 UPSTREAM_NAME = "backend.bench.test"
+BARE_RELAY = Path(__file__).resolve().parent / "bare_relay.py"
 
 
 def make_certificates(folder: Path) -> dict[str, str]:
@@ -153,9 +162,32 @@ def stockade_config(upstream_port: int, certs: dict[str, str] | None) -> dict[st
     }
 
 
-def run(seconds: int, rounds: int, connections: int, tls: bool) -> dict[str, WrkResult]:
-    upstream_port, nginx_port, plain_port, stockade_port = (free_port() for _ in range(4))
-    results: dict[str, list[WrkResult]] = {"nginx": [], "nginx-plain": [], "stockade": []}
+@contextmanager
+def bare_relay(port: int, upstream_port: int, *, enabled: bool = True) -> Iterator[None]:
+    """Run bench/bare_relay.py on ``port`` in front of the upstream; do nothing if disabled."""
+    if not enabled:
+        yield
+        return
+    process = subprocess.Popen(
+        [sys.executable, str(BARE_RELAY), str(port), f"127.0.0.1:{upstream_port}"]
+    )
+    try:
+        wait_for_port(port)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run(
+    seconds: int, rounds: int, connections: int, tls: bool, with_bare_relay: bool
+) -> dict[str, WrkResult]:
+    upstream_port, nginx_port, plain_port, stockade_port, relay_port = (
+        free_port() for _ in range(5)
+    )
     folder = Path(tempfile.mkdtemp(prefix="stockade-bench-certs-"))
     certs = make_certificates(folder) if tls else None
     with nginx(upstream_block(upstream_port, certs)):
@@ -163,9 +195,13 @@ def run(seconds: int, rounds: int, connections: int, tls: bool) -> dict[str, Wrk
         with (
             nginx(proxy_block(nginx_port, plain_port, upstream_port, str(folder), certs)),
             stockade(stockade_config(upstream_port, certs), stockade_port),
+            bare_relay(relay_port, upstream_port, enabled=with_bare_relay),
         ):
             wait_for_port(nginx_port)
             ports = {"nginx": nginx_port, "nginx-plain": plain_port, "stockade": stockade_port}
+            if with_bare_relay:
+                ports["bare-relay"] = relay_port
+            results: dict[str, list[WrkResult]] = {name: [] for name in ports}
             for port in ports.values():  # warm-up: connections, caches, TLS sessions
                 wrk(f"http://127.0.0.1:{port}/items/1", seconds=2, connections=connections)
             for _ in range(rounds):
@@ -186,8 +222,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds per proxy.")
     parser.add_argument("--connections", type=int, default=50, help="Concurrent wrk connections.")
     parser.add_argument("--tls-upstream", action="store_true", help="Speak verified TLS upstream.")
+    parser.add_argument(
+        "--no-bare-relay",
+        action="store_true",
+        help="Leave out bench/bare_relay.py (always left out with --tls-upstream).",
+    )
     args = parser.parse_args()
-    medians = run(args.seconds, args.rounds, args.connections, args.tls_upstream)
+    with_bare_relay = not args.no_bare_relay and not args.tls_upstream
+    medians = run(args.seconds, args.rounds, args.connections, args.tls_upstream, with_bare_relay)
     upstream = "TLS upstream" if args.tls_upstream else "plain upstream"
     print(
         f"machine: {machine_line()}; {upstream}; {args.rounds} rounds of {args.seconds}s, "
@@ -206,6 +248,17 @@ def main() -> None:
         f"ratio stockade/nginx-plain (bare proxy_pass): "
         f"{ours / medians['nginx-plain'].requests_per_second:.2f}"
     )
+    if "bare-relay" in medians:
+        relay = medians["bare-relay"].requests_per_second
+        print(
+            f"ratio bare-relay/nginx (keep-alive upstream): "
+            f"{relay / medians['nginx'].requests_per_second:.2f}"
+        )
+        print(
+            f"ratio bare-relay/nginx-plain (bare proxy_pass): "
+            f"{relay / medians['nginx-plain'].requests_per_second:.2f}"
+        )
+        print(f"ratio stockade/bare-relay: {ours / relay:.2f}")
 
 
 if __name__ == "__main__":
