@@ -20,7 +20,7 @@ def engine_from(text: str, base: str = BASE) -> Engine:
     builder = RuleSetBuilder()
     builder.add(read_directives(base + text, "test.conf"))
     ruleset = builder.build()
-    ruleset.prefilter = build_prefilter(ruleset)
+    ruleset.use_prefilter(build_prefilter(ruleset))
     return Engine(ruleset)
 
 

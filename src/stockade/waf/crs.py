@@ -135,7 +135,7 @@ def load_crs(install: CrsInstall, extra_files: tuple[str, ...] = (),
     for extra in extra_files:
         builder.add(load_directives(Path(extra)))
     ruleset = builder.build()
-    ruleset.prefilter = build_prefilter(ruleset)
+    ruleset.use_prefilter(build_prefilter(ruleset))
     for diagnostic in ruleset.diagnostics:
         log.warning("CRS %s: %s", install.version, diagnostic)
     return ruleset

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from stockade.waf.removals import Removals
 from stockade.waf.request import WafRequest
 from stockade.waf.rules import PHASES, Rule
-from stockade.waf.ruleset import RuleSet
+from stockade.waf.ruleset import RuleSet, SkipTargets, skip_targets
 from stockade.waf.store import CollectionStore
 from stockade.waf.transaction import Transaction
 
@@ -28,11 +28,14 @@ class Engine:
     removals: Removals = field(default_factory=Removals)
     store: CollectionStore = field(default_factory=CollectionStore)
     prelude_by_phase: dict[int, list[Rule]] = field(default_factory=dict)
+    prelude_skip_targets: dict[int, SkipTargets] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store.timeout_seconds = self.ruleset.settings.collection_timeout
         self.prelude_by_phase = {phase: [rule for rule in self.prelude if rule.phase == phase]
                                  for phase in PHASES}
+        self.prelude_skip_targets = {phase: skip_targets(rules)
+                                     for phase, rules in self.prelude_by_phase.items()}
 
     def transaction(self, request: WafRequest) -> Transaction:
         return Transaction(self, request)

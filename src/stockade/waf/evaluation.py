@@ -8,14 +8,23 @@ every link, the log entry and the disruptive action follow a full match.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stockade.waf import variables
 from stockade.waf.matches import MatchedVar
+from stockade.waf.operators._numeric_compare import parse_integer
 from stockade.waf.outcome import finish_match
-from stockade.waf.prefilter import GROUP_SHIFT, MAX_SCANNED_VALUE_BYTES
+from stockade.waf.prefilter import (
+    GROUP_SHIFT,
+    MAX_SCANNED_VALUE_BYTES,
+    SHARED_ENTRIES,
+    SHARED_VALUE_BYTES,
+)
 from stockade.waf.rules import Rule
+from stockade.waf.ruleset import SkipTargets
+from stockade.waf.screen import PrefilterScreen, Screen, TxCompareScreen
 from stockade.waf.seclang.variables import VariableSpec
 
 if TYPE_CHECKING:
@@ -27,37 +36,147 @@ Target = tuple[str, bytes]
 def run_phase(transaction: Transaction, phase: int) -> None:
     """Run every rule of ``phase``: the tenant's prelude first, then the shared set."""
     engine = transaction.engine
-    for rules in (engine.prelude_by_phase.get(phase, ()), engine.ruleset.by_phase[phase]):
-        if not _run_rules(transaction, rules, phase):
-            return
+    transaction.forget_screened_values()  # request data may have grown since the last phase
+    prelude = engine.prelude_by_phase.get(phase, ())
+    if prelude and not _run_rules(transaction, prelude, engine.prelude_skip_targets[phase],
+                                  phase):
+        return
+    ruleset = engine.ruleset
+    _run_rules(transaction, ruleset.by_phase[phase], ruleset.skip_targets[phase], phase)
 
 
 def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
-               phase: int) -> bool:
+               targets: SkipTargets, phase: int) -> bool:
     """Run ``rules`` in order; return False when the phase must stop."""
-    skip_after: str | None = None
-    skip = 0
     removals = transaction.removals
-    for rule in rules:
-        if skip_after is not None:
-            if rule.marker == skip_after or (not rule.is_marker and str(rule.id) == skip_after):
-                skip_after = None
-            continue
-        if rule.is_marker:
+    skip = 0
+    position = 0
+    end = len(rules)
+    while position < end:
+        rule = rules[position]
+        position += 1
+        if rule.marker is not None:
             continue
         if skip:
             skip -= 1
             continue
         if removals.removes(rule):
             continue
-        if not evaluate(transaction, rule):
-            continue
+        screen = rule.screen
+        if screen is None:
+            if not evaluate(transaction, rule):
+                continue
+        else:
+            decision = _screen(transaction, rule, screen)
+            if decision is NO_MATCH or (decision is UNDECIDED and not evaluate(transaction, rule)):
+                continue
         outcome = finish_match(transaction, rule, phase)
         if outcome.stop_phase:
             return False
-        skip_after = outcome.skip_after
         skip = outcome.skip
+        if outcome.skip_after is not None:
+            position = _position_after(targets, outcome.skip_after, position, end)
     return True
+
+
+def _position_after(targets: SkipTargets, name: str, position: int, end: int) -> int:
+    """Return the position after the first marker or rule ``name`` at or after ``position``.
+
+    Without one, the rest of the phase is skipped, as in ModSecurity.
+    """
+    positions = targets.get(name)
+    if positions:
+        found = bisect_left(positions, position)
+        if found < len(positions):
+            return positions[found] + 1
+    return end
+
+
+NO_MATCH = 0
+MATCH = 1
+UNDECIDED = 2
+
+
+def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
+    """Decide ``rule`` from its screen: NO_MATCH, MATCH (state set as evaluate sets it),
+    or UNDECIDED when the rule needs a full evaluation."""
+    if not isinstance(screen, TxCompareScreen):
+        unions = transaction.screen_unions
+        union = unions.get(screen.union_key, _MISSING)
+        if union is _MISSING:
+            union = _prefilter_union(transaction, rule, screen)
+            unions[screen.union_key] = union
+        return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
+
+    stored = transaction.tx.first(screen.key)
+    if screen.count:
+        if transaction.removals.removes_targets():
+            return UNDECIDED  # an excluded TX target changes the count
+        value = b"1" if stored is not None else b"0"
+        number = 0 if stored is None else 1
+    elif stored is None:
+        return NO_MATCH  # no value to test
+    else:
+        value = stored
+        number = parse_integer(stored)
+
+    if screen.compare(number, screen.operand) == screen.negated:
+        return NO_MATCH
+    if not screen.decides_match or transaction.removals.removes_targets():
+        return UNDECIDED
+
+    transaction.current_rule = rule
+    transaction.capture = False
+    transaction.matched_var.name = screen.label
+    transaction.matched_var.value = value
+    transaction.matched_vars = [MatchedVar(screen.label, value)]
+    return MATCH
+
+
+_MISSING: frozenset[int] = frozenset({-1})
+SHARED_UNION_BYTES = 4 * SHARED_VALUE_BYTES
+"""Target values up to this total length keep their union across transactions, in bytes."""
+
+
+def _prefilter_union(transaction: Transaction, rule: Rule,
+                     screen: PrefilterScreen) -> frozenset[int] | None:
+    """Return every pattern of the screen's set that matches one of its target values.
+
+    Return None when a value is too long for the set, so the rules decide.
+    """
+    prefilter = transaction.engine.ruleset.prefilter
+    if prefilter is None:
+        return None
+    values = transaction.screen_values.get(screen.targets_id)
+    if values is None:
+        values = tuple(value for spec in screen.targets
+                       for _, value in variables.resolve(transaction, spec))
+        transaction.screen_values[screen.targets_id] = values
+    group = screen.group
+    shared = prefilter.shared_unions
+    key = (values, group)
+    union = shared.get(key, _MISSING)
+    if union is not _MISSING:
+        return union
+    union = _union_of(transaction, rule, values, group)
+    if sum(len(value) for value in values) <= SHARED_UNION_BYTES:
+        if len(shared) >= SHARED_ENTRIES:
+            shared.clear()
+        shared[key] = union
+    return union
+
+
+def _union_of(transaction: Transaction, rule: Rule, values: tuple[bytes, ...],
+              group: int) -> frozenset[int] | None:
+    prefilter = transaction.engine.ruleset.prefilter
+    assert prefilter is not None
+    found: set[int] = set()
+    for value in values:
+        final = _transform_steps(transaction, rule, value)[-1]
+        if len(final) > MAX_SCANNED_VALUE_BYTES:
+            return None
+        found.update(prefilter.hits(transaction, final, group))
+    return frozenset(found)
 
 
 def evaluate(transaction: Transaction, rule: Rule) -> bool:
@@ -96,38 +215,17 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
 
 
 def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) -> list[Target]:
-    """Keep only the values whose transformed form is in the prefilter's match set.
-
-    This inlines the work of _transformed and Prefilter.may_match for the
-    common case, a plain @rx rule, because it runs for most rule and value
-    pairs of a request.
-    """
+    """Keep only the values whose transformed form is in the prefilter's match set."""
     prefilter = transaction.engine.ruleset.prefilter
     if prefilter is None or link.prefilter_id is None:
         return targets
     group, index = divmod(link.prefilter_id, 1 << GROUP_SHIFT)
-    members = prefilter.sets[group]
-    chain = link.transformations
-    transforms = transaction.transform_cache
-    scans = transaction.prefilter_cache
     kept: list[Target] = []
     for name, value in targets:
-        if chain:
-            steps = transforms.get((value, chain))
-            if steps is None:
-                _transformed(transaction, link, value)
-                steps = transforms[(value, chain)]
-            final = steps[-1]
-        else:
-            final = value
+        final = _transform_steps(transaction, link, value)[-1]
         if len(final) > MAX_SCANNED_VALUE_BYTES:
             kept.append((name, value))  # too long for the set: the operator decides
-            continue
-        found = scans.get((final, group))
-        if found is None:
-            found = frozenset(members.Match(final) or ())
-            scans[(final, group)] = found
-        if index in found:
+        elif index in prefilter.hits(transaction, final, group):
             kept.append((name, value))
     return kept
 
@@ -182,23 +280,45 @@ def _transformed(transaction: Transaction, link: Rule, value: bytes) -> Sequence
     """Return the values to test: the final one, or every step with multiMatch."""
     if not link.transform_functions:
         return (value,)
-    cache_key = (value, link.transformations)
-    cached = transaction.transform_cache.get(cache_key)
-    if cached is None:
+    steps = _transform_steps(transaction, link, value)
+    if link.multi_match:
+        unique: list[bytes] = []
+        for step in steps:
+            if step not in unique:
+                unique.append(step)
+        return unique
+    return (steps[-1],)
+
+
+def _transform_steps(transaction: Transaction, link: Rule, value: bytes) -> list[bytes]:
+    """Return ``value`` and the result of each of ``link``'s transformations, in order.
+
+    Results are cached for the transaction, and for short values also across
+    transactions of the rule set, because a result depends only on the value.
+    The lists returned are shared, so callers never change them.
+    """
+    if not link.transform_functions:
+        return [value]
+    key = (value, link.transformations)
+    steps = transaction.transform_cache.get(key)
+    if steps is not None:
+        return steps
+    shared = (transaction.engine.ruleset.shared_steps
+              if len(value) <= SHARED_VALUE_BYTES else None)
+    if shared is not None:
+        steps = shared.get(key)
+    if steps is None:
         steps = [value]
         current = value
         for function in link.transform_functions:
             current = function(current)
             steps.append(current)
-        transaction.transform_cache[cache_key] = steps
-        cached = steps
-    if link.multi_match:
-        unique: list[bytes] = []
-        for step in cached:
-            if step not in unique:
-                unique.append(step)
-        return unique
-    return (cached[-1],)
+        if shared is not None:
+            if len(shared) >= SHARED_ENTRIES:
+                shared.clear()
+            shared[key] = steps
+    transaction.transform_cache[key] = steps
+    return steps
 
 
 def _test(transaction: Transaction, link: Rule, value: bytes) -> bool:

@@ -11,6 +11,15 @@ MAX_MACRO_NAME = 256
 """Characters allowed between %{ and }; longer text is left as written."""
 
 
+MAX_TEMPLATES = 16384
+"""Parsed texts kept; texts come from the loaded rules, so this is only a safety bound."""
+
+Template = tuple[str | tuple[str, str | None], ...]
+"""Literal text, and ``(NAME, key or None)`` for each macro, in order."""
+
+_templates: dict[str, Template] = {}
+
+
 def expand(text: str, resolve: Resolver) -> str:
     """Replace every ``%{NAME}`` or ``%{NAME.KEY}`` in ``text``; unknown ones become ''.
 
@@ -19,7 +28,24 @@ def expand(text: str, resolve: Resolver) -> str:
     """
     if "%{" not in text:
         return text
+    template = _templates.get(text)
+    if template is None:
+        template = parse_template(text)
+        if len(_templates) >= MAX_TEMPLATES:
+            _templates.clear()
+        _templates[text] = template
     parts: list[str] = []
+    for part in template:
+        if isinstance(part, str):
+            parts.append(part)
+        else:
+            parts.append(resolve(part[0], part[1]) or "")
+    return "".join(parts)
+
+
+def parse_template(text: str) -> Template:
+    """Split ``text`` into literal parts and macro references, as ``expand`` reads it."""
+    parts: list[str | tuple[str, str | None]] = []
     index = 0
     while True:
         start = text.find("%{", index)
@@ -33,7 +59,6 @@ def expand(text: str, resolve: Resolver) -> str:
         parts.append(text[index:start])
         reference = text[start + 2:end].strip()
         name, dot, key = reference.partition(".")
-        value = resolve(name.upper(), key if dot else None)
-        parts.append(value or "")
+        parts.append((name.upper(), key if dot else None))
         index = end + 1
-    return "".join(parts)
+    return tuple(part for part in parts if part != "")

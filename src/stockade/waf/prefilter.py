@@ -1,13 +1,13 @@
-"""A multi-pattern prefilter for @rx rules, built on RE2::Set.
+"""A multi-pattern prefilter for @rx, @pm and @pmFromFile rules, built on RE2::Set.
 
-Rules are grouped by their transformation chain, and each group's @rx
-patterns are compiled into one RE2 set. One linear-time scan of a
-transformed value then returns every pattern of the group that matches,
-so a rule whose pattern is not among them is skipped without running its
-operator. The rules whose pattern is among them run their operator, which
-also sets the captures. A pattern
-RE2 cannot parse (a look-around, a back-reference) is left out, and its
-rule always runs its own operator.
+Rules are grouped by their transformation chain, and each group's patterns
+are compiled into one RE2 set: an @rx rule's own pattern, or for a phrase
+rule one alternation of its phrases. One linear-time scan of a transformed
+value then returns every pattern of the group that matches, so a rule
+whose pattern is not among them is skipped without running its operator.
+The rules whose pattern is among them run their operator, which also sets
+the captures. A pattern RE2 cannot parse (a look-around, a back-reference)
+is left out, and its rule always runs its own operator.
 
 Hyperscan was the first choice, but the hyperscan build shipped with the
 python-hyperscan 0.9.1 wheel misses matches. ``a.+b\\s*c`` does not match
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import re2
 
 from stockade.waf.operators import regex_patterns
+from stockade.waf.operators.pm import PhraseMatch
 from stockade.waf.rules import Rule
 
 if TYPE_CHECKING:
@@ -44,6 +45,14 @@ match, and long values are where that could happen.
 """
 GROUP_SHIFT = 16
 """A rule's prefilter_id is group << GROUP_SHIFT | index within the group."""
+SHARED_VALUE_BYTES = 256
+"""Values up to this length keep their scan results across transactions, in bytes.
+
+Short values (header values, argument names, small parameters) repeat from
+request to request, and a scan result depends only on the value.
+"""
+SHARED_ENTRIES = 65536
+"""Scan results kept across transactions; past it the memory starts again."""
 
 
 def _options() -> re2.Options:
@@ -60,6 +69,10 @@ class Prefilter:
     sets: list[Any] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (rule id, reason)
+    shared_hits: dict[tuple[bytes, int], frozenset[int]] = field(default_factory=dict)
+    # A screen's union for (its target values, group); see screen.py.
+    shared_unions: dict[tuple[tuple[bytes, ...], int], frozenset[int] | None] = field(
+        default_factory=dict)
 
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
         """Return False only when ``link``'s pattern does not match ``value``."""
@@ -67,24 +80,47 @@ class Prefilter:
         if slot is None or len(value) > MAX_SCANNED_VALUE_BYTES:
             return True
         group, index = divmod(slot, 1 << GROUP_SHIFT)
+        return index in self.hits(transaction, value, group)
+
+    def hits(self, transaction: Transaction, value: bytes, group: int) -> frozenset[int]:
+        """Return the indexes of the patterns of set ``group`` that match ``value``.
+
+        The caller keeps ``value`` within MAX_SCANNED_VALUE_BYTES.
+        """
         key = (value, group)
         found = transaction.prefilter_cache.get(key)
+        if found is not None:
+            return found
+        shared = self.shared_hits if len(value) <= SHARED_VALUE_BYTES else None
+        if shared is not None:
+            found = shared.get(key)
         if found is None:
             found = frozenset(self.sets[group].Match(value) or ())
-            transaction.prefilter_cache[key] = found
-        return index in found
+            if shared is not None:
+                if len(shared) >= SHARED_ENTRIES:
+                    shared.clear()
+                shared[key] = found
+        transaction.prefilter_cache[key] = found
+        return found
 
     def pattern_count(self) -> int:
         return sum(self.sizes)
 
 
-def _rx_links(ruleset: RuleSet) -> Iterator[Rule]:
+def _patterns(ruleset: RuleSet) -> Iterator[tuple[Rule, str]]:
+    """Yield each rule link that the prefilter can take, with its pattern."""
     for rule in ruleset.rules:
         if rule.is_marker:
             continue
         for link in rule.links():
-            if link.operator is not None and link.operator_name.lower() == "rx":
-                yield link
+            operator = link.operator
+            if isinstance(operator, PhraseMatch):
+                yield link, operator.phrases.as_regex()
+            elif operator is not None and link.operator_name.lower() == "rx":
+                pattern = regex_patterns(operator)
+                if pattern is not None and "%{" not in pattern:
+                    # A pattern with macros is only known when the rule runs.
+                    yield link, pattern
 
 
 def _to_bytes(pattern: str) -> bytes:
@@ -93,23 +129,19 @@ def _to_bytes(pattern: str) -> bytes:
 
 
 def build_prefilter(ruleset: RuleSet) -> Prefilter:
-    """Compile one RE2 set per transformation chain and tag each @rx rule link."""
+    """Compile one RE2 set per transformation chain and tag each rule link it covers."""
     prefilter = Prefilter()
-    by_chain: dict[tuple[str, ...], list[Rule]] = {}
-    for link in _rx_links(ruleset):
-        pattern = regex_patterns(link.operator) if link.operator is not None else None
-        if pattern is None or "%{" in pattern:
-            continue  # macros are expanded per transaction, so the pattern is not fixed
-        by_chain.setdefault(link.transformations, []).append(link)
+    by_chain: dict[tuple[str, ...], list[tuple[Rule, str]]] = {}
+    for link, pattern in _patterns(ruleset):
+        by_chain.setdefault(link.transformations, []).append((link, pattern))
     options = _options()
     for links in by_chain.values():
         group = len(prefilter.sets)
         members = re2.Set.SearchSet(options)
         count = 0
-        for link in links:
-            pattern = regex_patterns(link.operator) if link.operator is not None else None
+        for link, pattern in links:
             try:
-                index = members.Add(_to_bytes(pattern or ""))
+                index = members.Add(_to_bytes(pattern))
             except (re2.error, UnicodeEncodeError) as error:
                 prefilter.skipped.append((link.id, f"RE2 cannot take the pattern: {error}"))
                 continue

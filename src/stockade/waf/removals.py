@@ -53,6 +53,10 @@ class Removals:
             return True
         return bool(self.messages) and rule.msg in self.messages
 
+    def removes_targets(self) -> bool:
+        """Return True when some target is removed from some rule."""
+        return bool(self.targets_by_id or self.targets_by_tag)
+
     def excluded_targets(self, rule: Rule) -> list[VariableSpec]:
         """Return the targets removed from ``rule`` (and so from all of its chain)."""
         if not self.targets_by_id and not self.targets_by_tag:

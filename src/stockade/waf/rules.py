@@ -10,6 +10,7 @@ from stockade.waf.seclang.variables import VariableSpec
 
 if TYPE_CHECKING:
     from stockade.waf.operators import Operator
+    from stockade.waf.screen import Screen
     from stockade.waf.transaction import Transaction
 
 Transformation = Callable[[bytes], bytes]
@@ -72,6 +73,7 @@ class Rule:
     per_match_actions: tuple[RuleAction, ...] = ()  # setvar, initcol: for each matched value
     marker: str | None = None  # set for SecMarker entries
     prefilter_id: int | None = None  # index into the prefilter's pattern table
+    screen: Screen | None = None  # proves cheaply that the rule cannot match, when set
 
     @property
     def is_marker(self) -> bool:

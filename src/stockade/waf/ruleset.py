@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stockade.waf.rules import PHASES, EngineSettings, Rule
+from stockade.waf.screen import attach_screens
 
 if TYPE_CHECKING:
     from stockade.waf.prefilter import Prefilter
@@ -29,6 +30,20 @@ class Diagnostic:
         return f"{self.path}:{self.line}: rule {self.rule_id}: {self.message}"
 
 
+SkipTargets = dict[str, list[int]]
+"""Where ``skipAfter:name`` may land in a phase's rule list: the ascending positions of
+the markers named ``name`` and of the rules whose id is ``name``."""
+
+
+def skip_targets(rules: list[Rule]) -> SkipTargets:
+    """Index the positions that ``skipAfter`` jumps to in ``rules``."""
+    targets: SkipTargets = {}
+    for position, rule in enumerate(rules):
+        name = rule.marker if rule.marker is not None else str(rule.id)
+        targets.setdefault(name, []).append(position)
+    return targets
+
+
 @dataclass(slots=True)
 class RuleSet:
     rules: list[Rule]
@@ -36,7 +51,10 @@ class RuleSet:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     by_phase: dict[int, list[Rule]] = field(default_factory=dict)
     by_id: dict[int, Rule] = field(default_factory=dict)
+    skip_targets: dict[int, SkipTargets] = field(default_factory=dict)  # by phase
     prefilter: Prefilter | None = None
+    # Transformation results of short values, kept across transactions (see evaluation.py).
+    shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index()
@@ -52,6 +70,13 @@ class RuleSet:
                 continue
             self.by_phase[rule.phase].append(rule)
             self.by_id[rule.id] = rule
+        self.skip_targets = {phase: skip_targets(rules) for phase, rules in self.by_phase.items()}
+        attach_screens(self.rules)
+
+    def use_prefilter(self, prefilter: Prefilter) -> None:
+        """Attach ``prefilter``, whose set indexes the @rx rules now carry, and their screens."""
+        self.prefilter = prefilter
+        attach_screens(self.rules)
 
     def rule_count(self) -> int:
         return len(self.by_id)

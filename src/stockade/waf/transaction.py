@@ -54,6 +54,9 @@ class Transaction:
         self.current_rule: Rule | None = None
         self.transform_cache: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = {}
         self.prefilter_cache: dict[tuple[bytes, int], frozenset[int]] = {}
+        # Per phase: the patterns of a screen's set matched by its targets (see screen.py).
+        self.screen_unions: dict[tuple[int, int], frozenset[int] | None] = {}
+        self.screen_values: dict[int, tuple[bytes, ...]] = {}  # per phase, by targets_id
         self.xml_text: bytes | None = None  # all text of an XML body, for XML:/*
         self.xml_attributes: list[bytes] = []  # attribute values, for XML://@*
         self.phases_done: set[int] = set()
@@ -70,7 +73,18 @@ class Transaction:
             self.tx.set(str(index), group)
 
     def expand_macros(self, text: str) -> str:
-        return macros.expand(text, lambda name, key: resolve_macro(self, name, key))
+        return macros.expand(text, self._macro_text)
+
+    def _macro_text(self, name: str, key: str | None) -> str | None:
+        if name == "TX" and key is not None:  # most macros of the CRS; the same result, sooner
+            value = self.tx.first(key)
+            return None if value is None else to_text(value)
+        return resolve_macro(self, name, key)
+
+    def forget_screened_values(self) -> None:
+        """Drop what the screens know of this phase's values, after an action changed one."""
+        self.screen_unions.clear()
+        self.screen_values.clear()
 
     # --- collections used by actions -------------------------------------------------
 

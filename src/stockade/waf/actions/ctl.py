@@ -61,6 +61,7 @@ class Ctl:
         elif option == "requestbodyprocessor":
             transaction.request_body_processor = self.value.upper()
             transaction.scalars["REQBODY_PROCESSOR"] = self.value.upper().encode()
+            transaction.forget_screened_values()
         elif option == "forcerequestbodyvariable":
             transaction.force_request_body_variable = self.value.lower() == "on"
         elif option == "requestbodyaccess":

@@ -42,17 +42,18 @@ def _to_int(value: bytes | None) -> int:
     """Read a number the way ModSecurity does: leading digits, anything else is 0."""
     if not value:
         return 0
+    if value.isdigit():
+        return int(value)
     text = value.strip()
     sign = 1
     if text[:1] in (b"-", b"+"):
         sign = -1 if text[:1] == b"-" else 1
         text = text[1:]
-    digits = bytearray()
-    for byte in text:
-        if not 48 <= byte <= 57:
-            break
-        digits.append(byte)
+    digits = text[: len(text) - len(text.lstrip(_DIGITS))]
     return sign * int(digits) if digits else 0
+
+
+_DIGITS = b"0123456789"
 
 
 def parse_setvar(value: str) -> SetVar:

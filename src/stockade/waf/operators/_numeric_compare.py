@@ -43,9 +43,14 @@ class NumericComparison:
 
     def __init__(self, argument: str) -> None:
         self.argument = MacroText(argument.strip())
+        constant = self.argument.constant
+        self.operand = parse_integer(constant) if constant is not None else None
 
     def compare(self, value: int, target: int) -> bool:
         raise NotImplementedError
 
     def evaluate(self, value: bytes, ctx: OperatorContext) -> bool:
-        return self.compare(parse_integer(value), parse_integer(self.argument.resolve(ctx)))
+        operand = self.operand
+        if operand is None:
+            operand = parse_integer(self.argument.resolve(ctx))
+        return self.compare(parse_integer(value), operand)

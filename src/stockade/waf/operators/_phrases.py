@@ -46,6 +46,15 @@ class PhraseSet:
             literal=True,
         )
 
+    def as_regex(self) -> str:
+        """Return one RE2 pattern that matches wherever a phrase occurs, for the prefilter.
+
+        Every byte is escaped, and ``(?i)`` folds Latin-1 letters as well as
+        ASCII ones, so the pattern matches at least where the phrases do.
+        """
+        alternatives = ("".join(f"\\x{byte:02x}" for byte in phrase) for phrase in self.phrases)
+        return "(?i:" + "|".join(alternatives) + ")"
+
     def first_match(self, value: bytes) -> bytes | None:
         """Return the phrase, as listed, whose first occurrence ends earliest in ``value``."""
         found = _FirstMatch()

@@ -7,9 +7,11 @@ request, so they compile with RE2 and never with Python's ``re``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import re2
+
+MAX_REMEMBERED_KEYS = 4096
+"""Keys whose selector result a KeyPattern keeps; past it the memory starts again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,14 +21,14 @@ class VariableSpec:
     name: str  # upper-case collection or variable name, e.g. "ARGS"
     key: str | None = None  # literal selector, lower-cased for case-insensitive lookup
     key_text: str | None = None  # the selector as written, for messages
-    key_pattern: Any = None  # compiled RE2 pattern for a /regex/ selector
+    key_pattern: KeyPattern | None = None  # for a /regex/ selector
     count: bool = False  # "&": the number of matching values, not the values
     exclude: bool = False  # "!": remove matching keys from the collection
 
     def selects(self, key: str) -> bool:
         """Return True when this spec's selector covers collection key ``key``."""
         if self.key_pattern is not None:
-            return self.key_pattern.search(key.encode("utf-8", "surrogateescape")) is not None
+            return self.key_pattern.selects(key)
         if self.key is None:
             return True
         return self.key == key.lower()
@@ -37,12 +39,30 @@ class VariableSpec:
         return f"{prefix}{self.name}{suffix}"
 
 
-def compile_key_pattern(pattern: str) -> Any:
-    """Compile a selector regex case-insensitively, as ModSecurity does."""
-    options = re2.Options()
-    options.case_sensitive = False
-    options.dot_nl = True
-    return re2.compile(pattern.encode("utf-8", "surrogateescape"), options)
+class KeyPattern:
+    """A /regex/ selector, compiled case-insensitively as ModSecurity does.
+
+    The same keys (the TX variables of the CRS, the usual header names) come
+    back in every request, so the result for each key is remembered.
+    """
+
+    __slots__ = ("_compiled", "_results")
+
+    def __init__(self, pattern: str) -> None:
+        options = re2.Options()
+        options.case_sensitive = False
+        options.dot_nl = True
+        self._compiled = re2.compile(pattern.encode("utf-8", "surrogateescape"), options)
+        self._results: dict[str, bool] = {}
+
+    def selects(self, key: str) -> bool:
+        result = self._results.get(key)
+        if result is None:
+            result = self._compiled.search(key.encode("utf-8", "surrogateescape")) is not None
+            if len(self._results) >= MAX_REMEMBERED_KEYS:
+                self._results.clear()  # keys come from requests, so the memory is bounded
+            self._results[key] = result
+        return result
 
 
 def parse_variables(text: str) -> list[VariableSpec]:
@@ -75,7 +95,7 @@ def parse_variable(item: str) -> VariableSpec:
     if len(selector) >= 2 and selector.startswith("/") and selector.endswith("/"):
         pattern = selector[1:-1]
         try:
-            compiled = compile_key_pattern(pattern)
+            compiled = KeyPattern(pattern)
         except re2.error as error:
             raise ValueError(f"invalid selector regex {pattern!r} in {item!r}: {error}") from None
         return VariableSpec(name, key_text=selector, key_pattern=compiled, count=count,

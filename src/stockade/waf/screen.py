@@ -1,0 +1,111 @@
+"""Screens: cheap checks, made when the rules load, that prove a rule cannot match.
+
+Most rules of the Core Rule Set do not match a benign request, and a full
+evaluation (collect the targets, transform each value, run the operator)
+costs the same whether it matches or not. A screen decides the common
+"cannot match" case from less work. When it cannot decide, the rule is
+evaluated in full, so a screen only ever saves time.
+
+Skipping a rule that does not match is not observable: a rule that fails
+runs no actions, and the per-rule state it would have reset (MATCHED_VARS,
+the capture flag, the current rule) is set again by the next rule that
+evaluates.
+
+Two kinds cover most of the CRS:
+
+- ``PrefilterScreen``: a rule in the prefilter (``@rx``, ``@pm``,
+  ``@pmFromFile``) whose targets stay fixed
+  within a phase (request or response data, never TX or MATCHED_VAR).
+  One union of prefilter results over all of those values is computed per
+  phase and shared by every rule with the same targets and transformation
+  chain. A rule whose pattern is not in the union cannot match.
+- ``TxCompareScreen``: a numeric comparison of one TX variable with a
+  constant, as in the paranoia-level checks that open each CRS file. For
+  a rule of one link without per-match actions it also decides a match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stockade.waf import variables
+from stockade.waf.operators._numeric_compare import NumericComparison, parse_integer
+from stockade.waf.prefilter import GROUP_SHIFT
+from stockade.waf.rules import Rule
+from stockade.waf.seclang.variables import VariableSpec
+
+PHASE_STATIC_COMPUTED = frozenset({"XML"})
+"""Computed variables whose values depend only on the message, so they stay fixed in a phase."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrefilterScreen:
+    targets: tuple[VariableSpec, ...]  # the first link's variables, without its exclusions
+    targets_id: int  # the same for every rule with the same targets
+    union_key: tuple[int, int]  # (targets_id, group): the rules that share one union
+    group: int
+    index: int  # the pattern's index in the group's set
+
+
+@dataclass(frozen=True, slots=True)
+class TxCompareScreen:
+    key: str  # the TX variable, lower case
+    count: bool  # "&TX:key": compare the number of values
+    compare: Callable[[int, int], bool]
+    operand: int
+    negated: bool
+    label: str  # what MATCHED_VAR_NAME reports for a match
+    decides_match: bool  # a match needs nothing more: one link, no per-match actions
+
+
+Screen = PrefilterScreen | TxCompareScreen
+
+
+def attach_screens(rules: list[Rule]) -> None:
+    """Set ``screen`` on every rule whose first link one of the screens covers."""
+    target_ids: dict[tuple[str, ...], int] = {}
+    for rule in rules:
+        rule.screen = None
+        if rule.is_marker or rule.operator is None:
+            continue
+        rule.screen = _tx_compare_screen(rule) or _rx_screen(rule, target_ids)
+
+
+def _rx_screen(rule: Rule, target_ids: dict[tuple[str, ...], int]) -> PrefilterScreen | None:
+    if rule.prefilter_id is None or rule.multi_match or rule.negated:
+        return None
+    targets = tuple(spec for spec in rule.variables if not spec.exclude)
+    if not targets or not all(_is_phase_static(spec) for spec in targets):
+        return None
+    # Labels, not the specs, identify a target list: each rule compiles its own selector regexes.
+    labels = tuple(spec.label() for spec in targets)
+    targets_id = target_ids.setdefault(labels, len(target_ids))
+    group, index = divmod(rule.prefilter_id, 1 << GROUP_SHIFT)
+    return PrefilterScreen(targets, targets_id, (targets_id, group), group, index)
+
+
+def _is_phase_static(spec: VariableSpec) -> bool:
+    """Return True when ``spec``'s values cannot change while one phase runs."""
+    if spec.count:
+        return False
+    name = spec.name
+    if name in variables.STORED_COLLECTIONS or name in variables.NAMES_OF:
+        return True
+    return name in variables.SCALARS or name in PHASE_STATIC_COMPUTED
+
+
+def _tx_compare_screen(rule: Rule) -> TxCompareScreen | None:
+    operator = rule.operator
+    if not isinstance(operator, NumericComparison) or operator.argument.constant is None:
+        return None
+    if len(rule.variables) != 1 or rule.transform_functions:
+        return None
+    spec = rule.variables[0]
+    if spec.name != "TX" or spec.key is None or spec.key_pattern is not None or spec.exclude:
+        return None
+    label = spec.label() if spec.count else f"TX:{spec.key_text}"
+    decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
+    return TxCompareScreen(spec.key, spec.count, operator.compare,
+                           parse_integer(operator.argument.constant), rule.negated, label,
+                           decides_match)
