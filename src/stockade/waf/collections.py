@@ -80,6 +80,12 @@ class MapCollection(Collection):
     def remove(self, key: str) -> None:
         self._map.pop(key.lower(), None)
 
+    def remove_keys(self, keys: tuple[str, ...]) -> None:
+        """Remove ``keys``, which are already in lower case."""
+        pop = self._map.pop
+        for key in keys:
+            pop(key, None)
+
     def get(self, key: str) -> list[bytes]:
         item = self._map.get(key.lower())
         return [item[1]] if item is not None else []

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from stockade.waf.rules import Rule
 
 
+CAPTURE_KEYS = tuple(str(index) for index in range(10))
+"""The TX keys that hold a match's captures."""
+
+
 class Transaction:
     """Implements the operators' OperatorContext: capture, set_captures, expand_macros."""
 
@@ -67,10 +71,9 @@ class Transaction:
 
     def set_captures(self, groups: list[bytes]) -> None:
         """Store capture groups as TX:0..TX:9, replacing those of an earlier match."""
-        for index in range(10):
-            self.tx.remove(str(index))
-        for index, group in enumerate(groups[:10]):
-            self.tx.set(str(index), group)
+        self.tx.remove_keys(CAPTURE_KEYS)
+        for key, group in zip(CAPTURE_KEYS, groups, strict=False):
+            self.tx.set(key, group)
 
     def expand_macros(self, text: str) -> str:
         return macros.expand(text, self._macro_text)

@@ -19,6 +19,8 @@ def parse_integer(text: bytes) -> int:
     first other byte, text without digits is 0, and values beyond 64 bits
     saturate. So ``" 12abc"`` is 12 and ``"abc"`` is 0.
     """
+    if text.isdigit() and len(text) < _MAX_INT64_DIGITS:
+        return int(text)  # the usual case: a plain number that fits
     text = text.lstrip(_C_WHITESPACE)
     sign = 1
     if text[:1] in (b"-", b"+"):
