@@ -51,8 +51,12 @@ SHARED_VALUE_BYTES = 256
 Short values (header values, argument names, small parameters) repeat from
 request to request, and a scan result depends only on the value.
 """
-SHARED_ENTRIES = 65536
-"""Scan results kept across transactions; past it the memory starts again."""
+SHARED_ENTRIES = 16384
+"""Entries of each cache kept across transactions; past it the cache starts again.
+
+With SHARED_VALUE_BYTES this bounds the three caches (transformations, scans,
+unions) to an estimated 70 MB per rule set and worker at worst.
+"""
 
 
 def _options() -> re2.Options:
