@@ -6,8 +6,10 @@ Both WAFs load the Core Rule Set that Debian's modsecurity-crs package
 installs (/usr/share/modsecurity-crs), at paranoia level 1 in anomaly-scoring
 blocking mode, with the CRS defaults (Stockade's API defaults are switched
 off so both run the same settings), one worker each, in front of the same
-nginx upstream returning a small JSON body. Two workloads are timed: a plain
-API GET, and a mix of benign GETs, JSON POSTs and attacks (SQL injection,
+nginx upstream returning a small JSON body. Three workloads are timed: a
+plain API GET, the same GET with a new item id, query values and request id
+in every request ("varied GET", so no result of an earlier request can be
+reused), and a mix of benign GETs, JSON POSTs and attacks (SQL injection,
 XSS, command injection). Before timing, each request of the mix is sent once
 to both WAFs and their verdicts (status codes) are compared.
 """
@@ -181,6 +183,24 @@ def wrk_script(folder: Path, requests: list[tuple[str, str, str, dict[str, objec
     return str(path)
 
 
+def varied_script(folder: Path) -> str:
+    """Write a wrk script whose GETs differ in item id, query values and request id."""
+    lines = [
+        "local n = 0",
+        "request = function()",
+        "  n = n + 1",
+        '  local path = string.format("/api/items/%d?page=%d&fields=name,price&q=item%d",'
+        " n, n % 97, n * 7)",
+        '  return wrk.format("GET", path, {["Host"]="localhost", '
+        '["User-Agent"]="stockade-bench/1.0", ["Accept"]="application/json", '
+        '["X-Request-Id"]=string.format("%08x-%d", n * 2654435761 % 4294967296, n)})',
+        "end",
+    ]
+    path = folder / "varied.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
 def run(seconds: int, rounds: int, connections: int) -> None:
     if not CRS_DIR.is_dir() or not Path(MODSECURITY_MODULE).exists():
         sys.exit(
@@ -192,7 +212,11 @@ def run(seconds: int, rounds: int, connections: int) -> None:
     rules_file.write_text(MODSECURITY_ENGINE.format(tmp=folder))
     upstream_port, modsec_port, stockade_port = free_port(), free_port(), free_port()
     modules = f"load_module {MODSECURITY_MODULE};"
-    workloads = {"plain API GET": wrk_script(folder, MIX[:1]), "mix": wrk_script(folder, MIX)}
+    workloads = {
+        "plain API GET": wrk_script(folder, MIX[:1]),
+        "varied GET": varied_script(folder),
+        "mix": wrk_script(folder, MIX),
+    }
     results: dict[tuple[str, str], list[WrkResult]] = {}
     with nginx(upstream_block(upstream_port)):
         wait_for_port(upstream_port)
