@@ -8,7 +8,7 @@ from stockade.config.models import WafPolicy
 from stockade.waf.crs import CrsInstall, tenant_engine
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.ruleset import RuleSet
-from stockade.waf.screen import PrefilterScreen, TxCompareScreen, attach_screens
+from stockade.waf.screen import NumericScreen, PrefilterScreen, attach_screens
 from stockade.waf.transaction import Transaction
 from tests.waf.engine_helpers import engine_from, get, logged, run
 
@@ -80,7 +80,7 @@ def test_crs_rules_mostly_screened(crs_v4: tuple[CrsInstall, RuleSet]) -> None:
     _, ruleset = crs_v4
     screens = [rule.screen for rule in ruleset.rules if rule.screen is not None]
     assert sum(isinstance(screen, PrefilterScreen) for screen in screens) > 200
-    assert sum(isinstance(screen, TxCompareScreen) for screen in screens) > 100
+    assert sum(isinstance(screen, NumericScreen) for screen in screens) > 100
 
 
 def test_tx_compare_screen_decides_match() -> None:
@@ -90,7 +90,7 @@ SecRule TX:LEVEL "@lt 3" "id:2,phase:1,pass,log,msg:'level %{MATCHED_VAR} from %
 SecRule TX:LEVEL "@gt 3" "id:3,phase:1,pass,log"
 SecRule &TX:MISSING "@eq 0" "id:4,phase:1,pass,log,logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
 """)
-    assert isinstance(engine.ruleset.by_id[2].screen, TxCompareScreen)
+    assert isinstance(engine.ruleset.by_id[2].screen, NumericScreen)
     transaction = run(engine, get(b"/"))
     assert logged(transaction) == [2, 4]
     assert transaction.matches[0].msg == "level 2 from TX:LEVEL"
@@ -147,3 +147,20 @@ SecMarker AGAIN
 SecAction "id:43,phase:1,pass,log"
 """)
     assert logged(run(engine, get(b"/"))) == [40, 43]
+
+
+def test_numeric_screen_reads_scalars_and_headers() -> None:
+    engine = engine_from("""
+SecRule REQBODY_ERROR "@eq 0" "id:50,phase:1,pass,log,logdata:'%{MATCHED_VAR_NAME}'"
+SecRule REQUEST_HEADERS:X-Count "@gt 5" "id:51,phase:1,pass,log,logdata:'%{MATCHED_VAR}'"
+SecRule &REQUEST_HEADERS:X-Count "@eq 2" "id:52,phase:1,pass,log,logdata:'%{MATCHED_VAR}'"
+SecRule &REQUEST_HEADERS:Host "@eq 0" "id:53,phase:1,pass,log"
+""")
+    for rule_id in (50, 51, 52, 53):
+        assert isinstance(engine.ruleset.by_id[rule_id].screen, NumericScreen)
+    transaction = run(engine, get(b"/", [(b"X-Count", b"9"), (b"X-Count", b"7")]))
+    assert logged(transaction) == [50, 51, 52]
+    assert transaction.matches[0].logdata == "REQBODY_ERROR"
+    assert transaction.matches[1].logdata == "7"
+    assert transaction.matches[2].logdata == "2"
+    assert logged(run(engine, get(b"/", [(b"X-Count", b"1")]))) == [50]

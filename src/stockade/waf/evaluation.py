@@ -24,7 +24,7 @@ from stockade.waf.prefilter import (
 )
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
-from stockade.waf.screen import PrefilterScreen, Screen, TxCompareScreen
+from stockade.waf.screen import NumericScreen, PrefilterScreen, Screen
 from stockade.waf.seclang.variables import VariableSpec
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ UNDECIDED = 2
 def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     """Decide ``rule`` from its screen: NO_MATCH, MATCH (state set as evaluate sets it),
     or UNDECIDED when the rule needs a full evaluation."""
-    if not isinstance(screen, TxCompareScreen):
+    if not isinstance(screen, NumericScreen):
         unions = transaction.screen_unions
         union = unions.get(screen.union_key, _MISSING)
         if union is _MISSING:
@@ -108,19 +108,25 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             unions[screen.union_key] = union
         return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
 
-    stored = transaction.tx.first(screen.key)
+    source = screen.source
+    key = screen.key
+    if source == "TX" and key is not None:
+        values = transaction.tx.get(key)
+    elif key is None:
+        scalar = transaction.scalars.get(source)
+        values = [] if scalar is None else [scalar]
+    elif source in variables.KEYED_STATE:
+        values = transaction.collection(source).get(key)
+    else:
+        values = transaction.collections[source].get(key)
     if screen.count:
         if transaction.removals.removes_targets():
-            return UNDECIDED  # an excluded TX target changes the count
-        value = b"1" if stored is not None else b"0"
-        number = 0 if stored is None else 1
-    elif stored is None:
-        return NO_MATCH  # no value to test
-    else:
-        value = stored
-        number = parse_integer(stored)
+            return UNDECIDED  # an excluded target changes the count
+        values = [str(len(values)).encode()]
 
-    if screen.compare(number, screen.operand) == screen.negated:
+    compare, operand, negated = screen.compare, screen.operand, screen.negated
+    matched = [value for value in values if compare(parse_integer(value), operand) != negated]
+    if not matched:
         return NO_MATCH
     if not screen.decides_match or transaction.removals.removes_targets():
         return UNDECIDED
@@ -128,8 +134,8 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     transaction.current_rule = rule
     transaction.capture = False
     transaction.matched_var.name = screen.label
-    transaction.matched_var.value = value
-    transaction.matched_vars = [MatchedVar(screen.label, value)]
+    transaction.matched_var.value = matched[-1]
+    transaction.matched_vars = [MatchedVar(screen.label, value) for value in matched]
     return MATCH
 
 

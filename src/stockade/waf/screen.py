@@ -6,8 +6,8 @@ costs the same whether it matches or not. A screen decides the common
 "cannot match" case from less work. When it cannot decide, the rule is
 evaluated in full, so a screen only ever saves time.
 
-Skipping a rule that does not match is not observable: a rule that fails
-runs no actions, and the per-rule state it would have reset (MATCHED_VARS,
+Skipping a rule that does not match is not observable, because a rule that
+fails runs no actions. The per-rule state it would have reset (MATCHED_VARS,
 the capture flag, the current rule) is set again by the next rule that
 evaluates.
 
@@ -19,9 +19,11 @@ Two kinds cover most of the CRS:
   One union of prefilter results over all of those values is computed per
   phase and shared by every rule with the same targets and transformation
   chain. A rule whose pattern is not in the union cannot match.
-- ``TxCompareScreen``: a numeric comparison of one TX variable with a
-  constant, as in the paranoia-level checks that open each CRS file. For
-  a rule of one link without per-match actions it also decides a match.
+- ``NumericScreen``: a numeric comparison of one variable (a TX or other
+  keyed collection entry, a scalar such as REQBODY_ERROR, a request
+  collection entry, or the count of one of those) with a constant, as in
+  the paranoia-level checks that open each CRS file. For a rule of one
+  link without per-match actions it also decides a match.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ class PrefilterScreen:
 
 
 @dataclass(frozen=True, slots=True)
-class TxCompareScreen:
-    key: str  # the TX variable, lower case
+class NumericScreen:
+    source: str  # the collection or scalar, such as "TX", "IP", "REQUEST_HEADERS", "REQBODY_ERROR"
+    key: str | None  # the collection key in lower case, None for a scalar
     count: bool  # "&TX:key": compare the number of values
     compare: Callable[[int, int], bool]
     operand: int
@@ -59,7 +62,7 @@ class TxCompareScreen:
     decides_match: bool  # a match needs nothing more: one link, no per-match actions
 
 
-Screen = PrefilterScreen | TxCompareScreen
+Screen = PrefilterScreen | NumericScreen
 
 
 def attach_screens(rules: list[Rule]) -> None:
@@ -69,10 +72,10 @@ def attach_screens(rules: list[Rule]) -> None:
         rule.screen = None
         if rule.is_marker or rule.operator is None:
             continue
-        rule.screen = _tx_compare_screen(rule) or _rx_screen(rule, target_ids)
+        rule.screen = _numeric_screen(rule) or _prefilter_screen(rule, target_ids)
 
 
-def _rx_screen(rule: Rule, target_ids: dict[tuple[str, ...], int]) -> PrefilterScreen | None:
+def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int]) -> PrefilterScreen | None:
     if rule.prefilter_id is None or rule.multi_match or rule.negated:
         return None
     targets = tuple(spec for spec in rule.variables if not spec.exclude)
@@ -95,17 +98,26 @@ def _is_phase_static(spec: VariableSpec) -> bool:
     return name in variables.SCALARS or name in PHASE_STATIC_COMPUTED
 
 
-def _tx_compare_screen(rule: Rule) -> TxCompareScreen | None:
+def _numeric_screen(rule: Rule) -> NumericScreen | None:
     operator = rule.operator
     if not isinstance(operator, NumericComparison) or operator.argument.constant is None:
         return None
     if len(rule.variables) != 1 or rule.transform_functions:
         return None
     spec = rule.variables[0]
-    if spec.name != "TX" or spec.key is None or spec.key_pattern is not None or spec.exclude:
+    if spec.key_pattern is not None or spec.exclude:
         return None
-    label = spec.label() if spec.count else f"TX:{spec.key_text}"
+    name = spec.name
+    keyed = name in variables.KEYED_STATE or name in variables.STORED_COLLECTIONS
+    if keyed and spec.key is not None:
+        label = f"{name}:{spec.key_text}"
+    elif name in variables.SCALARS and spec.key is None:
+        label = name
+    else:
+        return None
+    if spec.count:
+        label = spec.label()
     decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
-    return TxCompareScreen(spec.key, spec.count, operator.compare,
-                           parse_integer(operator.argument.constant), rule.negated, label,
-                           decides_match)
+    return NumericScreen(name, spec.key, spec.count, operator.compare,
+                         parse_integer(operator.argument.constant), rule.negated, label,
+                         decides_match)
