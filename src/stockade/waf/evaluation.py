@@ -124,8 +124,10 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             return UNDECIDED  # an excluded target changes the count
         values = [str(len(values)).encode()]
 
-    compare, operand, negated = screen.compare, screen.operand, screen.negated
-    matched = [value for value in values if compare(parse_integer(value), operand) != negated]
+    matched: list[bytes] = []
+    for value in values:
+        if screen.compare(parse_integer(value), screen.operand) != screen.negated:
+            matched.append(value)
     if not matched:
         return NO_MATCH
     if not screen.decides_match or transaction.removals.removes_targets():
