@@ -6,12 +6,13 @@ Both WAFs load the Core Rule Set that Debian's modsecurity-crs package
 installs (/usr/share/modsecurity-crs), at paranoia level 1 in anomaly-scoring
 blocking mode, with the CRS defaults (Stockade's API defaults are switched
 off so both run the same settings), one worker each, in front of the same
-nginx upstream returning a small JSON body. Three workloads are timed: a
-plain API GET, the same GET with a new item id, query values and request id
-in every request ("varied GET", so no result of an earlier request can be
-reused), and a mix of benign GETs, JSON POSTs and attacks (SQL injection,
-XSS, command injection). Before timing, each request of the mix is sent once
-to both WAFs and their verdicts (status codes) are compared.
+nginx upstream returning a small JSON body. Three workloads are timed. The
+first is a plain API GET. The second, "varied GET", is the same GET with a
+new item id, query values and request id in every request, so no result of
+an earlier request can be reused. The third is a mix of benign GETs, JSON
+POSTs and attacks (SQL injection, XSS, command injection). Before timing,
+each request of the mix is sent once to both WAFs and their verdicts
+(status codes) are compared.
 """
 
 from __future__ import annotations

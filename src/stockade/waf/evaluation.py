@@ -19,8 +19,8 @@ from stockade.waf.outcome import finish_match
 from stockade.waf.prefilter import (
     GROUP_SHIFT,
     MAX_SCANNED_VALUE_BYTES,
-    SHARED_ENTRIES,
     SHARED_VALUE_BYTES,
+    remember,
 )
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
@@ -168,9 +168,7 @@ def _prefilter_union(transaction: Transaction, rule: Rule,
         return union
     union = _union_of(transaction, rule, values, group)
     if sum(len(value) for value in values) <= SHARED_UNION_BYTES:
-        if len(shared) >= SHARED_ENTRIES:
-            shared.clear()
-        shared[key] = union
+        remember(shared, key, union)
     return union
 
 
@@ -322,9 +320,7 @@ def _transform_steps(transaction: Transaction, link: Rule, value: bytes) -> list
             current = function(current)
             steps.append(current)
         if shared is not None:
-            if len(shared) >= SHARED_ENTRIES:
-                shared.clear()
-            shared[key] = steps
+            remember(shared, key, steps)
     transaction.transform_cache[key] = steps
     return steps
 

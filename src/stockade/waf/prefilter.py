@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import re2
 
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
 
 log = logging.getLogger(__name__)
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
 
 SET_MEMORY_BYTES = 64 * 1024 * 1024
 """RE2 memory budget per set, in bytes; the CRS's largest group needs under 16 MiB."""
@@ -101,14 +104,19 @@ class Prefilter:
         if found is None:
             found = frozenset(self.sets[group].Match(value) or ())
             if shared is not None:
-                if len(shared) >= SHARED_ENTRIES:
-                    shared.clear()
-                shared[key] = found
+                remember(shared, key, found)
         transaction.prefilter_cache[key] = found
         return found
 
     def pattern_count(self) -> int:
         return sum(self.sizes)
+
+
+def remember(cache: dict[Key, Value], key: Key, value: Value) -> None:
+    """Store ``value`` in a cache kept across transactions, emptying it when full."""
+    if len(cache) >= SHARED_ENTRIES:
+        cache.clear()
+    cache[key] = value
 
 
 def _patterns(ruleset: RuleSet) -> Iterator[tuple[Rule, str]]:

@@ -31,8 +31,11 @@ class Diagnostic:
 
 
 SkipTargets = dict[str, list[int]]
-"""Where ``skipAfter:name`` may land in a phase's rule list: the ascending positions of
-the markers named ``name`` and of the rules whose id is ``name``."""
+"""Landing positions of ``skipAfter:name`` in a phase's rule list, by name.
+
+Each list holds, in ascending order, the positions of the markers named
+``name`` and of the rules whose id is ``name``.
+"""
 
 
 def skip_targets(rules: list[Rule]) -> SkipTargets:

@@ -19,11 +19,11 @@ Two kinds cover most of the CRS:
   One union of prefilter results over all of those values is computed per
   phase and shared by every rule with the same targets and transformation
   chain. A rule whose pattern is not in the union cannot match.
-- ``NumericScreen``: a numeric comparison of one variable (a TX or other
-  keyed collection entry, a scalar such as REQBODY_ERROR, a request
-  collection entry, or the count of one of those) with a constant, as in
-  the paranoia-level checks that open each CRS file. For a rule of one
-  link without per-match actions it also decides a match.
+- ``NumericScreen``: a numeric comparison of one variable with a constant,
+  as in the paranoia-level checks that open each CRS file. The variable is
+  a TX or other keyed collection entry, a scalar such as REQBODY_ERROR, a
+  request collection entry, or the count of one of those. For a rule of
+  one link without per-match actions the screen also decides a match.
 """
 
 from __future__ import annotations
