@@ -1,4 +1,4 @@
-"""Screens and skipAfter jumps give the same results as evaluating every rule."""
+"""Screens, TX setup replays and skipAfter jumps give the results of evaluating every rule."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import pytest
 
 from stockade.config.models import WafPolicy
 from stockade.waf.crs import CrsInstall, tenant_engine
+from stockade.waf.engine import Engine
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.ruleset import RuleSet
 from stockade.waf.screen import NumericScreen, PrefilterScreen, attach_screens
 from stockade.waf.transaction import Transaction
-from tests.waf.engine_helpers import engine_from, get, logged, run
+from stockade.waf.tx_setup import TxSetup
+from tests.waf.engine_helpers import engine_from, get, logged, post, run
 
 HOST = (b"Host", b"api.example.test")
 JSON = (b"Content-Type", b"application/json")
@@ -31,10 +33,7 @@ REQUESTS = [
 ]
 
 
-def _run_all_phases(install: CrsInstall, ruleset: RuleSet, request: WafRequest,
-                    paranoia: int) -> Transaction:
-    policy = WafPolicy.model_validate({"paranoia_level": paranoia})
-    engine = tenant_engine(ruleset, install, policy)
+def _run_all_phases(engine: Engine, request: WafRequest) -> Transaction:
     copy = WafRequest(request.method, request.target, headers=list(request.headers),
                       body=request.body)
     transaction = engine.transaction(copy)
@@ -57,23 +56,33 @@ def _outcome(transaction: Transaction) -> tuple[object, ...]:
     )
 
 
+def _outcomes(install: CrsInstall, ruleset: RuleSet, paranoia: int) -> list[tuple[object, ...]]:
+    """Run every request twice through one engine, so the second round replays TX setups."""
+    policy = WafPolicy.model_validate({"paranoia_level": paranoia})
+    engine = tenant_engine(ruleset, install, policy)
+    return [_outcome(_run_all_phases(engine, request)) for request in REQUESTS + REQUESTS]
+
+
 @pytest.mark.parametrize("paranoia", [1, 2, 4])
-def test_crs_outcomes_same_without_screens(crs_v4: tuple[CrsInstall, RuleSet],
-                                            paranoia: int) -> None:
+def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
+                                             paranoia: int) -> None:
+    """Screens and TX setup replays change nothing that a full evaluation of every rule gives."""
     install, ruleset = crs_v4
-    screened = [_outcome(_run_all_phases(install, ruleset, request, paranoia))
-                for request in REQUESTS]
+    assert any(ruleset.tx_setups.values())
+    shortcut = _outcomes(install, ruleset, paranoia)
     original_screens = [rule.screen for rule in ruleset.rules]
+    original_setups = ruleset.tx_setups
     try:
         for rule in ruleset.rules:
             rule.screen = None
-        unscreened = [_outcome(_run_all_phases(install, ruleset, request, paranoia))
-                      for request in REQUESTS]
+        ruleset.tx_setups = {phase: () for phase in original_setups}
+        full = _outcomes(install, ruleset, paranoia)
     finally:
-        attach_screens(ruleset.rules)
+        attach_screens(ruleset.rules, ruleset.prefilter)
+        ruleset.tx_setups = original_setups
     assert [rule.screen for rule in ruleset.rules] == original_screens
-    for request, with_screens, without in zip(REQUESTS, screened, unscreened, strict=True):
-        assert with_screens == without, request.target
+    for request, with_shortcuts, without in zip(REQUESTS + REQUESTS, shortcut, full, strict=True):
+        assert with_shortcuts == without, request.target
 
 
 def test_crs_rules_mostly_screened(crs_v4: tuple[CrsInstall, RuleSet]) -> None:
@@ -164,3 +173,104 @@ SecRule &REQUEST_HEADERS:Host "@eq 0" "id:53,phase:1,pass,log"
     assert transaction.matches[1].logdata == "7"
     assert transaction.matches[2].logdata == "2"
     assert logged(run(engine, get(b"/", [(b"X-Count", b"1")]))) == [50]
+
+
+def test_plain_sets_and_chain_sets_both_decide() -> None:
+    engine = engine_from("""
+SecRule ARGS "@rx ^Select" "id:60,phase:2,pass,log"
+SecRule ARGS "@rx ^select" "id:61,phase:2,pass,log,t:lowercase"
+SecRule ARGS "@rx <script" "id:62,phase:2,pass,log,t:urlDecodeUni"
+SecRule ARGS "@rx attack" "id:63,phase:2,pass,log,t:base64Decode"
+SecRule ARGS "@rx ^sel" "id:64,phase:2,pass,log,t:cmdLine"
+""")
+    prefilter = engine.ruleset.prefilter
+    assert prefilter is not None
+    for rule_id in (60, 61, 62, 64):
+        screen = engine.ruleset.by_id[rule_id].screen
+        assert isinstance(screen, PrefilterScreen)
+        assert screen.prefilter_id in prefilter.plain_members
+    assert engine.ruleset.by_id[63].screen.prefilter_id not in prefilter.plain_members
+    assert logged(run(engine, get(b"/?a=Select"))) == [60, 61, 64]
+    assert logged(run(engine, get(b"/?a=S%5EELECT"))) == [64]  # cmdLine drops ^
+    assert logged(run(engine, get(b"/?a=%253Cscript"))) == [62]
+    assert logged(run(engine, get(b"/?a=YXR0YWNr"))) == [63]
+    assert logged(run(engine, get(b"/?a=plain"))) == []
+
+
+SETUP_RULES = """
+SecRule REQUEST_HEADERS:X-Off "@eq 1" "id:69,phase:1,pass,nolog,ctl:ruleRemoveById=72"
+SecRule REQUEST_HEADERS:X-Level "@rx ^(\\d)$" "id:70,phase:1,pass,nolog,capture,\
+setvar:tx.level=%{TX.1}"
+SecRule &TX:level "@eq 0" "id:71,phase:1,pass,nolog,setvar:tx.level=1"
+SecAction "id:72,phase:1,pass,nolog,setvar:tx.score=0"
+SecRule TX:level "@ge 2" "id:73,phase:1,pass,nolog,setvar:tx.score=+%{tx.level}"
+SecRule TX:score "@gt 0" "id:74,phase:1,pass,log,msg:'score %{tx.score}'"
+SecRule REQUEST_HEADERS:X-Level "@rx ." "id:75,phase:1,pass,log,msg:'after %{tx.score}'"
+"""
+
+
+def test_tx_setup_found_and_replayed() -> None:
+    engine = engine_from(SETUP_RULES)
+    assert engine.ruleset.tx_setups[1] == (TxSetup(2, 4, ("level", "score")),)
+
+    first = run(engine, get(b"/"))
+    assert logged(first) == []
+    assert len(engine.tx_setups) == 1
+    again = run(engine, get(b"/"))
+    assert logged(again) == []
+    assert (again.tx.first("level"), again.tx.first("score")) == (b"1", b"0")
+
+    raised = run(engine, get(b"/", [(b"X-Level", b"3")]))
+    assert logged(raised) == [74, 75]
+    assert raised.matches[0].msg == "score 3"
+    assert len(engine.tx_setups) == 1  # a run that logged is not remembered
+    assert logged(run(engine, get(b"/", [(b"X-Level", b"3")]))) == [74, 75]
+
+    removed = run(engine, get(b"/", [(b"X-Off", b"1"), (b"X-Level", b"1")]))
+    assert removed.tx.first("score") is None  # rule 72 removed: no replay of the full run
+    assert logged(removed) == [75]
+
+
+def test_tx_setup_needs_tx_only_rules() -> None:
+    engine = engine_from("""
+SecAction "id:80,phase:1,pass,nolog,setvar:tx.a=1"
+SecAction "id:81,phase:1,pass,nolog,setvar:tx.b=%{REMOTE_ADDR}"
+SecAction "id:82,phase:1,pass,nolog,setvar:tx.c=1"
+SecAction "id:83,phase:1,pass,nolog,setvar:ip.d=1"
+SecRule TX:/^a/ "@eq 1" "id:84,phase:1,pass,nolog,setvar:tx.e=1"
+SecAction "id:85,phase:1,pass,nolog,setvar:tx.f=1"
+SecAction "id:86,phase:1,pass,nolog,setvar:tx.g=%{tx.f}"
+SecAction "id:87,phase:1,pass,nolog,setvar:tx.h=%{MATCHED_VAR}"
+SecAction "id:88,phase:1,pass,nolog,skip:1"
+SecAction "id:89,phase:1,pass,nolog,setvar:tx.i=1"
+SecAction "id:90,phase:1,pass,nolog,setvar:tx.j=1"
+SecAction "id:91,phase:1,pass,nolog,setvar:tx.k=1"
+""")
+    assert engine.ruleset.tx_setups[1] == (TxSetup(5, 3, ("f",)),)
+
+
+def test_numeric_screen_reads_tx_operand() -> None:
+    engine = engine_from("""
+SecRule REQUEST_HEADERS:X-Score "@rx ^(\\d+)$" "id:100,phase:1,pass,nolog,capture,\
+setvar:tx.score=%{TX.1}"
+SecRule REQUEST_HEADERS:X-Limit "@rx ^(\\d+)$" "id:101,phase:1,pass,nolog,capture,\
+setvar:tx.limit=%{TX.1}"
+SecRule TX:score "@ge %{tx.limit}" "id:102,phase:1,pass,log,logdata:'%{MATCHED_VAR}'"
+SecRule TX:score "@lt %{TX.Limit}" "id:103,phase:1,pass,log"
+SecRule TX:score "@gt %{tx.limit} " "id:104,phase:1,pass,log"
+SecRule TX:score "@lt %{tx.limit}0" "id:105,phase:1,pass,log"
+""")
+    for rule_id in (102, 103, 104):
+        assert engine.ruleset.by_id[rule_id].screen.operand_key == "limit"
+    assert engine.ruleset.by_id[105].screen is None  # more than one macro: evaluated in full
+    headers = [(b"X-Score", b"7"), (b"X-Limit", b"5")]
+    assert logged(run(engine, get(b"/", headers))) == [102, 104, 105]
+    assert logged(run(engine, get(b"/", [(b"X-Score", b"3"), (b"X-Limit", b"5")]))) == [103, 105]
+    assert logged(run(engine, get(b"/", [(b"X-Score", b"0")]))) == [102]  # no limit reads as 0
+
+
+@pytest.mark.parametrize("chain", ["t:none", "t:lowercase", "t:urlDecodeUni"])
+def test_value_too_long_for_sets_reaches_operator(chain: str) -> None:
+    engine = engine_from(f'SecRule ARGS "@rx evil$" "id:110,phase:2,pass,log,{chain}"\n')
+    body = b"q=" + b"a" * 70_000 + b"evil"
+    assert logged(run(engine, post(body, b"application/x-www-form-urlencoded"))) == [110]

@@ -9,14 +9,16 @@ class Collection:
     """An ordered list of ``(key, value)`` pairs; a key may repeat (``a=1&a=2``).
 
     Keys keep their original spelling for MATCHED_VAR_NAME, and lookups
-    ignore case, as SecLang selectors do.
+    ignore case, as SecLang selectors do. The values by lower-case key are
+    indexed at the first lookup, and the index is dropped at every change.
     """
 
-    __slots__ = ("_items", "name")
+    __slots__ = ("_by_key", "_items", "name")
 
     def __init__(self, name: str, items: Iterable[tuple[str, bytes]] = ()) -> None:
         self.name = name
         self._items: list[tuple[str, bytes]] = list(items)
+        self._by_key: dict[str, list[bytes]] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -26,6 +28,7 @@ class Collection:
 
     def add(self, key: str, value: bytes) -> None:
         self._items.append((key, value))
+        self._by_key = None
 
     def set(self, key: str, value: bytes) -> None:
         """Replace every value of ``key`` with one value."""
@@ -35,10 +38,16 @@ class Collection:
     def remove(self, key: str) -> None:
         lowered = key.lower()
         self._items = [item for item in self._items if item[0].lower() != lowered]
+        self._by_key = None
 
     def get(self, key: str) -> list[bytes]:
-        lowered = key.lower()
-        return [value for name, value in self._items if name.lower() == lowered]
+        by_key = self._by_key
+        if by_key is None:
+            by_key = {}
+            for name, value in self._items:
+                by_key.setdefault(name.lower(), []).append(value)
+            self._by_key = by_key
+        return list(by_key.get(key.lower(), ()))
 
     def first(self, key: str) -> bytes | None:
         lowered = key.lower()
@@ -52,6 +61,7 @@ class Collection:
 
     def clear(self) -> None:
         self._items.clear()
+        self._by_key = None
 
 
 class MapCollection(Collection):
@@ -102,3 +112,11 @@ class MapCollection(Collection):
 
     def snapshot(self) -> dict[str, tuple[str, bytes]]:
         return dict(self._map)
+
+    def apply(self, writes: tuple[tuple[str, tuple[str, bytes]], ...],
+              removed: tuple[str, ...]) -> None:
+        """Set entries taken from a snapshot, as ``(lower-case key, (key, value))``, and
+        remove ``removed`` keys, which are in lower case."""
+        self._map.update(writes)
+        for key in removed:
+            self._map.pop(key, None)

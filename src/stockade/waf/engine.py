@@ -11,6 +11,7 @@ from stockade.waf.rules import PHASES, Rule
 from stockade.waf.ruleset import RuleSet, SkipTargets, skip_targets
 from stockade.waf.store import CollectionStore
 from stockade.waf.transaction import Transaction
+from stockade.waf.tx_setup import SetupResult
 
 
 @dataclass(slots=True)
@@ -29,6 +30,9 @@ class Engine:
     store: CollectionStore = field(default_factory=CollectionStore)
     prelude_by_phase: dict[int, list[Rule]] = field(default_factory=dict)
     prelude_skip_targets: dict[int, SkipTargets] = field(default_factory=dict)
+    # Results of the shared rules' TX setup runs: by phase, start, rule engine mode, TX values read.
+    tx_setups: dict[tuple[int, int, str, tuple[bytes | None, ...]], SetupResult] = field(
+        default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store.timeout_seconds = self.ruleset.settings.collection_timeout

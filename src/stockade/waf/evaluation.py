@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from stockade.waf import variables
 from stockade.waf.matches import MatchedVar
@@ -19,6 +19,7 @@ from stockade.waf.outcome import finish_match
 from stockade.waf.prefilter import (
     GROUP_SHIFT,
     MAX_SCANNED_VALUE_BYTES,
+    NO_IDS,
     SHARED_VALUE_BYTES,
     remember,
 )
@@ -26,6 +27,7 @@ from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
 from stockade.waf.screen import NumericScreen, PrefilterScreen, Screen
 from stockade.waf.seclang.variables import VariableSpec
+from stockade.waf.tx_setup import MAX_REMEMBERED_SETUPS, SetupResult, TxSetup
 
 if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
@@ -38,21 +40,41 @@ def run_phase(transaction: Transaction, phase: int) -> None:
     engine = transaction.engine
     transaction.forget_screened_values()  # request data may have grown since the last phase
     prelude = engine.prelude_by_phase.get(phase, ())
-    if prelude and not _run_rules(transaction, prelude, engine.prelude_skip_targets[phase],
-                                  phase):
+    if prelude and _run_rules(transaction, prelude, engine.prelude_skip_targets[phase],
+                              phase) == STOPPED:
         return
     ruleset = engine.ruleset
-    _run_rules(transaction, ruleset.by_phase[phase], ruleset.skip_targets[phase], phase)
+    rules = ruleset.by_phase[phase]
+    targets = ruleset.skip_targets[phase]
+    position = 0
+    for setup in ruleset.tx_setups[phase]:
+        if position > setup.start:
+            continue  # a skipAfter jumped over it
+        position = _run_rules(transaction, rules, targets, phase, position, setup.start)
+        if position == setup.start:
+            position = _run_setup(transaction, setup, rules, targets, phase)
+        if position == STOPPED:
+            return
+    _run_rules(transaction, rules, targets, phase, position)
+
+
+STOPPED = -1
+"""The position _run_rules returns when a rule stopped the phase."""
 
 
 def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
-               targets: SkipTargets, phase: int) -> bool:
-    """Run ``rules`` in order; return False when the phase must stop."""
+               targets: SkipTargets, phase: int, position: int = 0,
+               stop: int | None = None) -> int:
+    """Run ``rules`` in order from ``position`` until ``stop`` (the end by default).
+
+    Return the position the phase goes on from, or STOPPED when it must stop.
+    """
     removals = transaction.removals
     skip = 0
-    position = 0
     end = len(rules)
-    while position < end:
+    if stop is None:
+        stop = end
+    while position < stop:
         rule = rules[position]
         position += 1
         if rule.marker is not None:
@@ -72,11 +94,49 @@ def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
                 continue
         outcome = finish_match(transaction, rule, phase)
         if outcome.stop_phase:
-            return False
+            return STOPPED
         skip = outcome.skip
         if outcome.skip_after is not None:
             position = _position_after(targets, outcome.skip_after, position, end)
-    return True
+    return position
+
+
+def _run_setup(transaction: Transaction, setup: TxSetup, rules: list[Rule],
+               targets: SkipTargets, phase: int) -> int:
+    """Run the phase's TX setup rules, or replay an earlier run from the same TX values."""
+    engine = transaction.engine
+    start = setup.start
+    stop = start + setup.length
+    if transaction.removals != engine.removals:  # a ctl removed rules or targets
+        return _run_rules(transaction, rules, targets, phase, start, stop)
+    tx = transaction.tx
+    key = (phase, start, transaction.rule_engine, tuple(tx.first(name) for name in setup.reads))
+    known = engine.tx_setups.get(key)
+    if known is not None:
+        tx.apply(known.writes, known.removed)
+        transaction.matched_var.name, transaction.matched_var.value = known.matched_var
+        transaction.matched_vars = list(known.matched_vars)
+        transaction.current_rule = known.current_rule
+        return known.position
+    before = tx.snapshot()
+    logged = len(transaction.matches)
+    position = _run_rules(transaction, rules, targets, phase, start, stop)
+    if (position != STOPPED and len(transaction.matches) == logged
+            and transaction.interruption is None and not transaction.allowed_request
+            and not transaction.allowed_all):
+        after = tx.snapshot()
+        result = SetupResult(
+            position,
+            tuple((name, item) for name, item in after.items() if before.get(name) != item),
+            tuple(name for name in before if name not in after),
+            (transaction.matched_var.name, transaction.matched_var.value),
+            tuple(transaction.matched_vars),
+            transaction.current_rule,
+        )
+        if len(engine.tx_setups) >= MAX_REMEMBERED_SETUPS:
+            engine.tx_setups.clear()
+        engine.tx_setups[key] = result
+    return position
 
 
 def _position_after(targets: SkipTargets, name: str, position: int, end: int) -> int:
@@ -101,10 +161,18 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     """Decide ``rule`` from its screen: NO_MATCH, MATCH (state set as evaluate sets it),
     or UNDECIDED when the rule needs a full evaluation."""
     if not isinstance(screen, NumericScreen):
+        scan = transaction.screen_values.get(screen.targets_id)
+        if scan is None:
+            scan = _scan_targets(transaction, screen)
+            transaction.screen_values[screen.targets_id] = scan
+        if screen.prefilter_id in scan.hits[screen.lowercases]:
+            return UNDECIDED
+        if not scan.mask & screen.mask:
+            return NO_MATCH  # every value reached the pattern unchanged or lowercased
         unions = transaction.screen_unions
         union = unions.get(screen.union_key, _MISSING)
         if union is _MISSING:
-            union = _prefilter_union(transaction, rule, screen)
+            union = _prefilter_union(transaction, rule, screen, scan)
             unions[screen.union_key] = union
         return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
 
@@ -124,9 +192,13 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             return UNDECIDED  # an excluded target changes the count
         values = [str(len(values)).encode()]
 
+    operand = screen.operand
+    if screen.operand_key is not None:  # as the operator reads "%{tx.key}": missing is 0
+        text = transaction.tx.first(screen.operand_key)
+        operand = parse_integer(text) if text is not None else 0
     matched: list[bytes] = []
     for value in values:
-        if screen.compare(parse_integer(value), screen.operand) != screen.negated:
+        if screen.compare(parse_integer(value), operand) != screen.negated:
             matched.append(value)
     if not matched:
         return NO_MATCH
@@ -146,20 +218,73 @@ SHARED_UNION_BYTES = 4 * SHARED_VALUE_BYTES
 """Target values up to this total length keep their union across transactions, in bytes."""
 
 
-def _prefilter_union(transaction: Transaction, rule: Rule,
-                     screen: PrefilterScreen) -> frozenset[int] | None:
-    """Return every pattern of the screen's set that matches one of its target values.
+class TargetScan(NamedTuple):
+    """The plain-set results for the values of some screen targets, for one phase."""
+
+    values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask
+    mask: int  # every value's mask together
+    hits: tuple[frozenset[int], frozenset[int]]  # prefilter ids: [unchanged, lowercased]
+    parts: tuple[TargetScan, ...] = ()  # for several targets: the scan of each, and no values
+
+    def all_values(self) -> list[tuple[bytes, int]]:
+        if not self.parts:
+            return list(self.values)
+        return [pair for part in self.parts for pair in part.values]
+
+
+def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetScan:
+    """Combine the scans of the screen's targets, each scanned once per phase."""
+    scans = transaction.spec_scans
+    if len(screen.targets) == 1:
+        scan = scans.get(screen.labels[0])
+        if scan is None:
+            scan = scans[screen.labels[0]] = _scan_spec(transaction, screen.targets[0])
+        return scan
+    parts: list[TargetScan] = []
+    mask = 0
+    unchanged: frozenset[int] = NO_IDS
+    lowered: frozenset[int] = NO_IDS
+    for spec, label in zip(screen.targets, screen.labels, strict=True):
+        scan = scans.get(label)
+        if scan is None:
+            scan = scans[label] = _scan_spec(transaction, spec)
+        parts.append(scan)
+        mask |= scan.mask
+        if scan.hits[0]:
+            unchanged = unchanged | scan.hits[0]
+        if scan.hits[1]:
+            lowered = lowered | scan.hits[1]
+    return TargetScan((), mask, (unchanged, lowered), tuple(parts))
+
+
+def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
+    prefilter = transaction.engine.ruleset.prefilter
+    assert prefilter is not None  # rules get prefilter screens only with a prefilter
+    values: list[tuple[bytes, int]] = []
+    mask = 0
+    unchanged: frozenset[int] = NO_IDS
+    lowered: frozenset[int] = NO_IDS
+    for value in variables.resolve_values(transaction, spec):
+        value_mask, value_unchanged, value_lowered = prefilter.scan_plain(transaction, value)
+        values.append((value, value_mask))
+        mask |= value_mask
+        if value_unchanged:
+            unchanged = unchanged | value_unchanged
+        if value_lowered:
+            lowered = lowered | value_lowered
+    return TargetScan(tuple(values), mask, (unchanged, lowered))
+
+
+def _prefilter_union(transaction: Transaction, rule: Rule, screen: PrefilterScreen,
+                     scan: TargetScan) -> frozenset[int] | None:
+    """Return every pattern of the screen's set that matches one of the target values
+    that trigger its chain.
 
     Return None when a value is too long for the set, so the rules decide.
     """
     prefilter = transaction.engine.ruleset.prefilter
-    if prefilter is None:
-        return None
-    values = transaction.screen_values.get(screen.targets_id)
-    if values is None:
-        values = tuple(value for spec in screen.targets
-                       for _, value in variables.resolve(transaction, spec))
-        transaction.screen_values[screen.targets_id] = values
+    assert prefilter is not None
+    values = tuple(value for value, value_mask in scan.all_values() if value_mask & screen.mask)
     group = screen.group
     shared = prefilter.shared_unions
     key = (values, group)

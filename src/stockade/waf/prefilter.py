@@ -28,6 +28,7 @@ import re2
 from stockade.waf.operators import regex_patterns
 from stockade.waf.operators.pm import PhraseMatch
 from stockade.waf.rules import Rule
+from stockade.waf.transformations._triggers import ANY_VALUE, chain_mask, value_mask
 
 if TYPE_CHECKING:
     from stockade.waf.ruleset import RuleSet
@@ -46,6 +47,10 @@ MAX_SCANNED_VALUE_BYTES = 64 * 1024
 RE2 reports a set that ran out of DFA memory only in its own log, with no
 match, and long values are where that could happen.
 """
+ALL_CHAINS = -1
+"""The mask of a value too long to scan: every chain must look at it on its own."""
+UNSCANNED = 1 << 48
+"""In every screen's mask, so that a value too long for the plain sets reaches its chain."""
 GROUP_SHIFT = 16
 """A rule's prefilter_id is group << GROUP_SHIFT | index within the group."""
 SHARED_VALUE_BYTES = 256
@@ -70,6 +75,10 @@ def _options() -> re2.Options:
     options.log_errors = False
     return options
 
+ValueScan = tuple[int, frozenset[int], frozenset[int]]
+"""A value's trigger mask and the prefilter ids matched by the value and by its lowercase."""
+NO_IDS: frozenset[int] = frozenset()
+
 
 @dataclass(slots=True)
 class Prefilter:
@@ -80,6 +89,42 @@ class Prefilter:
     # A screen's union for (its target values, group); see screen.py.
     shared_unions: dict[tuple[tuple[bytes, ...], int], frozenset[int] | None] = field(
         default_factory=dict)
+    # Two sets over the patterns of every chain that chain_mask covers: [unchanged, lowercased].
+    plain_sets: list[Any] = field(default_factory=list)
+    plain_ids: list[tuple[int, ...]] = field(default_factory=list)  # set index -> prefilter id
+    plain_members: frozenset[int] = NO_IDS
+    shared_scans: dict[bytes, ValueScan] = field(default_factory=dict)
+
+    def scan_plain(self, transaction: Transaction, value: bytes) -> ValueScan:
+        """Scan ``value`` with both plain sets, for every chain that leaves it unchanged.
+
+        A chain whose mask shares no bit with the value's mask leaves the
+        value unchanged or lowercases it. So a pattern of that chain matches
+        the chain's result exactly when its id is in the matching half.
+        """
+        found = transaction.plain_scans.get(value)
+        if found is not None:
+            return found
+        shared = self.shared_scans if len(value) <= SHARED_VALUE_BYTES else None
+        if shared is not None:
+            found = shared.get(value)
+        if found is None:
+            if len(value) > MAX_SCANNED_VALUE_BYTES:
+                found = (ALL_CHAINS, NO_IDS, NO_IDS)
+            else:
+                unchanged, lowered = self.plain_sets
+                found = (value_mask(value), self._plain_hits(0, unchanged.Match(value)),
+                         self._plain_hits(1, lowered.Match(value.lower())))
+            if shared is not None:
+                remember(shared, value, found)
+        transaction.plain_scans[value] = found
+        return found
+
+    def _plain_hits(self, half: int, indexes: list[int] | None) -> frozenset[int]:
+        if not indexes:
+            return NO_IDS
+        ids = self.plain_ids[half]
+        return frozenset(ids[index] for index in indexes)
 
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
         """Return False only when ``link``'s pattern does not match ``value``."""
@@ -147,9 +192,13 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
     for link, pattern in _patterns(ruleset):
         by_chain.setdefault(link.transformations, []).append((link, pattern))
     options = _options()
-    for links in by_chain.values():
+    plain = [re2.Set.SearchSet(options), re2.Set.SearchSet(options)]
+    plain_ids: list[list[int]] = [[], []]
+    for chain, links in by_chain.items():
         group = len(prefilter.sets)
         members = re2.Set.SearchSet(options)
+        mask, lowercases = chain_mask(chain)
+        half = 1 if lowercases else 0
         count = 0
         for link, pattern in links:
             try:
@@ -159,10 +208,28 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
                 continue
             link.prefilter_id = (group << GROUP_SHIFT) | index
             count += 1
+            if not mask & ANY_VALUE:
+                plain[half].Add(_to_bytes(pattern))
+                plain_ids[half].append(link.prefilter_id)
         if count:
             members.Compile()
         prefilter.sets.append(members)
         prefilter.sizes.append(count)
+    for half in (0, 1):
+        if plain_ids[half]:
+            plain[half].Compile()
+        else:
+            plain[half] = _Empty()
+    prefilter.plain_sets = plain
+    prefilter.plain_ids = [tuple(ids) for ids in plain_ids]
+    prefilter.plain_members = frozenset(plain_ids[0] + plain_ids[1])
     log.info("prefilter: %d sets, %d patterns, %d rules left to their own operator",
              len(prefilter.sets), prefilter.pattern_count(), len(prefilter.skipped))
     return prefilter
+
+
+class _Empty:
+    """Stands in for a plain set without patterns, which RE2 would refuse to compile."""
+
+    def Match(self, text: bytes) -> None:
+        return None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from stockade.waf.rules import PHASES, EngineSettings, Rule
 from stockade.waf.screen import attach_screens
+from stockade.waf.tx_setup import TxSetup, find_setups
 
 if TYPE_CHECKING:
     from stockade.waf.prefilter import Prefilter
@@ -55,6 +56,7 @@ class RuleSet:
     by_phase: dict[int, list[Rule]] = field(default_factory=dict)
     by_id: dict[int, Rule] = field(default_factory=dict)
     skip_targets: dict[int, SkipTargets] = field(default_factory=dict)  # by phase
+    tx_setups: dict[int, tuple[TxSetup, ...]] = field(default_factory=dict)  # by phase
     prefilter: Prefilter | None = None
     # Transformation results of short values, kept across transactions (see evaluation.py).
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
@@ -74,12 +76,13 @@ class RuleSet:
             self.by_phase[rule.phase].append(rule)
             self.by_id[rule.id] = rule
         self.skip_targets = {phase: skip_targets(rules) for phase, rules in self.by_phase.items()}
-        attach_screens(self.rules)
+        self.tx_setups = {phase: find_setups(rules) for phase, rules in self.by_phase.items()}
+        attach_screens(self.rules, self.prefilter)
 
     def use_prefilter(self, prefilter: Prefilter) -> None:
         """Attach ``prefilter``, whose set indexes the @rx rules now carry, and their screens."""
         self.prefilter = prefilter
-        attach_screens(self.rules)
+        attach_screens(self.rules, prefilter)
 
     def rule_count(self) -> int:
         return len(self.by_id)

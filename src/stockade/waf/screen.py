@@ -16,10 +16,16 @@ Two kinds cover most of the CRS:
 - ``PrefilterScreen``: a rule in the prefilter (``@rx``, ``@pm``,
   ``@pmFromFile``) whose targets stay fixed
   within a phase (request or response data, never TX or MATCHED_VAR).
-  One union of prefilter results over all of those values is computed per
-  phase and shared by every rule with the same targets and transformation
-  chain. A rule whose pattern is not in the union cannot match.
-- ``NumericScreen``: a numeric comparison of one variable with a constant,
+  Each target value is scanned once per phase with the prefilter's two
+  plain sets, which hold the patterns of every chain that leaves a value
+  without trigger bytes unchanged or only lowercases it (see
+  transformations/_triggers.py). A rule whose pattern none of the values
+  matched, and whose chain none of the values triggers, cannot match. For
+  the values that do trigger its chain, one union of the chain's own set
+  results is computed per phase and shared by every rule with the same
+  targets and chain.
+- ``NumericScreen``: a numeric comparison of one variable with a constant
+  or with one TX variable (``"@ge %{tx.inbound_anomaly_score_threshold}"``),
   as in the paranoia-level checks that open each CRS file. The variable is
   a TX or other keyed collection entry, a scalar such as REQBODY_ERROR, a
   request collection entry, or the count of one of those. For a rule of
@@ -32,10 +38,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from stockade.waf import variables
+from stockade.waf.macros import parse_template
 from stockade.waf.operators._numeric_compare import NumericComparison, parse_integer
-from stockade.waf.prefilter import GROUP_SHIFT
+from stockade.waf.prefilter import GROUP_SHIFT, UNSCANNED, Prefilter
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
+from stockade.waf.transformations._triggers import ANY_VALUE, chain_mask
 
 PHASE_STATIC_COMPUTED = frozenset({"XML"})
 """Computed variables whose values depend only on the message, so they stay fixed in a phase."""
@@ -44,10 +52,15 @@ PHASE_STATIC_COMPUTED = frozenset({"XML"})
 @dataclass(frozen=True, slots=True)
 class PrefilterScreen:
     targets: tuple[VariableSpec, ...]  # the first link's variables, without its exclusions
+    labels: tuple[str, ...]  # each target's label, which names its values within a phase
     targets_id: int  # the same for every rule with the same targets
     union_key: tuple[int, int]  # (targets_id, group): the rules that share one union
     group: int
     index: int  # the pattern's index in the group's set
+    prefilter_id: int
+    mask: int  # the chain's trigger mask, or ANY_VALUE when the plain sets lack the pattern,
+    # plus UNSCANNED
+    lowercases: bool  # look in the lowercased half of a value scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,7 @@ class NumericScreen:
     count: bool  # "&TX:key": compare the number of values
     compare: Callable[[int, int], bool]
     operand: int
+    operand_key: str | None  # the TX key of an operand written as one macro, "%{tx.key}"
     negated: bool
     label: str  # what MATCHED_VAR_NAME reports for a match
     decides_match: bool  # a match needs nothing more: one link, no per-match actions
@@ -65,18 +79,19 @@ class NumericScreen:
 Screen = PrefilterScreen | NumericScreen
 
 
-def attach_screens(rules: list[Rule]) -> None:
+def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
     """Set ``screen`` on every rule whose first link one of the screens covers."""
     target_ids: dict[tuple[str, ...], int] = {}
     for rule in rules:
         rule.screen = None
         if rule.is_marker or rule.operator is None:
             continue
-        rule.screen = _numeric_screen(rule) or _prefilter_screen(rule, target_ids)
+        rule.screen = _numeric_screen(rule) or _prefilter_screen(rule, target_ids, prefilter)
 
 
-def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int]) -> PrefilterScreen | None:
-    if rule.prefilter_id is None or rule.multi_match or rule.negated:
+def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
+                      prefilter: Prefilter | None) -> PrefilterScreen | None:
+    if prefilter is None or rule.prefilter_id is None or rule.multi_match or rule.negated:
         return None
     targets = tuple(spec for spec in rule.variables if not spec.exclude)
     if not targets or not all(_is_phase_static(spec) for spec in targets):
@@ -85,7 +100,12 @@ def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int]) -> Pre
     labels = tuple(spec.label() for spec in targets)
     targets_id = target_ids.setdefault(labels, len(target_ids))
     group, index = divmod(rule.prefilter_id, 1 << GROUP_SHIFT)
-    return PrefilterScreen(targets, targets_id, (targets_id, group), group, index)
+    mask, lowercases = chain_mask(rule.transformations)
+    if rule.prefilter_id not in prefilter.plain_members:
+        mask = ANY_VALUE
+    mask |= UNSCANNED
+    return PrefilterScreen(targets, labels, targets_id, (targets_id, group), group, index,
+                           rule.prefilter_id, mask, lowercases)
 
 
 def _is_phase_static(spec: VariableSpec) -> bool:
@@ -100,8 +120,13 @@ def _is_phase_static(spec: VariableSpec) -> bool:
 
 def _numeric_screen(rule: Rule) -> NumericScreen | None:
     operator = rule.operator
-    if not isinstance(operator, NumericComparison) or operator.argument.constant is None:
+    if not isinstance(operator, NumericComparison):
         return None
+    operand_key = None
+    if operator.argument.constant is None:
+        operand_key = _tx_macro_key(operator.argument.text)
+        if operand_key is None:
+            return None
     if len(rule.variables) != 1 or rule.transform_functions:
         return None
     spec = rule.variables[0]
@@ -118,6 +143,16 @@ def _numeric_screen(rule: Rule) -> NumericScreen | None:
     if spec.count:
         label = spec.label()
     decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
-    return NumericScreen(name, spec.key, spec.count, operator.compare,
-                         parse_integer(operator.argument.constant), rule.negated, label,
-                         decides_match)
+    constant = operator.argument.constant
+    operand = parse_integer(constant) if constant is not None else 0
+    return NumericScreen(name, spec.key, spec.count, operator.compare, operand, operand_key,
+                         rule.negated, label, decides_match)
+
+
+def _tx_macro_key(text: str) -> str | None:
+    """Return ``key`` when ``text`` is exactly one ``%{tx.key}`` macro, else None."""
+    template = parse_template(text)
+    if len(template) != 1 or isinstance(template[0], str):
+        return None
+    name, key = template[0]
+    return key.lower() if name == "TX" and key is not None else None

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from stockade.waf import macros, request_vars
 from stockade.waf.bodies import default_processor, process_request_body
 from stockade.waf.collections import Collection, MapCollection
-from stockade.waf.evaluation import run_phase
+from stockade.waf.evaluation import TargetScan, run_phase
 from stockade.waf.matches import Interruption, Match, MatchedVar
+from stockade.waf.prefilter import ValueScan
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.request_vars import to_text
 from stockade.waf.variables import resolve_macro
@@ -60,7 +61,9 @@ class Transaction:
         self.prefilter_cache: dict[tuple[bytes, int], frozenset[int]] = {}
         # Per phase: the patterns of a screen's set matched by its targets (see screen.py).
         self.screen_unions: dict[tuple[int, int], frozenset[int] | None] = {}
-        self.screen_values: dict[int, tuple[bytes, ...]] = {}  # per phase, by targets_id
+        self.screen_values: dict[int, TargetScan] = {}  # per phase, by targets_id
+        self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
+        self.plain_scans: dict[bytes, ValueScan] = {}  # see Prefilter.scan_plain
         self.xml_text: bytes | None = None  # all text of an XML body, for XML:/*
         self.xml_attributes: list[bytes] = []  # attribute values, for XML://@*
         self.phases_done: set[int] = set()
@@ -88,6 +91,7 @@ class Transaction:
         """Drop what the screens know of this phase's values, after an action changed one."""
         self.screen_unions.clear()
         self.screen_values.clear()
+        self.spec_scans.clear()
 
     # --- collections used by actions -------------------------------------------------
 

@@ -76,6 +76,25 @@ def resolve(transaction: Transaction, spec: VariableSpec) -> list[Pair]:
     return _computed(transaction, spec)
 
 
+def resolve_values(transaction: Transaction, spec: VariableSpec) -> list[bytes]:
+    """Return the values of ``resolve`` without their names."""
+    name = spec.name
+    if name in STORED_COLLECTIONS:
+        collection = transaction.collections[name]
+        if spec.key is not None and spec.key_pattern is None:
+            return collection.get(spec.key)
+        if spec.key is None and spec.key_pattern is None:
+            return [value for _, value in collection]
+        return [value for key, value in collection if spec.selects(key)]
+    if name in NAMES_OF:
+        return [key.encode("utf-8", "surrogateescape")
+                for key, _ in transaction.collections[NAMES_OF[name]] if spec.selects(key)]
+    if name in SCALARS:
+        value = transaction.scalars.get(name)
+        return [] if value is None else [value]
+    return [value for _, value in resolve(transaction, spec)]
+
+
 def _select(collection: Collection, spec: VariableSpec) -> list[Pair]:
     prefix = spec.name
     if spec.key is not None and spec.key_pattern is None:
