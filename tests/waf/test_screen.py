@@ -274,3 +274,23 @@ def test_value_too_long_for_sets_reaches_operator(chain: str) -> None:
     engine = engine_from(f'SecRule ARGS "@rx evil$" "id:110,phase:2,pass,log,{chain}"\n')
     body = b"q=" + b"a" * 70_000 + b"evil"
     assert logged(run(engine, post(body, b"application/x-www-form-urlencoded"))) == [110]
+
+
+def test_numeric_screen_reads_several_variables() -> None:
+    engine = engine_from("""
+SecRule REQUEST_HEADERS:X-Flag "@rx ^(\\d+)$" "id:120,phase:1,pass,nolog,capture,\
+setvar:tx.flag=%{TX.1}"
+SecRule &TX:flag|TX:flag "@eq 0" "id:121,phase:1,pass,log,logdata:'%{MATCHED_VAR_NAME}'"
+SecRule TX:flag|REQUEST_HEADERS:X-Other "@gt 4" "id:122,phase:1,pass,log,\
+logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+""")
+    screen = engine.ruleset.by_id[121].screen
+    assert isinstance(screen, NumericScreen)
+    assert [target.label for target in screen.targets] == ["&TX:flag", "TX:flag"]
+    assert logged(run(engine, get(b"/"))) == [121]
+    zero = run(engine, get(b"/", [(b"X-Flag", b"0")]))
+    assert logged(zero) == [121]
+    assert zero.matches[0].logdata == "TX:flag"
+    both = run(engine, get(b"/", [(b"X-Flag", b"7"), (b"X-Other", b"9")]))
+    assert logged(both) == [122]
+    assert both.matches[0].logdata == "REQUEST_HEADERS:X-Other=9"

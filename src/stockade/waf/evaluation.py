@@ -176,30 +176,32 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             unions[screen.union_key] = union
         return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
 
-    source = screen.source
-    key = screen.key
-    if source == "TX" and key is not None:
-        values = transaction.tx.get(key)
-    elif key is None:
-        scalar = transaction.scalars.get(source)
-        values = [] if scalar is None else [scalar]
-    elif source in variables.KEYED_STATE:
-        values = transaction.collection(source).get(key)
-    else:
-        values = transaction.collections[source].get(key)
-    if screen.count:
-        if transaction.removals.removes_targets():
-            return UNDECIDED  # an excluded target changes the count
-        values = [str(len(values)).encode()]
-
     operand = screen.operand
     if screen.operand_key is not None:  # as the operator reads "%{tx.key}": missing is 0
         text = transaction.tx.first(screen.operand_key)
         operand = parse_integer(text) if text is not None else 0
-    matched: list[bytes] = []
-    for value in values:
-        if screen.compare(parse_integer(value), operand) != screen.negated:
-            matched.append(value)
+    compare = screen.compare
+    negated = screen.negated
+    matched: list[tuple[str, bytes]] = []
+    for target in screen.targets:
+        source = target.source
+        key = target.key
+        if source == "TX" and key is not None:
+            values = transaction.tx.get(key)
+        elif key is None:
+            scalar = transaction.scalars.get(source)
+            values = [] if scalar is None else [scalar]
+        elif source in variables.KEYED_STATE:
+            values = transaction.collection(source).get(key)
+        else:
+            values = transaction.collections[source].get(key)
+        if target.count:
+            if transaction.removals.removes_targets():
+                return UNDECIDED  # an excluded target changes the count
+            values = [str(len(values)).encode()]
+        for value in values:
+            if compare(parse_integer(value), operand) != negated:
+                matched.append((target.label, value))
     if not matched:
         return NO_MATCH
     if not screen.decides_match or transaction.removals.removes_targets():
@@ -207,9 +209,8 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
 
     transaction.current_rule = rule
     transaction.capture = False
-    transaction.matched_var.name = screen.label
-    transaction.matched_var.value = matched[-1]
-    transaction.matched_vars = [MatchedVar(screen.label, value) for value in matched]
+    transaction.matched_var.name, transaction.matched_var.value = matched[-1]
+    transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
     return MATCH
 
 

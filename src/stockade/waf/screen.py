@@ -24,11 +24,11 @@ Two kinds cover most of the CRS:
   the values that do trigger its chain, one union of the chain's own set
   results is computed per phase and shared by every rule with the same
   targets and chain.
-- ``NumericScreen``: a numeric comparison of one variable with a constant
+- ``NumericScreen``: a numeric comparison of variables with a constant
   or with one TX variable (``"@ge %{tx.inbound_anomaly_score_threshold}"``),
-  as in the paranoia-level checks that open each CRS file. The variable is
-  a TX or other keyed collection entry, a scalar such as REQBODY_ERROR, a
-  request collection entry, or the count of one of those. For a rule of
+  as in the paranoia-level checks that open each CRS file. Each variable
+  is a TX or other keyed collection entry, a scalar such as REQBODY_ERROR,
+  a request collection entry, or the count of one of those. For a rule of
   one link without per-match actions the screen also decides a match.
 """
 
@@ -64,15 +64,22 @@ class PrefilterScreen:
 
 
 @dataclass(frozen=True, slots=True)
-class NumericScreen:
+class NumericTarget:
+    """One variable a numeric screen reads."""
+
     source: str  # the collection or scalar, such as "TX", "IP", "REQUEST_HEADERS", "REQBODY_ERROR"
     key: str | None  # the collection key in lower case, None for a scalar
     count: bool  # "&TX:key": compare the number of values
+    label: str  # what MATCHED_VAR_NAME reports for a match
+
+
+@dataclass(frozen=True, slots=True)
+class NumericScreen:
+    targets: tuple[NumericTarget, ...]  # in the rule's order
     compare: Callable[[int, int], bool]
     operand: int
     operand_key: str | None  # the TX key of an operand written as one macro, "%{tx.key}"
     negated: bool
-    label: str  # what MATCHED_VAR_NAME reports for a match
     decides_match: bool  # a match needs nothing more: one link, no per-match actions
 
 
@@ -127,9 +134,22 @@ def _numeric_screen(rule: Rule) -> NumericScreen | None:
         operand_key = _tx_macro_key(operator.argument.text)
         if operand_key is None:
             return None
-    if len(rule.variables) != 1 or rule.transform_functions:
+    if not rule.variables or rule.transform_functions:
         return None
-    spec = rule.variables[0]
+    targets: list[NumericTarget] = []
+    for spec in rule.variables:
+        target = _numeric_target(spec)
+        if target is None:
+            return None
+        targets.append(target)
+    decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
+    constant = operator.argument.constant
+    operand = parse_integer(constant) if constant is not None else 0
+    return NumericScreen(tuple(targets), operator.compare, operand, operand_key, rule.negated,
+                         decides_match)
+
+
+def _numeric_target(spec: VariableSpec) -> NumericTarget | None:
     if spec.key_pattern is not None or spec.exclude:
         return None
     name = spec.name
@@ -142,11 +162,7 @@ def _numeric_screen(rule: Rule) -> NumericScreen | None:
         return None
     if spec.count:
         label = spec.label()
-    decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
-    constant = operator.argument.constant
-    operand = parse_integer(constant) if constant is not None else 0
-    return NumericScreen(name, spec.key, spec.count, operator.compare, operand, operand_key,
-                         rule.negated, label, decides_match)
+    return NumericTarget(name, spec.key, spec.count, label)
 
 
 def _tx_macro_key(text: str) -> str | None:
