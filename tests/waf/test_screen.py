@@ -9,7 +9,7 @@ from stockade.waf.crs import CrsInstall, tenant_engine
 from stockade.waf.engine import Engine
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.ruleset import RuleSet
-from stockade.waf.screen import NumericScreen, PrefilterScreen, attach_screens
+from stockade.waf.screen import NumericScreen, PrefilterScreen
 from stockade.waf.transaction import Transaction
 from stockade.waf.tx_setup import TxSetup
 from tests.waf.engine_helpers import engine_from, get, logged, post, run
@@ -66,19 +66,22 @@ def _outcomes(install: CrsInstall, ruleset: RuleSet, paranoia: int) -> list[tupl
 @pytest.mark.parametrize("paranoia", [1, 2, 4])
 def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
                                              paranoia: int) -> None:
-    """Screens and TX setup replays change nothing that a full evaluation of every rule gives."""
+    """Screens, segments and TX setup replays change nothing that evaluating every rule gives."""
     install, ruleset = crs_v4
     assert any(ruleset.tx_setups.values())
+    assert any(any(segments) for segments in ruleset.segments.values())
     shortcut = _outcomes(install, ruleset, paranoia)
     original_screens = [rule.screen for rule in ruleset.rules]
     original_setups = ruleset.tx_setups
     try:
         for rule in ruleset.rules:
             rule.screen = None
+        ruleset.segments = {phase: [None] * len(rules)
+                            for phase, rules in ruleset.by_phase.items()}
         ruleset.tx_setups = {phase: () for phase in original_setups}
         full = _outcomes(install, ruleset, paranoia)
     finally:
-        attach_screens(ruleset.rules, ruleset.prefilter)
+        ruleset.attach_screens()
         ruleset.tx_setups = original_setups
     assert [rule.screen for rule in ruleset.rules] == original_screens
     for request, with_shortcuts, without in zip(REQUESTS + REQUESTS, shortcut, full, strict=True):

@@ -25,7 +25,7 @@ from stockade.waf.prefilter import (
 )
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
-from stockade.waf.screen import NumericScreen, PrefilterScreen, Screen
+from stockade.waf.screen import NumericScreen, PrefilterScreen, Screen, Segment
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.tx_setup import MAX_REMEMBERED_SETUPS, SetupResult, TxSetup
 
@@ -46,16 +46,18 @@ def run_phase(transaction: Transaction, phase: int) -> None:
     ruleset = engine.ruleset
     rules = ruleset.by_phase[phase]
     targets = ruleset.skip_targets[phase]
+    segments = ruleset.segments[phase]
     position = 0
     for setup in ruleset.tx_setups[phase]:
         if position > setup.start:
             continue  # a skipAfter jumped over it
-        position = _run_rules(transaction, rules, targets, phase, position, setup.start)
+        position = _run_rules(transaction, rules, targets, phase, position, setup.start,
+                              segments)
         if position == setup.start:
             position = _run_setup(transaction, setup, rules, targets, phase)
         if position == STOPPED:
             return
-    _run_rules(transaction, rules, targets, phase, position)
+    _run_rules(transaction, rules, targets, phase, position, None, segments)
 
 
 STOPPED = -1
@@ -64,9 +66,10 @@ STOPPED = -1
 
 def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
                targets: SkipTargets, phase: int, position: int = 0,
-               stop: int | None = None) -> int:
+               stop: int | None = None, segments: list[Segment | None] | None = None) -> int:
     """Run ``rules`` in order from ``position`` until ``stop`` (the end by default).
 
+    ``segments`` lets whole runs of screened rules be skipped with one check.
     Return the position the phase goes on from, or STOPPED when it must stop.
     """
     removals = transaction.removals
@@ -75,6 +78,12 @@ def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
     if stop is None:
         stop = end
     while position < stop:
+        if segments is not None and not skip:
+            segment = segments[position]
+            if segment is not None and segment.end <= stop and _segment_clear(transaction,
+                                                                               segment):
+                position = segment.end
+                continue
         rule = rules[position]
         position += 1
         if rule.marker is not None:
@@ -212,6 +221,23 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     transaction.matched_var.name, transaction.matched_var.value = matched[-1]
     transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
     return MATCH
+
+
+def _segment_clear(transaction: Transaction, segment: Segment) -> bool:
+    """Return True when every screen of ``segment`` would decide NO_MATCH from the plain sets."""
+    scans = transaction.screen_values
+    for screen, unchanged, lowered, mask in segment.checks:
+        scan = scans.get(screen.targets_id)
+        if scan is None:
+            scan = scans[screen.targets_id] = _scan_targets(transaction, screen)
+        if scan.mask & mask:
+            return False
+        hits_unchanged, hits_lowered = scan.hits
+        if hits_unchanged and not hits_unchanged.isdisjoint(unchanged):
+            return False
+        if hits_lowered and not hits_lowered.isdisjoint(lowered):
+            return False
+    return True
 
 
 _MISSING: frozenset[int] = frozenset({-1})

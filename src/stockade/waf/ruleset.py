@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stockade.waf.rules import PHASES, EngineSettings, Rule
-from stockade.waf.screen import attach_screens
+from stockade.waf.screen import Segment, attach_screens, find_segments
 from stockade.waf.tx_setup import TxSetup, find_setups
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class RuleSet:
     by_id: dict[int, Rule] = field(default_factory=dict)
     skip_targets: dict[int, SkipTargets] = field(default_factory=dict)  # by phase
     tx_setups: dict[int, tuple[TxSetup, ...]] = field(default_factory=dict)  # by phase
+    segments: dict[int, list[Segment | None]] = field(default_factory=dict)  # by phase
     prefilter: Prefilter | None = None
     # Transformation results of short values, kept across transactions (see evaluation.py).
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
@@ -77,12 +78,17 @@ class RuleSet:
             self.by_id[rule.id] = rule
         self.skip_targets = {phase: skip_targets(rules) for phase, rules in self.by_phase.items()}
         self.tx_setups = {phase: find_setups(rules) for phase, rules in self.by_phase.items()}
-        attach_screens(self.rules, self.prefilter)
+        self.attach_screens()
 
     def use_prefilter(self, prefilter: Prefilter) -> None:
         """Attach ``prefilter``, whose set indexes the @rx rules now carry, and their screens."""
         self.prefilter = prefilter
-        attach_screens(self.rules, prefilter)
+        self.attach_screens()
+
+    def attach_screens(self) -> None:
+        """Give each rule its screen and index the runs of screened rules of each phase."""
+        attach_screens(self.rules, self.prefilter)
+        self.segments = {phase: find_segments(rules) for phase, rules in self.by_phase.items()}
 
     def rule_count(self) -> int:
         return len(self.by_id)

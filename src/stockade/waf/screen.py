@@ -86,6 +86,48 @@ class NumericScreen:
 Screen = PrefilterScreen | NumericScreen
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Consecutive rules with prefilter screens, which one check can skip together."""
+
+    end: int  # the position after the last rule
+    # Per target list: a screen that reads it, then the segment's prefilter ids in the
+    # unchanged and the lowercased plain set, and the trigger masks of its chains together.
+    checks: tuple[tuple[PrefilterScreen, frozenset[int], frozenset[int], int], ...]
+
+
+MIN_SEGMENT_RULES = 3
+"""Shorter runs of screened rules are checked one by one."""
+
+
+def find_segments(rules: list[Rule]) -> list[Segment | None]:
+    """Return, for each position of ``rules``, the segment that starts there, if any."""
+    segments: list[Segment | None] = [None] * len(rules)
+    position = 0
+    end = len(rules)
+    while position < end:
+        start = position
+        while position < end and isinstance(rules[position].screen, PrefilterScreen):
+            position += 1
+        if position - start >= MIN_SEGMENT_RULES:
+            segments[start] = _segment(rules[start:position], position)
+        position += 1
+    return segments
+
+
+def _segment(rules: list[Rule], end: int) -> Segment:
+    by_targets: dict[int, tuple[PrefilterScreen, set[int], set[int], int]] = {}
+    for rule in rules:
+        screen = rule.screen
+        assert isinstance(screen, PrefilterScreen)
+        first, unchanged, lowered, mask = by_targets.get(
+            screen.targets_id, (screen, set(), set(), 0))
+        (lowered if screen.lowercases else unchanged).add(screen.prefilter_id)
+        by_targets[screen.targets_id] = (first, unchanged, lowered, mask | screen.mask)
+    return Segment(end, tuple((first, frozenset(unchanged), frozenset(lowered), mask)
+                              for first, unchanged, lowered, mask in by_targets.values()))
+
+
 def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
     """Set ``screen`` on every rule whose first link one of the screens covers."""
     target_ids: dict[tuple[str, ...], int] = {}

@@ -7,7 +7,7 @@ value, which transformations might change it. For a chain, it computes
 which values the chain leaves unchanged or only lowercases.
 
 A trigger is a byte (``%`` for urlDecode) or a short sequence (``/*`` for
-replaceComments). A value that contains none of a transformation's
+replaceComments), found with one RE2 set scan. A value that contains none of a transformation's
 triggers comes out of it unchanged, except that lowercase and cmdLine
 lowercase it. No trigger is a letter, so lowercasing never adds one. The
 tests check each entry against the transformation itself.
@@ -15,10 +15,11 @@ tests check each entry against the transformation itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
+
+import re2
 
 from stockade.waf.transformations._whitespace import WHITESPACE
-from stockade.waf.transformations.normalize_path import needs_normalizing
 
 ANY_VALUE = 1
 """Set in every value's mask, so that a chain with this bit changes any value."""
@@ -45,17 +46,15 @@ _BYTE_TRIGGERS: dict[str, bytes] = {
 }
 """Transformations that change only values holding one of these bytes."""
 
-_COMMENT_MARKERS = (b"/*", b"*/", b"<!--", b"-->", b"--", b"#")
-
-_SEQUENCE_TRIGGERS: dict[str, Callable[[bytes], bool]] = {
-    "replacecomments": lambda value: b"/*" in value,
-    "removecommentschar": lambda value: any(marker in value for marker in _COMMENT_MARKERS),
-    "normalizepath": needs_normalizing,
-    "normalisepath": needs_normalizing,
-    "normalizepathwin": lambda value: b"\\" in value or needs_normalizing(value),
-    "normalisepathwin": lambda value: b"\\" in value or needs_normalizing(value),
+_SEQUENCE_TRIGGERS: dict[str, tuple[bytes, ...]] = {
+    "replacecomments": (rb"/\*",),
+    "removecommentschar": (rb"/\*", rb"\*/", rb"<!--", rb"-->", rb"--", rb"#"),
+    "normalizepath": (rb"//", rb"/\.", rb"\.\.", rb"\A\."),
+    "normalisepath": (rb"//", rb"/\.", rb"\.\.", rb"\A\."),
+    "normalizepathwin": (rb"//", rb"/\.", rb"\.\.", rb"\A\.", rb"\\"),
+    "normalisepathwin": (rb"//", rb"/\.", rb"\.\.", rb"\A\.", rb"\\"),
 }
-"""Transformations that change only values for which this test is true."""
+"""Transformations that change only values in which one of these RE2 patterns matches."""
 
 LOWERCASING = frozenset({"lowercase", "cmdline"})
 """Transformations that lowercase a value without their triggers."""
@@ -69,7 +68,24 @@ for _name, _triggers in _BYTE_TRIGGERS.items():
     for _byte in _triggers:
         _BITS_OF_BYTE[_byte] |= _BITS[_name]
 _QUIET_BYTES = bytes(byte for byte in range(256) if not _BITS_OF_BYTE[byte])
-_SEQUENCE_TESTS = tuple((test, _BITS[name]) for name, test in _SEQUENCE_TRIGGERS.items())
+
+
+def _sequence_set() -> tuple[Any, tuple[int, ...]]:
+    """Compile every sequence trigger into one RE2 set; return it and each pattern's bits."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    bits_by_pattern: dict[bytes, int] = {}
+    for name, patterns in _SEQUENCE_TRIGGERS.items():
+        for pattern in patterns:
+            bits_by_pattern[pattern] = bits_by_pattern.get(pattern, 0) | _BITS[name]
+    sequences = re2.Set.SearchSet(options)
+    for pattern in bits_by_pattern:
+        sequences.Add(pattern)
+    sequences.Compile()
+    return sequences, tuple(bits_by_pattern.values())
+
+
+_SEQUENCES, _SEQUENCE_BITS = _sequence_set()
 
 
 def value_mask(value: bytes) -> int:
@@ -79,9 +95,10 @@ def value_mask(value: bytes) -> int:
     if present:
         for byte in set(present):
             mask |= _BITS_OF_BYTE[byte]
-    for test, bit in _SEQUENCE_TESTS:
-        if test(value):
-            mask |= bit
+    found = _SEQUENCES.Match(value)
+    if found:
+        for index in found:
+            mask |= _SEQUENCE_BITS[index]
     return mask
 
 

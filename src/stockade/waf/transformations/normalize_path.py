@@ -8,7 +8,7 @@ _SLASH = ord("/")
 _DOT = ord(".")
 
 
-def needs_normalizing(path: bytes) -> bool:
+def _needs_normalizing(path: bytes) -> bool:
     """Tell whether ``path`` has anything the normalization would change."""
     return path.startswith(b".") or b"//" in path or b"/." in path or b".." in path
 
@@ -20,7 +20,7 @@ def normalize_slashes(path: bytes) -> bytes:
     An absolute path never climbs above ``/``. A trailing slash stays only
     if the input had one.
     """
-    if not needs_normalizing(path):
+    if not _needs_normalizing(path):
         return path
     buffer = bytearray(path)
     end = len(buffer) - 1
