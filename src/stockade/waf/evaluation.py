@@ -225,11 +225,11 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
 
 def _segment_clear(transaction: Transaction, segment: Segment) -> bool:
     """Return True when every screen of ``segment`` would decide NO_MATCH from the plain sets."""
-    scans = transaction.screen_values
-    for screen, unchanged, lowered, mask in segment.checks:
-        scan = scans.get(screen.targets_id)
+    scans = transaction.spec_scans
+    for label, spec, unchanged, lowered, mask in segment.checks:
+        scan = scans.get(label)
         if scan is None:
-            scan = scans[screen.targets_id] = _scan_targets(transaction, screen)
+            scan = scans[label] = _scan_spec(transaction, spec)
         if scan.mask & mask:
             return False
         hits_unchanged, hits_lowered = scan.hits

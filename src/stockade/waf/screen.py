@@ -91,9 +91,9 @@ class Segment:
     """Consecutive rules with prefilter screens, which one check can skip together."""
 
     end: int  # the position after the last rule
-    # Per target list: a screen that reads it, then the segment's prefilter ids in the
-    # unchanged and the lowercased plain set, and the trigger masks of its chains together.
-    checks: tuple[tuple[PrefilterScreen, frozenset[int], frozenset[int], int], ...]
+    # Per target label: a spec that reads it, then the prefilter ids of the segment's rules
+    # that read it in the unchanged and the lowercased plain set, and their trigger masks.
+    checks: tuple[tuple[str, VariableSpec, frozenset[int], frozenset[int], int], ...]
 
 
 MIN_SEGMENT_RULES = 3
@@ -116,16 +116,16 @@ def find_segments(rules: list[Rule]) -> list[Segment | None]:
 
 
 def _segment(rules: list[Rule], end: int) -> Segment:
-    by_targets: dict[int, tuple[PrefilterScreen, set[int], set[int], int]] = {}
+    by_label: dict[str, tuple[VariableSpec, set[int], set[int], int]] = {}
     for rule in rules:
         screen = rule.screen
         assert isinstance(screen, PrefilterScreen)
-        first, unchanged, lowered, mask = by_targets.get(
-            screen.targets_id, (screen, set(), set(), 0))
-        (lowered if screen.lowercases else unchanged).add(screen.prefilter_id)
-        by_targets[screen.targets_id] = (first, unchanged, lowered, mask | screen.mask)
-    return Segment(end, tuple((first, frozenset(unchanged), frozenset(lowered), mask)
-                              for first, unchanged, lowered, mask in by_targets.values()))
+        for spec, label in zip(screen.targets, screen.labels, strict=True):
+            first, unchanged, lowered, mask = by_label.get(label, (spec, set(), set(), 0))
+            (lowered if screen.lowercases else unchanged).add(screen.prefilter_id)
+            by_label[label] = (first, unchanged, lowered, mask | screen.mask)
+    return Segment(end, tuple((label, first, frozenset(unchanged), frozenset(lowered), mask)
+                              for label, (first, unchanged, lowered, mask) in by_label.items()))
 
 
 def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
