@@ -28,6 +28,8 @@ CONTINUE = Outcome()
 def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
     """Run the actions of a fully matched rule and apply its disruptive action."""
     transaction.current_rule = rule
+    if rule.fixed_outcome is not None:
+        return rule.fixed_outcome
     skip = 0
     skip_after: str | None = None
     for link in rule.links():
@@ -52,6 +54,23 @@ def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
         return Outcome(stop_phase=True)
     if action == "allow":
         return _allow(transaction, rule)
+    return Outcome(skip=skip, skip_after=skip_after)
+
+
+def fixed_outcome(rule: Rule) -> Outcome | None:
+    """Return the outcome of every match of ``rule`` when a match does nothing else.
+
+    That is a rule that only passes or jumps: no actions on any link, no log
+    entry, and no disruptive action besides pass, such as the paranoia-level
+    checks of the CRS.
+    """
+    if rule.log or resolve_disruptive(rule) != "pass":
+        return None
+    links = rule.links()
+    if any(link.actions or link.per_match_actions for link in links):
+        return None
+    skip = next((link.skip for link in links if link.skip), 0)
+    skip_after = next((link.skip_after for link in links if link.skip_after), None)
     return Outcome(skip=skip, skip_after=skip_after)
 
 

@@ -10,6 +10,7 @@ from stockade.waf.seclang.variables import VariableSpec
 
 if TYPE_CHECKING:
     from stockade.waf.operators import Operator
+    from stockade.waf.outcome import Outcome
     from stockade.waf.screen import Screen
     from stockade.waf.transaction import Transaction
 
@@ -74,6 +75,7 @@ class Rule:
     marker: str | None = None  # set for SecMarker entries
     prefilter_id: int | None = None  # index into the prefilter's pattern table
     screen: Screen | None = None  # proves cheaply that the rule cannot match, when set
+    fixed_outcome: Outcome | None = None  # what every match returns, when it runs no action
 
     @property
     def is_marker(self) -> bool:

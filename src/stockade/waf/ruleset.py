@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from stockade.waf.outcome import fixed_outcome
 from stockade.waf.rules import PHASES, EngineSettings, Rule
 from stockade.waf.screen import Segment, attach_screens, find_segments
 from stockade.waf.tx_setup import TxSetup, find_setups
@@ -86,8 +87,10 @@ class RuleSet:
         self.attach_screens()
 
     def attach_screens(self) -> None:
-        """Give each rule its screen and index the runs of screened rules of each phase."""
+        """Give each rule its screen and fixed outcome, and index the runs of screened rules."""
         attach_screens(self.rules, self.prefilter)
+        for rule in self.rules:
+            rule.fixed_outcome = None if rule.is_marker else fixed_outcome(rule)
         self.segments = {phase: find_segments(rules) for phase, rules in self.by_phase.items()}
 
     def rule_count(self) -> int:
