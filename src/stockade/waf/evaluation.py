@@ -409,10 +409,16 @@ def collect_targets(transaction: Transaction, link: Rule,
     """Resolve the link's variables, minus ``!`` exclusions and ctl-removed targets."""
     exclusions = [*link.exclusions, *excluded] if excluded else link.exclusions
     targets: list[Target] = []
+    resolved = transaction.resolved_targets
     for spec in link.variables:
         if spec.exclude:
             continue
-        values = variables.resolve(transaction, spec)
+        if spec.name in variables.PHASE_STATIC:
+            values = resolved.get(spec.selection)
+            if values is None:  # shared by the phase's rules, so never changed
+                values = resolved[spec.selection] = variables.resolve(transaction, spec)
+        else:
+            values = variables.resolve(transaction, spec)
         if exclusions:
             values = [item for item in values if not _is_excluded(spec.name, item[0], exclusions)]
         if spec.count:

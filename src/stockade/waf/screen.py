@@ -45,9 +45,6 @@ from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.transformations._triggers import ANY_VALUE, chain_mask
 
-PHASE_STATIC_COMPUTED = frozenset({"XML"})
-"""Computed variables whose values depend only on the message, so they stay fixed in a phase."""
-
 
 @dataclass(frozen=True, slots=True)
 class PrefilterScreen:
@@ -159,12 +156,7 @@ def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
 
 def _is_phase_static(spec: VariableSpec) -> bool:
     """Return True when ``spec``'s values cannot change while one phase runs."""
-    if spec.count:
-        return False
-    name = spec.name
-    if name in variables.STORED_COLLECTIONS or name in variables.NAMES_OF:
-        return True
-    return name in variables.SCALARS or name in PHASE_STATIC_COMPUTED
+    return not spec.count and spec.name in variables.PHASE_STATIC
 
 
 def _numeric_screen(rule: Rule) -> NumericScreen | None:

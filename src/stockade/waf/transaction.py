@@ -19,7 +19,7 @@ from stockade.waf.matches import Interruption, Match, MatchedVar
 from stockade.waf.prefilter import ValueScan
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.request_vars import to_text
-from stockade.waf.variables import resolve_macro
+from stockade.waf.variables import Pair, resolve_macro
 
 if TYPE_CHECKING:
     from stockade.waf.engine import Engine
@@ -63,6 +63,7 @@ class Transaction:
         self.screen_unions: dict[tuple[int, int], frozenset[int] | None] = {}
         self.screen_values: dict[int, TargetScan] = {}  # per phase, by targets_id
         self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
+        self.resolved_targets: dict[str, list[Pair]] = {}  # per phase, by VariableSpec.selection
         self.plain_scans: dict[bytes, ValueScan] = {}  # see Prefilter.scan_plain
         self.xml_text: bytes | None = None  # all text of an XML body, for XML:/*
         self.xml_attributes: list[bytes] = []  # attribute values, for XML://@*
@@ -92,6 +93,7 @@ class Transaction:
         self.screen_unions.clear()
         self.screen_values.clear()
         self.spec_scans.clear()
+        self.resolved_targets.clear()
 
     # --- collections used by actions -------------------------------------------------
 

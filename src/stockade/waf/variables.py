@@ -57,6 +57,12 @@ COMPUTED = frozenset({
     "WEBSERVER_ERROR_LOG", "USERAGENT_IP",
 })
 KNOWN_VARIABLES = SCALARS | COMPUTED | STORED_COLLECTIONS | KEYED_STATE | frozenset(NAMES_OF)
+PHASE_STATIC = STORED_COLLECTIONS | frozenset(NAMES_OF) | SCALARS | frozenset({"XML"})
+"""Variables whose values depend only on the message, so they stay fixed while a phase runs.
+
+Only ``ctl:requestBodyProcessor`` changes one within a phase, and it makes the
+transaction forget what it resolved (``Transaction.forget_screened_values``).
+"""
 
 
 def resolve(transaction: Transaction, spec: VariableSpec) -> list[Pair]:

@@ -6,7 +6,7 @@ request, so they compile with RE2 and never with Python's ``re``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import re2
 
@@ -24,6 +24,13 @@ class VariableSpec:
     key_pattern: KeyPattern | None = None  # for a /regex/ selector
     count: bool = False  # "&": the number of matching values, not the values
     exclude: bool = False  # "!": remove matching keys from the collection
+    # The variable and selector as written, without "!" or "&": specs with the same
+    # selection resolve to the same values.
+    selection: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        suffix = f":{self.key_text}" if self.key_text is not None else ""
+        object.__setattr__(self, "selection", f"{self.name}{suffix}")
 
     def selects(self, key: str) -> bool:
         """Return True when this spec's selector covers collection key ``key``."""
