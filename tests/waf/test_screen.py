@@ -9,7 +9,7 @@ from stockade.waf.crs import CrsInstall, tenant_engine
 from stockade.waf.engine import Engine
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.ruleset import RuleSet
-from stockade.waf.screen import NumericScreen, PrefilterScreen
+from stockade.waf.screen import EVERY_STEP, NEGATED, NumericScreen, PrefilterScreen
 from stockade.waf.transaction import Transaction
 from stockade.waf.tx_setup import TxSetup
 from tests.waf.engine_helpers import engine_from, get, logged, post, run
@@ -192,8 +192,8 @@ SecRule ARGS "@rx ^sel" "id:64,phase:2,pass,log,t:cmdLine"
     for rule_id in (60, 61, 62, 64):
         screen = engine.ruleset.by_id[rule_id].screen
         assert isinstance(screen, PrefilterScreen)
-        assert screen.prefilter_id in prefilter.plain_members
-    assert engine.ruleset.by_id[63].screen.prefilter_id not in prefilter.plain_members
+        assert screen.prefilter_id in prefilter.plain_halves[screen.lowercases]
+    assert engine.ruleset.by_id[63].screen.prefilter_id not in set().union(*prefilter.plain_halves)
     assert logged(run(engine, get(b"/?a=Select"))) == [60, 61, 64]
     assert logged(run(engine, get(b"/?a=S%5EELECT"))) == [64]  # cmdLine drops ^
     assert logged(run(engine, get(b"/?a=%253Cscript"))) == [62]
@@ -298,3 +298,35 @@ logdata:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
     both = run(engine, get(b"/", [(b"X-Flag", b"7"), (b"X-Other", b"9")]))
     assert logged(both) == [122]
     assert both.matches[0].logdata == "REQUEST_HEADERS:X-Other=9"
+
+
+def test_negated_screen_needs_every_value_to_match() -> None:
+    engine = engine_from("""
+SecRule ARGS "!@rx ^[a-z]+$" "id:130,phase:2,pass,log,logdata:'%{MATCHED_VAR}'"
+SecRule REQUEST_HEADERS:X-Mode "!@rx ^fast$" "id:131,phase:2,pass,log,t:lowercase"
+""")
+    screen = engine.ruleset.by_id[130].screen
+    assert isinstance(screen, PrefilterScreen)
+    assert screen.kind == NEGATED
+    assert logged(run(engine, get(b"/?a=abc&b=def", [(b"X-Mode", b"FAST")]))) == []
+    mixed = run(engine, get(b"/?a=abc&b=d3f", [(b"X-Mode", b"slow")]))
+    assert logged(mixed) == [130, 131]
+    assert mixed.matches[0].logdata == "d3f"
+    assert logged(run(engine, get(b"/?a=%25abc"))) == [130]  # a value with a trigger byte
+    assert logged(run(engine, get(b"/"))) == []  # no values: nothing to match
+
+
+def test_multimatch_screen_sees_value_before_lowercase() -> None:
+    engine = engine_from("""
+SecRule ARGS "@rx ^ABC$" "id:140,phase:2,pass,log,t:lowercase,multiMatch"
+SecRule ARGS "@rx ^abc$" "id:141,phase:2,pass,log,t:lowercase,multiMatch"
+SecRule ARGS "@rx <x>" "id:142,phase:2,pass,log,t:urlDecodeUni,multiMatch"
+""")
+    for rule_id in (140, 141, 142):
+        screen = engine.ruleset.by_id[rule_id].screen
+        assert isinstance(screen, PrefilterScreen)
+        assert screen.kind == EVERY_STEP
+    assert logged(run(engine, get(b"/?a=ABC"))) == [140, 141]
+    assert logged(run(engine, get(b"/?a=abc"))) == [141]
+    assert logged(run(engine, get(b"/?a=%253Cx%253E"))) == [142]
+    assert logged(run(engine, get(b"/?a=xyz"))) == []

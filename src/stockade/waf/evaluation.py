@@ -25,7 +25,14 @@ from stockade.waf.prefilter import (
 )
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
-from stockade.waf.screen import NumericScreen, PrefilterScreen, Screen, Segment
+from stockade.waf.screen import (
+    EVERY_STEP,
+    PLAIN,
+    NumericScreen,
+    PrefilterScreen,
+    Screen,
+    Segment,
+)
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.tx_setup import MAX_REMEMBERED_SETUPS, SetupResult, TxSetup
 
@@ -174,6 +181,8 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
         if scan is None:
             scan = _scan_targets(transaction, screen)
             transaction.screen_values[screen.targets_id] = scan
+        if screen.kind != PLAIN:
+            return _screen_other(transaction, screen, scan)
         if screen.prefilter_id in scan.hits[screen.lowercases]:
             return UNDECIDED
         if not scan.mask & screen.mask:
@@ -221,6 +230,24 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     transaction.matched_var.name, transaction.matched_var.value = matched[-1]
     transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
     return MATCH
+
+
+def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: TargetScan) -> int:
+    """Decide a NEGATED or EVERY_STEP prefilter screen from the plain sets alone."""
+    if scan.mask & screen.mask:
+        return UNDECIDED  # a value triggers the chain, or the plain sets lack the pattern
+    pattern = screen.prefilter_id
+    if screen.kind == EVERY_STEP:
+        unchanged, lowered = scan.hits
+        if pattern in unchanged or (screen.lowercases and pattern in lowered):
+            return UNDECIDED
+        return NO_MATCH
+    plain_scans = transaction.plain_scans
+    for value, _ in scan.all_values():
+        _, value_unchanged, value_lowered = plain_scans[value]
+        if pattern not in (value_lowered if screen.lowercases else value_unchanged):
+            return UNDECIDED  # this value does not match, so the negated rule may
+    return NO_MATCH
 
 
 def _segment_clear(transaction: Transaction, segment: Segment) -> bool:

@@ -92,7 +92,7 @@ class Prefilter:
     # Two sets over the patterns of every chain that chain_mask covers: [unchanged, lowercased].
     plain_sets: list[Any] = field(default_factory=list)
     plain_ids: list[tuple[int, ...]] = field(default_factory=list)  # set index -> prefilter id
-    plain_members: frozenset[int] = NO_IDS
+    plain_halves: tuple[frozenset[int], frozenset[int]] = (NO_IDS, NO_IDS)
     shared_scans: dict[bytes, ValueScan] = field(default_factory=dict)
 
     def scan_plain(self, transaction: Transaction, value: bytes) -> ValueScan:
@@ -208,9 +208,12 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
                 continue
             link.prefilter_id = (group << GROUP_SHIFT) | index
             count += 1
-            if not mask & ANY_VALUE:
-                plain[half].Add(_to_bytes(pattern))
-                plain_ids[half].append(link.prefilter_id)
+            if mask & ANY_VALUE:
+                continue
+            # A multiMatch rule also tests the value before its chain lowercases it.
+            for plain_half in (0, 1) if link.multi_match and lowercases else (half,):
+                plain[plain_half].Add(_to_bytes(pattern))
+                plain_ids[plain_half].append(link.prefilter_id)
         if count:
             members.Compile()
         prefilter.sets.append(members)
@@ -222,7 +225,7 @@ def build_prefilter(ruleset: RuleSet) -> Prefilter:
             plain[half] = _Empty()
     prefilter.plain_sets = plain
     prefilter.plain_ids = [tuple(ids) for ids in plain_ids]
-    prefilter.plain_members = frozenset(plain_ids[0] + plain_ids[1])
+    prefilter.plain_halves = (frozenset(plain_ids[0]), frozenset(plain_ids[1]))
     log.info("prefilter: %d sets, %d patterns, %d rules left to their own operator",
              len(prefilter.sets), prefilter.pattern_count(), len(prefilter.skipped))
     return prefilter

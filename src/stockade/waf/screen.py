@@ -58,6 +58,16 @@ class PrefilterScreen:
     mask: int  # the chain's trigger mask, or ANY_VALUE when the plain sets lack the pattern,
     # plus UNSCANNED
     lowercases: bool  # look in the lowercased half of a value scan
+    kind: int  # PLAIN, NEGATED or EVERY_STEP
+
+
+PLAIN = 0
+"""A prefilter screen of a rule that matches when its pattern matches a value."""
+NEGATED = 1
+"""A prefilter screen of a ``!@rx`` rule: it cannot match when the pattern matches every value."""
+EVERY_STEP = 2
+"""A prefilter screen of a multiMatch rule, which tests the value before and after each
+transformation; without triggers those are the value and its lowercase."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +114,16 @@ def find_segments(rules: list[Rule]) -> list[Segment | None]:
     end = len(rules)
     while position < end:
         start = position
-        while position < end and isinstance(rules[position].screen, PrefilterScreen):
+        while position < end and _is_plain(rules[position].screen):
             position += 1
         if position - start >= MIN_SEGMENT_RULES:
             segments[start] = _segment(rules[start:position], position)
         position += 1
     return segments
+
+
+def _is_plain(screen: Screen | None) -> bool:
+    return isinstance(screen, PrefilterScreen) and screen.kind == PLAIN
 
 
 def _segment(rules: list[Rule], end: int) -> Segment:
@@ -137,7 +151,7 @@ def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
 
 def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
                       prefilter: Prefilter | None) -> PrefilterScreen | None:
-    if prefilter is None or rule.prefilter_id is None or rule.multi_match or rule.negated:
+    if prefilter is None or rule.prefilter_id is None or (rule.multi_match and rule.negated):
         return None
     targets = tuple(spec for spec in rule.variables if not spec.exclude)
     if not targets or not all(_is_phase_static(spec) for spec in targets):
@@ -147,11 +161,20 @@ def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
     targets_id = target_ids.setdefault(labels, len(target_ids))
     group, index = divmod(rule.prefilter_id, 1 << GROUP_SHIFT)
     mask, lowercases = chain_mask(rule.transformations)
-    if rule.prefilter_id not in prefilter.plain_members:
+    kind = PLAIN
+    if rule.negated:
+        kind = NEGATED
+    elif rule.multi_match:
+        kind = EVERY_STEP
+    unchanged, lowered = prefilter.plain_halves
+    needed = [lowered if lowercases else unchanged]
+    if kind == EVERY_STEP:
+        needed.append(unchanged)
+    if not all(rule.prefilter_id in half for half in needed):
         mask = ANY_VALUE
     mask |= UNSCANNED
     return PrefilterScreen(targets, labels, targets_id, (targets_id, group), group, index,
-                           rule.prefilter_id, mask, lowercases)
+                           rule.prefilter_id, mask, lowercases, kind)
 
 
 def _is_phase_static(spec: VariableSpec) -> bool:

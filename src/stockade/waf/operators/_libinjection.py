@@ -30,15 +30,37 @@ _version.restype = ctypes.c_char_p
 
 LIBINJECTION_VERSION: str = (_version() or b"unknown").decode("ascii", "replace")
 
+REMEMBERED_VALUE_BYTES = 256
+"""Values up to this length keep their result, because header values and names repeat."""
+MAX_REMEMBERED = 16384
+"""Results kept per function; past it the memory starts again."""
+
+_sqli_results: dict[bytes, bytes | None] = {}
+_xss_results: dict[bytes, bool] = {}
+
 
 def sqli_fingerprint(value: bytes) -> bytes | None:
     """Return the SQL injection fingerprint libinjection finds in ``value``, or None."""
+    if len(value) <= REMEMBERED_VALUE_BYTES and value in _sqli_results:
+        return _sqli_results[value]
     fingerprint = ctypes.create_string_buffer(FINGERPRINT_SIZE)
-    if _sqli(value, len(value), fingerprint):
-        return fingerprint.value
-    return None
+    result = fingerprint.value if _sqli(value, len(value), fingerprint) else None
+    if len(value) <= REMEMBERED_VALUE_BYTES:
+        if len(_sqli_results) >= MAX_REMEMBERED:
+            _sqli_results.clear()
+        _sqli_results[value] = result
+    return result
 
 
 def is_xss(value: bytes) -> bool:
     """Return True when libinjection finds cross-site scripting in ``value``."""
-    return bool(_xss(value, len(value)))
+    if len(value) <= REMEMBERED_VALUE_BYTES:
+        known = _xss_results.get(value)
+        if known is not None:
+            return known
+    result = bool(_xss(value, len(value)))
+    if len(value) <= REMEMBERED_VALUE_BYTES:
+        if len(_xss_results) >= MAX_REMEMBERED:
+            _xss_results.clear()
+        _xss_results[value] = result
+    return result
