@@ -109,11 +109,11 @@ def upstream_request_fields(
     ``extra_drop`` names more fields to strip, such as identity headers the
     gateway sets itself.
     """
-    drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop)
-    items = _kept_items(fields, drop)
+    drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop, upstream_host is not None)
+    items, names = _kept_items(fields, drop)
     if upstream_host is not None:
-        items = [item for item in items if item[0].lower() != b"host"]
         items.append((b"Host", upstream_host))
+        names.append(b"host")
     client = client_address.encode("ascii")
     proto = scheme.encode("ascii")
     node = b'"[' + client + b']"' if b":" in client else client
@@ -124,29 +124,57 @@ def upstream_request_fields(
         (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
         (request_id_header, request_id.encode("ascii")),
     )
-    return Fields(items)
+    names += _forwarding_names(request_id_header)
+    return Fields(items, lowered_names=names)
 
 
 def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
     """Build the field section sent to the client, without framing fields."""
-    drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset())
-    items = _kept_items(fields, drop)
+    drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset(), False)
+    items, names = _kept_items(fields, drop)
     items.append((request_id_header, request_id.encode("ascii")))
-    return Fields(items)
+    names.append(_lower(request_id_header))
+    return Fields(items, lowered_names=names)
 
 
 @functools.lru_cache(maxsize=64)
 def _drop_names(
-    base: frozenset[bytes], request_id_header: bytes, extra: frozenset[bytes]
+    base: frozenset[bytes], request_id_header: bytes, extra: frozenset[bytes], host: bool
 ) -> frozenset[bytes]:
-    """Return the names never forwarded in one direction; a few combinations per config."""
-    return base | extra | {request_id_header.lower()}
+    """Return the names never forwarded in one direction; a few combinations per config.
+
+    ``host`` adds Host, for a request whose Host the gateway replaces.
+    """
+    names = base | extra | {request_id_header.lower()}
+    return names | {b"host"} if host else names
 
 
-def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
-    """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
-    items = fields.items()
-    names = [name.lower() for name, _ in items]
+@functools.lru_cache(maxsize=16)
+def _forwarding_names(request_id_header: bytes) -> tuple[bytes, ...]:
+    """Return the lower-cased names of the fields ``upstream_request_fields`` appends."""
+    return (
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"forwarded",
+        request_id_header.lower(),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _lower(name: bytes) -> bytes:
+    return name.lower()
+
+
+def _kept_items(
+    fields: Fields, drop: frozenset[bytes]
+) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
+    """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection.
+
+    The lower-cased names of the kept items come second, in the same order.
+    """
+    names = fields.lowered_names()
+    items = list(fields)
     if b"connection" in names:
         values = [
             value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
@@ -154,7 +182,10 @@ def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, byt
         nominated = _listed_names(values) - drop
         if nominated:
             drop = drop | nominated
-    return [item for item, name in zip(items, names, strict=True) if name not in drop]
+    kept = [index for index, name in enumerate(names) if name not in drop]
+    if len(kept) == len(names):
+        return items, list(names)
+    return [items[index] for index in kept], [names[index] for index in kept]
 
 
 def _quote(value: bytes) -> bytes:

@@ -166,7 +166,8 @@ class ClientConnection(ParserProtocol):
         self.parser.set_body_limit(max_body)
 
         pipeline = match.pipeline
-        if pipeline.has_phase(Phase.REQUEST_HEADERS):
+        staged = not pipeline.empty
+        if staged and pipeline.has_phase(Phase.REQUEST_HEADERS):
             verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
             if verdict.reject:
                 return self.reject_exchange(runtime, exchange, verdict)
@@ -175,19 +176,18 @@ class ClientConnection(ParserProtocol):
         if has_body and head.expect_continue:
             self.write(CONTINUE_RESPONSE)
         body = BodyReader(self, runtime, exchange, has_body)
-        for observer in runtime.observers:
-            wants_bodies = getattr(observer, "wants_bodies", None)
-            if wants_bodies is not None and wants_bodies(exchange):
+        for observer in runtime.body_observers:
+            if observer.wants_bodies(exchange):
                 capture = getattr(observer, "max_body_bytes", OBSERVER_CAPTURE_BYTES)
                 exchange.capture_bytes = max(exchange.capture_bytes, capture)
         try:
-            if has_body and pipeline.wants_request_body(exchange):
+            if has_body and staged and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)
             elif head.framing is BodyFraming.CHUNKED:
                 # Chunk framing can break anywhere in the body; reading it
                 # first keeps a malformed body from reaching the upstream.
                 await body.prebuffer(buffer_limit(match.policy)[0])
-            if pipeline.has_phase(Phase.REQUEST_BODY):
+            if staged and pipeline.has_phase(Phase.REQUEST_BODY):
                 verdict = await pipeline.run(exchange, Phase.REQUEST_BODY)
                 if verdict.reject:
                     return self.reject_exchange(runtime, exchange, verdict)

@@ -385,10 +385,10 @@ class MessageParser:
         lines = split_section(
             section, "trailer section", self._limits.max_header_count, start_line=False
         )
-        items, _ = parse_field_lines(lines, "trailer")
+        items, names, _ = parse_field_lines(lines, "trailer")
         # RFC 9110 section 6.5.1: trailers are kept apart from the header
         # section, so a trailer never changes what routing or a stage saw.
         check_trailer_names(items)
         self._state = _DONE
-        return EndOfMessage(trailers=Fields(items))
+        return EndOfMessage(trailers=Fields(items, lowered_names=names))
 

@@ -75,7 +75,7 @@ class RequestParser(MessageParser):
             head, "request head", self._limits.max_header_count, start_line=True
         )
         method, target, version = self._parse_request_line(lines[0])
-        items, framing_values = parse_field_lines(lines[1:], "header")
+        items, names, framing_values = parse_field_lines(lines[1:], "header")
         path, target_authority = split_target(method, target)
         authority = request_authority(version, framing_values.get(b"host"), target_authority)
         if target_authority is not None:
@@ -94,7 +94,7 @@ class RequestParser(MessageParser):
             method,
             path,
             version,
-            Fields(items),
+            Fields(items, lowered_names=names),
             framing,
             content_length,
             is_keep_alive(version, options),
@@ -221,7 +221,7 @@ class ResponseParser(MessageParser):
             head, "response head", self._limits.max_header_count, start_line=True
         )
         version, status, reason = _parse_status_line(lines[0])
-        items, framing_values = parse_field_lines(lines[1:], "header")
+        items, names, framing_values = parse_field_lines(lines[1:], "header")
         connection = framing_values.get(b"connection")
         options = (
             connection_options(connection, RESPONSE_PROTECTED_FIELDS) if connection else _NO_OPTIONS
@@ -234,7 +234,7 @@ class ResponseParser(MessageParser):
             status=status,
             reason=reason,
             version=version,
-            fields=Fields(items),
+            fields=Fields(items, lowered_names=names),
             framing=framing,
             content_length=content_length,
             keep_alive=keep_alive,

@@ -19,12 +19,20 @@ _FORBIDDEN_BYTES = (b"\r", b"\n", b"\x00")
 _NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
 
 
-def serialize_request_head(method: bytes, target: bytes, fields: Fields) -> bytes:
-    """Return ``method target HTTP/1.1``, the field lines and the empty line."""
+def serialize_request_head(
+    method: bytes, target: bytes, fields: Fields, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> bytes:
+    """Return ``method target HTTP/1.1``, the field lines and the empty line.
+
+    ``extra`` fields follow those of ``fields``; the caller passes its framing field there.
+    """
     start_line = method + b" " + target + b" HTTP/1.1\r\n"
     if _has_forbidden_byte(start_line[:-2]) or b" " in method or b" " in target:
         raise ValueError(f"invalid request line {start_line[:80]!r}")
-    return _with_fields(start_line, fields)
+    items = list(fields)
+    if extra:
+        items += extra
+    return start_line + _field_lines(items) + b"\r\n"
 
 
 def serialize_response_head(status: int, reason: bytes, fields: Fields) -> bytes:
@@ -33,21 +41,24 @@ def serialize_response_head(status: int, reason: bytes, fields: Fields) -> bytes
         raise ValueError(f"status {status} is not a three-digit code")
     if _has_forbidden_byte(reason):
         raise ValueError(f"reason phrase {reason[:80]!r} contains CR, LF or NUL")
-    return _with_fields(b"HTTP/1.1 %d %s\r\n" % (status, reason), fields)
+    return b"HTTP/1.1 %d %s\r\n" % (status, reason) + _field_lines(list(fields)) + b"\r\n"
 
 
 def serialize_fields(fields: Fields) -> bytes:
     """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
-    items = fields.items()
+    return _field_lines(list(fields))
+
+
+def _field_lines(items: list[tuple[bytes, bytes]]) -> bytes:
     lines = b"".join([name + b": " + value + b"\r\n" for name, value in items])
     # Each field line contains exactly one CR and one LF when no name or value
     # carries one; two C-level counts check the whole section at once.
     count = len(items)
     if lines.count(b"\n") != count or lines.count(b"\r") != count or b"\x00" in lines:
-        _raise_bad_field(fields)
+        _raise_bad_field(items)
     names = [name for name, _ in items]
     if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
-        _raise_bad_field(fields)
+        _raise_bad_field(items)
     return lines
 
 
@@ -65,16 +76,12 @@ def encode_last_chunk(trailers: Fields | None = None) -> bytes:
     return b"0\r\n" + serialize_fields(trailers) + b"\r\n"
 
 
-def _with_fields(start_line: bytes, fields: Fields) -> bytes:
-    return start_line + serialize_fields(fields) + b"\r\n"
-
-
 def _has_forbidden_byte(data: bytes) -> bool:
     return b"\r" in data or b"\n" in data or b"\x00" in data
 
 
-def _raise_bad_field(fields: Fields) -> None:
-    for name, value in fields:
+def _raise_bad_field(items: list[tuple[bytes, bytes]]) -> None:
+    for name, value in items:
         if not is_token(name):
             raise ValueError(f"invalid field name {name[:40]!r}")
         if _has_forbidden_byte(value):
