@@ -110,10 +110,9 @@ def upstream_request_fields(
     gateway sets itself.
     """
     drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop, upstream_host is not None)
-    items, names = _kept_items(fields, drop)
+    items = _kept_items(fields, drop)
     if upstream_host is not None:
         items.append((b"Host", upstream_host))
-        names.append(b"host")
     client = client_address.encode("ascii")
     proto = scheme.encode("ascii")
     node = b'"[' + client + b']"' if b":" in client else client
@@ -124,17 +123,22 @@ def upstream_request_fields(
         (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
         (request_id_header, request_id.encode("ascii")),
     )
-    names += _forwarding_names(request_id_header)
-    return Fields(items, lowered_names=names)
+    return Fields(items)
 
 
 def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
     """Build the field section sent to the client, without framing fields."""
+    return Fields(client_response_items(fields, request_id, request_id_header))
+
+
+def client_response_items(
+    fields: Fields, request_id: str, request_id_header: bytes
+) -> list[tuple[bytes, bytes]]:
+    """Return the fields of ``client_response_fields`` as a list of (name, value) pairs."""
     drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset(), False)
-    items, names = _kept_items(fields, drop)
+    items = _kept_items(fields, drop)
     items.append((request_id_header, request_id.encode("ascii")))
-    names.append(_lower(request_id_header))
-    return Fields(items, lowered_names=names)
+    return items
 
 
 @functools.lru_cache(maxsize=64)
@@ -149,43 +153,17 @@ def _drop_names(
     return names | {b"host"} if host else names
 
 
-@functools.lru_cache(maxsize=16)
-def _forwarding_names(request_id_header: bytes) -> tuple[bytes, ...]:
-    """Return the lower-cased names of the fields ``upstream_request_fields`` appends."""
-    return (
-        b"x-forwarded-for",
-        b"x-forwarded-proto",
-        b"x-forwarded-host",
-        b"forwarded",
-        request_id_header.lower(),
-    )
-
-
-@functools.lru_cache(maxsize=16)
-def _lower(name: bytes) -> bytes:
-    return name.lower()
-
-
-def _kept_items(
-    fields: Fields, drop: frozenset[bytes]
-) -> tuple[list[tuple[bytes, bytes]], list[bytes]]:
-    """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection.
-
-    The lower-cased names of the kept items come second, in the same order.
-    """
+def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+    """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
     names = fields.lowered_names()
-    items = list(fields)
     if b"connection" in names:
         values = [
-            value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
+            value for (_, value), name in zip(fields, names, strict=True) if name == b"connection"
         ]
         nominated = _listed_names(values) - drop
         if nominated:
             drop = drop | nominated
-    kept = [index for index, name in enumerate(names) if name not in drop]
-    if len(kept) == len(names):
-        return items, list(names)
-    return [items[index] for index in kept], [names[index] for index in kept]
+    return [item for item, name in zip(fields, names, strict=True) if name not in drop]
 
 
 def _quote(value: bytes) -> bytes:

@@ -17,7 +17,7 @@ from stockade.config.models import Policy, Service
 from stockade.events.model import Severity
 from stockade.gateway.connection import PeerClosed
 from stockade.gateway.exchange import Exchange
-from stockade.gateway.forwarding import client_response_fields, upstream_request_fields
+from stockade.gateway.forwarding import client_response_items, upstream_request_fields
 from stockade.gateway.pipeline import Phase
 from stockade.gateway.responses import json_response
 from stockade.gateway.runtime import Runtime, buffer_limit
@@ -398,26 +398,25 @@ async def _relay_response(
             if upstream_done and exchange.response_body is not None:
                 buffered = exchange.response_body  # a stage may have rewritten (masked) it
 
-    fields = client_response_fields(response.fields, exchange.request_id, runtime.request_id_header)
+    fields = client_response_items(response.fields, exchange.request_id, runtime.request_id_header)
     if exchange.response_fields_extra:
-        for name, value in exchange.response_fields_extra:
-            fields.add(name, value)
+        fields += exchange.response_fields_extra
     client_keep_alive = request.keep_alive and not client.worker.draining
     chunked = False
     if request.method == b"HEAD" or response.status in (204, 304):
         if response.content_length is not None and response.status != 204:
-            fields.add(b"Content-Length", str(response.content_length).encode("ascii"))
+            fields.append((b"Content-Length", str(response.content_length).encode("ascii")))
     elif buffered is not None and upstream_done:
-        fields.add(b"Content-Length", str(len(buffered)).encode("ascii"))
+        fields.append((b"Content-Length", str(len(buffered)).encode("ascii")))
     elif response.framing is BodyFraming.LENGTH:
-        fields.add(b"Content-Length", str(response.content_length or 0).encode("ascii"))
+        fields.append((b"Content-Length", str(response.content_length or 0).encode("ascii")))
     elif request.version == b"1.1":
         chunked = True
-        fields.add(b"Transfer-Encoding", b"chunked")
+        fields.append((b"Transfer-Encoding", b"chunked"))
     else:
         client_keep_alive = False  # an HTTP/1.0 client learns the end of the body from the close
     if not client_keep_alive:
-        fields.add(b"Connection", b"close")
+        fields.append((b"Connection", b"close"))
 
     exchange.status = response.status
     # The head and whatever body bytes have already arrived go out in one

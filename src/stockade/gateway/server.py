@@ -77,7 +77,11 @@ class ClientConnection(ParserProtocol):
                     return
                 self.busy = True
                 try:
-                    keep_alive = await self._exchange(runtime, head)
+                    exchange = self._new_exchange(runtime, head)
+                    try:
+                        keep_alive = await self._route_and_forward(runtime, exchange)
+                    finally:
+                        self.worker.finish(runtime, exchange)
                 finally:
                     self.busy = False
                 if not keep_alive or self.worker.draining:
@@ -128,19 +132,15 @@ class ClientConnection(ParserProtocol):
             exchange.status = status
         self.close()
 
-    async def _exchange(self, runtime: Runtime, head: RequestHead) -> bool:
-        """Serve one request; return True when the connection may serve another."""
-        exchange = Exchange(
+    def _new_exchange(self, runtime: Runtime, head: RequestHead) -> Exchange:
+        return Exchange(
             request_id=request_id_from(head.fields, runtime.request_id_header),
             client=self._client_info(runtime, head),
             request=head,
         )
-        try:
-            return await self._route_and_forward(runtime, exchange)
-        finally:
-            self.worker.finish(runtime, exchange)
 
     async def _route_and_forward(self, runtime: Runtime, exchange: Exchange) -> bool:
+        """Serve one request; return True when the connection may serve another."""
         head = exchange.request
         host = _host_without_port(head.authority)
         try:

@@ -221,7 +221,7 @@ class UpstreamPool:
         # One timer per connection stays armed across uses instead of one
         # made and cancelled per request: it re-arms itself while the
         # connection is reused and closes it once idle past idle_until.
-        loop = asyncio.get_running_loop()
+        loop = conn.running_loop()
         conn.idle_until = loop.time() + self.settings.idle_timeout
         if conn.idle_handle is None:
             conn.idle_handle = loop.call_at(conn.idle_until, _close_idle, target, conn)
@@ -255,7 +255,7 @@ def _close_idle(target: Target, conn: UpstreamConnection) -> None:
     idle_until = conn.idle_until
     if idle_until is None:
         return  # in use: release arms the timer again
-    loop = asyncio.get_running_loop()
+    loop = conn.running_loop()
     if loop.time() < idle_until:
         conn.idle_handle = loop.call_at(idle_until, _close_idle, target, conn)
         return

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Iterator
 
+SCAN_MAX_FIELDS = 8
+"""Sections up to this many fields answer ``get`` by a scan of the names, without an index."""
+
 
 class Fields:
     """An ordered multi-map of field names to values, with case-insensitive look-up."""
@@ -82,6 +85,13 @@ class Fields:
 
     def get(self, name: bytes, default: bytes | None = None) -> bytes | None:
         """Return the first value of ``name`` (matched case-insensitively), or ``default``."""
+        index = self._index
+        if index is None and len(self._items) <= SCAN_MAX_FIELDS:
+            names = self.lowered_names()
+            lowered = name.lower()
+            if lowered in names:
+                return self._items[names.index(lowered)][1]
+            return default
         values = self._lookup().get(name.lower())
         return values[0] if values else default
 

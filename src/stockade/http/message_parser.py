@@ -102,6 +102,12 @@ class MessageParser:
         if self._error is not None:
             raise self._error
         try:
+            # The common states are dispatched here, one call less per event.
+            state = self._state
+            if state == _HEAD:
+                return self._read_head()
+            if state == _LENGTH:
+                return self._read_length_body()
             return self._next_event()
         except ProtocolError as exc:
             error = self._peer_error(exc)
@@ -142,6 +148,14 @@ class MessageParser:
             self._error = exc
             self._state = _FAILED
             raise exc
+
+    def between_messages(self) -> bool:
+        """Return True when no message has begun and no byte is buffered.
+
+        ``next_event`` then returns NEED_DATA, so a caller about to wait for
+        bytes can skip the call.
+        """
+        return self._state == _HEAD and self._start == len(self._buffer) and self._error is None
 
     @property
     def buffered(self) -> int:

@@ -211,10 +211,10 @@ class ResponseParser(MessageParser):
     def _head_too_large(self, head: bytes) -> ProtocolError:
         return ProtocolError(f"response head larger than {self._limits.max_header_bytes} bytes")
 
-    def _next_event(self) -> ParserEvent:
+    def _read_head(self) -> ParserEvent:
         if self._request_method is None and self.in_head:
             raise RuntimeError("call expect(request_method) before reading a response")
-        return super()._next_event()
+        return super()._read_head()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
         lines = split_section(
