@@ -40,6 +40,9 @@ FORWARDING = frozenset(
 _REQUEST_DROP = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}  # the gateway answers 100-continue
 _RESPONSE_DROP = HOP_BY_HOP | FRAMING
 
+FORWARDING_CACHE_SIZE = 1024
+"""Client, scheme and host combinations whose forwarding fields are kept built."""
+
 MAX_REQUEST_ID_BYTES = 128
 """Longer incoming ids are replaced rather than passed on."""
 
@@ -113,17 +116,25 @@ def upstream_request_fields(
     items = _kept_items(fields, drop)
     if upstream_host is not None:
         items.append((b"Host", upstream_host))
+    items += _forwarding_items(client_address, scheme, host)
+    items.append((request_id_header, request_id.encode("ascii")))
+    return Fields(items)
+
+
+@functools.lru_cache(maxsize=FORWARDING_CACHE_SIZE)
+def _forwarding_items(
+    client_address: str, scheme: str, host: bytes
+) -> tuple[tuple[bytes, bytes], ...]:
+    """Return the X-Forwarded-* and Forwarded fields for one client, scheme and host."""
     client = client_address.encode("ascii")
     proto = scheme.encode("ascii")
     node = b'"[' + client + b']"' if b":" in client else client
-    items += (
+    return (
         (b"X-Forwarded-For", client),
         (b"X-Forwarded-Proto", proto),
         (b"X-Forwarded-Host", host),
         (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
-        (request_id_header, request_id.encode("ascii")),
     )
-    return Fields(items)
 
 
 def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
