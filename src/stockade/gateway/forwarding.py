@@ -55,6 +55,13 @@ def connection_nominated(fields: Fields) -> set[bytes]:
     return _listed_names(fields.get_all(b"connection"))
 
 
+_COMMON_CONNECTION = {
+    b"keep-alive": frozenset({b"keep-alive"}),
+    b"close": frozenset({b"close"}),
+}
+"""Names listed by the Connection values most peers send, found without splitting."""
+
+
 def _listed_names(values: Iterable[bytes]) -> set[bytes]:
     names: set[bytes] = set()
     for value in values:
@@ -171,7 +178,8 @@ def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, byt
         values = [
             value for (_, value), name in zip(fields, names, strict=True) if name == b"connection"
         ]
-        nominated = _listed_names(values) - drop
+        listed = _COMMON_CONNECTION.get(values[0].lower()) if len(values) == 1 else None
+        nominated = (_listed_names(values) if listed is None else listed) - drop
         if nominated:
             drop = drop | nominated
     return [item for item, name in zip(fields, names, strict=True) if name not in drop]

@@ -9,6 +9,7 @@ gateway itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -134,19 +135,20 @@ class ClientConnection(ParserProtocol):
 
     def _new_exchange(self, runtime: Runtime, head: RequestHead) -> Exchange:
         return Exchange(
-            request_id=request_id_from(head.fields, runtime.request_id_header),
-            client=self._client_info(runtime, head),
-            request=head,
+            request_id_from(head.fields, runtime.request_id_header),
+            self._client_info(runtime, head),
+            head,
         )
 
     async def _route_and_forward(self, runtime: Runtime, exchange: Exchange) -> bool:
         """Serve one request; return True when the connection may serve another."""
         head = exchange.request
         host = _host_without_port(head.authority)
+        method = _METHOD_TEXT.get(head.method)
+        if method is None:
+            method = head.method.decode("latin-1")
         try:
-            match = runtime.routes.match(
-                host, head.method.decode("latin-1"), head.path.decode("latin-1")
-            )
+            match = runtime.routes.match(host, method, head.path.decode("latin-1"))
         except PathError:
             return self._reply(runtime, exchange, 400, "the request path contains dot segments")
         if match is None:
@@ -253,9 +255,7 @@ class ClientConnection(ParserProtocol):
         if trusted:
             forwarded = b",".join(head.fields.get_all(b"x-forwarded-for")) or None
             address = resolve_client_address(address, forwarded, trusted)
-        info = ClientInfo(
-            address=address, port=self.peer[1], peer_address=self.peer[0], tls=self.tls
-        )
+        info = ClientInfo(address, self.peer[1], self.peer[0], self.tls)
         if self.tls and self.transport is not None:
             ssl_object = self.transport.get_extra_info("ssl_object")
             if ssl_object is not None:
@@ -285,6 +285,16 @@ def identity_field_names(policy: Policy) -> frozenset[bytes]:
     return DEFAULT_IDENTITY_FIELDS | names
 
 
+_METHOD_TEXT = {
+    method: method.decode("ascii")
+    for method in (b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS")
+}
+
+HOST_CACHE_SIZE = 256
+"""Distinct request authorities whose host part is kept decoded."""
+
+
+@functools.lru_cache(maxsize=HOST_CACHE_SIZE)
 def _host_without_port(authority: bytes) -> str:
     text = authority.decode("latin-1").lower()
     if text.startswith("["):

@@ -9,6 +9,8 @@ so the upstream would read another field or message than the gateway meant.
 
 from __future__ import annotations
 
+import operator
+
 from stockade.http.charsets import TOKEN_CHARS, is_token
 from stockade.http.fields import Fields
 
@@ -21,19 +23,30 @@ _NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
 
 
 def serialize_request_head(
-    method: bytes, target: bytes, fields: Fields, extra: tuple[tuple[bytes, bytes], ...] = ()
+    method: bytes,
+    target: bytes,
+    fields: Fields | list[tuple[bytes, bytes]],
+    extra: tuple[tuple[bytes, bytes], ...] = (),
 ) -> bytes:
     """Return ``method target HTTP/1.1``, the field lines and the empty line.
 
-    ``extra`` fields follow those of ``fields``; the caller passes its framing field there.
+    ``fields`` is a Fields object or a list of (name, value) pairs. ``extra``
+    fields follow them; the caller passes its framing field there.
     """
-    start_line = method + b" " + target + b" HTTP/1.1\r\n"
-    if _has_forbidden_byte(start_line[:-2]) or b" " in method or b" " in target:
-        raise ValueError(f"invalid request line {start_line[:80]!r}")
     items = list(fields)
     if extra:
         items += extra
-    return start_line + _field_lines(items) + b"\r\n"
+    head = b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, _joined_lines(items))
+    # The start line must hold exactly two SP, and the head one CRLF per line.
+    if (
+        head.count(b" ", 0, len(method) + len(target) + _START_LINE_SPACES) != _START_LINE_SPACES
+        or not _is_well_formed(head, items)
+    ):
+        start_line = method + b" " + target + b" HTTP/1.1"
+        if _has_forbidden_byte(start_line) or b" " in method or b" " in target:
+            raise ValueError(f"invalid request line {start_line[:80]!r}")
+        _raise_bad_field(items)
+    return head
 
 
 def serialize_response_head(
@@ -45,30 +58,51 @@ def serialize_response_head(
     """
     if not 100 <= status <= 999:
         raise ValueError(f"status {status} is not a three-digit code")
-    if _has_forbidden_byte(reason):
-        raise ValueError(f"reason phrase {reason[:80]!r} contains CR, LF or NUL")
-    return b"HTTP/1.1 %d %s\r\n" % (status, reason) + _field_lines(list(fields)) + b"\r\n"
+    items = list(fields)
+    head = b"HTTP/1.1 %d %s\r\n%s\r\n" % (status, reason, _joined_lines(items))
+    if not _is_well_formed(head, items):
+        if _has_forbidden_byte(reason):
+            raise ValueError(f"reason phrase {reason[:80]!r} contains CR, LF or NUL")
+        _raise_bad_field(items)
+    return head
 
 
 def serialize_fields(fields: Fields) -> bytes:
     """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
-    return _field_lines(list(fields))
+    items = list(fields)
+    lines = _joined_lines(items)
+    if not _is_well_formed(b"\r\n" + lines + b"\r\n", items):
+        _raise_bad_field(items)
+    return lines
 
 
-def _field_lines(items: list[tuple[bytes, bytes]]) -> bytes:
+_START_LINE_SPACES = 2
+_NAME = operator.itemgetter(0)
+
+
+def _joined_lines(items: list[tuple[bytes, bytes]]) -> bytes:
+    """Return the field lines of ``items``, each ending in CRLF, without checking them."""
     if not items:
         return b""
     # ``b": ".join`` of each (name, value) pair runs in C, with no bytecode per field.
-    lines = b"\r\n".join(map(_COLON_SPACE.join, items)) + b"\r\n"
-    # Each field line contains exactly one CR and one LF when no name or value
-    # carries one; two C-level counts check the whole section at once.
-    count = len(items)
-    if lines.count(b"\n") != count or lines.count(b"\r") != count or b"\x00" in lines:
-        _raise_bad_field(items)
-    names = [name for name, _ in items]
-    if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
-        _raise_bad_field(items)
-    return lines
+    return b"\r\n".join(map(_COLON_SPACE.join, items)) + b"\r\n"
+
+
+def _is_well_formed(head: bytes, items: list[tuple[bytes, bytes]]) -> bool:
+    """Check a start line, the field lines of ``items`` and the empty line, all in ``head``.
+
+    Every line ends in CRLF, so a head holds exactly one CR and one LF per
+    field plus two more when no part carries one; C-level counts check the
+    whole head at once. Field names are tokens, checked joined by LF.
+    """
+    lines = len(items) + 2
+    if head.count(b"\n") != lines or head.count(b"\r") != lines or b"\x00" in head:
+        return False
+    if not items:
+        return True
+    return b"\r\n:" not in head and not b"\n".join(map(_NAME, items)).translate(
+        None, _NAME_LIST_CHARS
+    )
 
 
 def encode_chunk(data: bytes) -> bytes:
