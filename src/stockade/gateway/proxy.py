@@ -511,6 +511,14 @@ def _take_available_body(
     upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes], chunked: bool
 ) -> bool:
     """Move body events already parsed into ``parts``; return True when the body ended."""
+    taken = upstream.parser.take_length_body()
+    if taken is not None:
+        data, done = taken
+        if data:
+            if exchange.capture_bytes:
+                _capture_response(exchange, data)
+            parts.append(encode_chunk(data) if chunked else data)
+        return done
     while True:
         try:
             event = upstream.parser.next_event()

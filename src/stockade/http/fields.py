@@ -119,6 +119,8 @@ class Fields:
     def remove_many(self, names: Container[bytes]) -> None:
         """Remove every field whose lower-cased name is in ``names``."""
         lowered = self.lowered_names()
+        if isinstance(names, frozenset | set) and names.isdisjoint(lowered):
+            return
         kept = [index for index, key in enumerate(lowered) if key not in names]
         if len(kept) == len(lowered):
             return

@@ -210,7 +210,13 @@ class MessageParser:
             self._consume(self._start + 2)
             buffer = self._buffer
         start = self._start
-        end = self._find_section_end()
+        # The common case, a whole head in the buffer, is found here;
+        # _find_section_end checks the bytes of a head that is not complete.
+        end = buffer.find(b"\r\n\r\n", max(start, self._scanned - 3))
+        if end != -1:
+            self._scanned = 0
+        else:
+            end = self._find_section_end()
         if end == -1:
             if len(buffer) - start > self._limits.max_header_bytes:
                 raise self._head_too_large(buffer[start:])
@@ -279,14 +285,38 @@ class MessageParser:
 
     def _take(self, count: int) -> Data:
         """Return the next ``count`` buffered bytes as a Data event, copied only when needed."""
+        return Data(self._take_bytes(count))
+
+    def _take_bytes(self, count: int) -> bytes:
         buffer = self._buffer
         start = self._start
         end = start + count
         if start == 0 and end == len(buffer):
             self._buffer = b""
-            return Data(buffer)
+            return buffer
         self._consume(end)
-        return Data(buffer[start:end])
+        return buffer[start:end]
+
+    def take_length_body(self) -> tuple[bytes, bool] | None:
+        """Return the buffered bytes of a Content-Length body and whether the body ends there.
+
+        One call stands for the Data and EndOfMessage events that
+        ``next_event`` would return for the same bytes; the parser is then
+        in the same state. Returns None unless a Content-Length body (or a
+        body-less message) is being read and the peer has not closed, and
+        the caller then uses ``next_event``.
+        """
+        if self._state != _LENGTH or self._error is not None or self._eof:
+            return None
+        remaining = self._remaining
+        count = min(remaining, len(self._buffer) - self._start)
+        data = self._take_bytes(count) if count else b""
+        remaining -= count
+        self._remaining = remaining
+        if remaining == 0:
+            self._state = _DONE
+            return data, True
+        return data, False
 
     def _read_length_body(self) -> ParserEvent:
         remaining = self._remaining
