@@ -111,7 +111,8 @@ class ParserProtocol(asyncio.Protocol):
                 return event
             if self.closed or self.eof:
                 raise PeerClosed("connection closed by peer")
-            self._resume_reading()
+            if self._read_paused:
+                self._resume_reading()
             loop = self.running_loop()
             now = loop.time()
             if deadline is None:
@@ -130,7 +131,8 @@ class ParserProtocol(asyncio.Protocol):
         """Wait until some bytes are buffered or the peer has closed."""
         if self.parser.buffered or self.closed or self.eof:
             return
-        self._resume_reading()
+        if self._read_paused:
+            self._resume_reading()
         loop = self.running_loop()
         waiter = self._new_waiter(loop, loop.time() + timeout)
         try:

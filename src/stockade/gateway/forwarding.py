@@ -174,15 +174,16 @@ def _drop_names(
 def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
     """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
     names = fields.lowered_names()
+    items = fields.items()
     if b"connection" in names:
         values = [
-            value for (_, value), name in zip(fields, names, strict=True) if name == b"connection"
+            value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
         ]
         listed = _COMMON_CONNECTION.get(values[0].lower()) if len(values) == 1 else None
         nominated = (_listed_names(values) if listed is None else listed) - drop
         if nominated:
             drop = drop | nominated
-    return [item for item, name in zip(fields, names, strict=True) if name not in drop]
+    return [item for item, name in zip(items, names, strict=True) if name not in drop]
 
 
 def _quote(value: bytes) -> bytes:

@@ -105,7 +105,7 @@ class RequestParser(MessageParser):
             Fields(items, lowered_names=names),
             framing,
             content_length,
-            is_keep_alive(version, options),
+            version == b"1.1" if options is _NO_OPTIONS else is_keep_alive(version, options),
             expect_continue,
             authority,
         )

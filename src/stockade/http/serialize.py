@@ -33,7 +33,7 @@ def serialize_request_head(
     ``fields`` is a Fields object or a list of (name, value) pairs. ``extra``
     fields follow them; the caller passes its framing field there.
     """
-    items = list(fields)
+    items = _item_list(fields)
     if extra:
         items += extra
     head = b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, _joined_lines(items))
@@ -58,7 +58,7 @@ def serialize_response_head(
     """
     if not 100 <= status <= 999:
         raise ValueError(f"status {status} is not a three-digit code")
-    items = list(fields)
+    items = _item_list(fields)
     head = b"HTTP/1.1 %d %s\r\n%s\r\n" % (status, reason, _joined_lines(items))
     if not _is_well_formed(head, items):
         if _has_forbidden_byte(reason):
@@ -69,7 +69,7 @@ def serialize_response_head(
 
 def serialize_fields(fields: Fields) -> bytes:
     """Return the field lines of ``fields``, each ending in CRLF, without the empty line."""
-    items = list(fields)
+    items = fields.items()
     lines = _joined_lines(items)
     if not _is_well_formed(b"\r\n" + lines + b"\r\n", items):
         _raise_bad_field(items)
@@ -78,6 +78,12 @@ def serialize_fields(fields: Fields) -> bytes:
 
 _START_LINE_SPACES = 2
 _NAME = operator.itemgetter(0)
+
+
+def _item_list(fields: Fields | list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Return a new list of the (name, value) pairs of ``fields``."""
+    # list(Fields) would call its Python-level __len__ and __iter__.
+    return fields.items() if isinstance(fields, Fields) else list(fields)
 
 
 def _joined_lines(items: list[tuple[bytes, bytes]]) -> bytes:
