@@ -82,7 +82,6 @@ def parse_field_lines(
     list of its values.
     """
     items: FieldItems = []
-    names: list[bytes] = []
     lowered_names: list[bytes] = []
     framing: FramingValues = {}
     for line in lines:
@@ -91,15 +90,15 @@ def parse_field_lines(
             _raise_bad_line(line, name, colon, section, is_first=not items)
         value = value.strip(b" \t")
         items.append((name, value))
-        names.append(name)
         lowered = name.lower()
         lowered_names.append(lowered)
         if lowered in FRAMING_FIELD_NAMES:
             framing.setdefault(lowered, []).append(value)
     # One translate over all names joined by LF (which no line contains) is
-    # cheaper than one per name. The slow path below then finds the bad line.
-    if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
-        for line, name in zip(lines, names, strict=True):
+    # cheaper than one per name. Lower-casing keeps a name a token or not,
+    # so the lower-cased names serve. The slow path below finds the bad line.
+    if b"" in lowered_names or b"\n".join(lowered_names).translate(None, _NAME_LIST_CHARS):
+        for line, (name, _) in zip(lines, items, strict=True):
             if not is_token(name):
                 _raise_bad_line(line, name, b":", section, is_first=line is lines[0])
     return items, lowered_names, framing

@@ -227,7 +227,11 @@ class MessageParser:
         if end + 4 - start > self._limits.max_header_bytes:
             raise self._head_too_large(buffer[start:end])
         head = buffer[start:end]
-        self._consume(end + 4)
+        if end + 4 == len(buffer):
+            self._buffer = b""
+            self._start = 0
+        else:
+            self._start = end + 4
         return self._parse_head(head)
 
     def _consume(self, end: int) -> None:

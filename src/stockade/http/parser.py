@@ -220,7 +220,9 @@ class ResponseParser(MessageParser):
         return ProtocolError(f"response head larger than {self._limits.max_header_bytes} bytes")
 
     def _read_head(self) -> ParserEvent:
-        if self._request_method is None and (self.buffered or self._empty_lines):
+        if self._request_method is None and (
+            len(self._buffer) > self._start or self._empty_lines
+        ):
             raise RuntimeError("call expect(request_method) before reading a response")
         return super()._read_head()
 
