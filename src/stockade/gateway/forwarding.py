@@ -41,7 +41,7 @@ _REQUEST_DROP = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}  # the gateway a
 _RESPONSE_DROP = HOP_BY_HOP | FRAMING
 
 FORWARDING_CACHE_SIZE = 1024
-"""Client, scheme and host combinations whose forwarding fields are kept built."""
+"""Client, scheme and host combinations whose forwarding fields are cached."""
 
 MAX_REQUEST_ID_BYTES = 128
 """Longer incoming ids are replaced rather than passed on."""

@@ -134,7 +134,7 @@ class Metrics:
         else:
             tenant, service = match.tenant.id or "-", match.service.id or "-"
         self._requests[(tenant, service, _status_label(exchange.status))] += 1
-        # _Histogram.observe, written out: this runs once per exchange.
+        # The steps of _Histogram.observe, without a method call per histogram.
         duration = exchange.duration
         histogram = self._latency[(tenant, service)]
         histogram.buckets[bisect.bisect_left(LATENCY_BUCKETS, duration)] += 1

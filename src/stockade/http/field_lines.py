@@ -96,7 +96,8 @@ def parse_field_lines(
             framing.setdefault(lowered, []).append(value)
     # One translate over all names joined by LF (which no line contains) is
     # cheaper than one per name. Lower-casing keeps a name a token or not,
-    # so the lower-cased names serve. The slow path below finds the bad line.
+    # so checking the lower-cased names is enough. The slow path below finds
+    # the bad line.
     if b"" in lowered_names or b"\n".join(lowered_names).translate(None, _NAME_LIST_CHARS):
         for line, (name, _) in zip(lines, items, strict=True):
             if not is_token(name):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Iterator
 
 SCAN_MAX_FIELDS = 8
-"""Sections up to this many fields answer ``get`` by a scan of the names, without an index."""
+"""Sections with at most this many fields are searched by ``get`` without building an index."""
 
 
 class Fields:
@@ -30,7 +30,7 @@ class Fields:
         *,
         lowered_names: list[bytes] | None = None,
     ) -> None:
-        """Hold ``items`` in order.
+        """Store ``items`` in order.
 
         ``lowered_names`` is the list of lower-cased names of ``items``, in the
         same order, when the caller already has it (the parser does); the
@@ -121,12 +121,12 @@ class Fields:
         lowered = self.lowered_names()
         if isinstance(names, frozenset | set) and names.isdisjoint(lowered):
             return
-        kept = [index for index, key in enumerate(lowered) if key not in names]
-        if len(kept) == len(lowered):
+        kept_indexes = [index for index, key in enumerate(lowered) if key not in names]
+        if len(kept_indexes) == len(lowered):
             return
         items = self._items
-        self._items = [items[index] for index in kept]
-        self._names = [lowered[index] for index in kept]
+        self._items = [items[index] for index in kept_indexes]
+        self._names = [lowered[index] for index in kept_indexes]
         self._index = None
 
     def items(self) -> list[tuple[bytes, bytes]]:

@@ -304,7 +304,7 @@ class MessageParser:
     def take_length_body(self) -> tuple[bytes, bool] | None:
         """Return the buffered bytes of a Content-Length body and whether the body ends there.
 
-        One call stands for the Data and EndOfMessage events that
+        One call replaces the Data and EndOfMessage events that
         ``next_event`` would return for the same bytes; the parser is then
         in the same state. Returns None unless a Content-Length body (or a
         body-less message) is being read and the peer has not closed, and

@@ -281,7 +281,7 @@ class ResponseParser(MessageParser):
 
 
 STATUS_LINE_CACHE_SIZE = 256
-"""Distinct valid status lines whose parse is kept; an upstream sends few of them."""
+"""Distinct valid status lines whose parsed parts are cached; an upstream sends few of them."""
 
 
 @functools.lru_cache(maxsize=STATUS_LINE_CACHE_SIZE)

@@ -97,7 +97,7 @@ def _joined_lines(items: list[tuple[bytes, bytes]]) -> bytes:
 def _is_well_formed(head: bytes, items: list[tuple[bytes, bytes]]) -> bool:
     """Check a start line, the field lines of ``items`` and the empty line, all in ``head``.
 
-    Every line ends in CRLF, so a head holds exactly one CR and one LF per
+    Every line ends in CRLF, so a head contains exactly one CR and one LF per
     field plus two more when no part carries one; C-level counts check the
     whole head at once. Field names are tokens, checked joined by LF.
     """
