@@ -238,7 +238,7 @@ def _upstream_failed(
     body: BodyReader,
     exc: UpstreamError,
 ) -> bool:
-    """Record an upstream failure and answer 502 or 504; return True to keep the connection."""
+    """Record an upstream failure and send 502 or 504; return True to keep the connection."""
     client.worker.metrics.upstream_error(exchange, exc.kind)
     kind = "upstream-tls-failure" if exc.kind == "tls" else "upstream-failure"
     severity = Severity.HIGH if exc.kind == "tls" else Severity.MEDIUM
@@ -511,9 +511,9 @@ def _take_available_body(
     upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes], chunked: bool
 ) -> bool:
     """Move body events already parsed into ``parts``; return True when the body ended."""
-    taken = upstream.parser.take_length_body()
-    if taken is not None:
-        data, done = taken
+    length_body = upstream.parser.take_length_body()
+    if length_body is not None:
+        data, done = length_body
         if data:
             if exchange.capture_bytes:
                 _capture_response(exchange, data)
