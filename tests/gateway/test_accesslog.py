@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
+from stockade.config.models import AccessLog as AccessLogSettings
 from stockade.config.models import Policy, Route, Service, Tenant, Upstream
-from stockade.gateway.accesslog import access_line, access_record
+from stockade.gateway.accesslog import AccessLog, access_line, access_record
 from stockade.gateway.exchange import ClientInfo, Consumer, Exchange, VerdictRecord
 from stockade.gateway.pipeline import Pipeline
 from stockade.gateway.routing import RouteMatch
@@ -85,3 +88,20 @@ def test_access_line_unmatched_writes_nulls() -> None:
     assert record["consumer"] is None
     assert record["upstream_ms"] is None
     assert "upstream_connect_ms" not in record
+
+
+def test_flushed_lines_equal_access_line(tmp_path: Path) -> None:
+    exchanges = [exchange_with(text, b"x") for text in ("first", "second")]
+    routed(exchanges[1])
+    for exchange in exchanges:
+        exchange.finished = exchange.started + 0.002
+    access_log = AccessLog(AccessLogSettings(path=str(tmp_path / "access.log")))
+
+    async def record_all() -> None:
+        for exchange in exchanges:
+            access_log.record(exchange)
+        access_log.close()
+
+    asyncio.run(record_all())
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    assert lines == [access_line(exchange) for exchange in exchanges]

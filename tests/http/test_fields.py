@@ -63,3 +63,41 @@ def test_equality_and_copy() -> None:
 
 def test_to_text_joins_repeated_fields() -> None:
     assert sample().to_text() == {"host": "a.example", "x-tag": "1, 2", "empty": ""}
+
+
+def test_lowered_names_follow_changes() -> None:
+    fields = Fields([(b"Host", b"a"), (b"X-Tag", b"1")], lowered_names=[b"host", b"x-tag"])
+    fields.add(b"X-New", b"2")
+    assert fields.lowered_names() == [b"host", b"x-tag", b"x-new"]
+    fields.remove_many(frozenset({b"x-tag"}))
+    assert fields.lowered_names() == [b"host", b"x-new"]
+    assert fields.items() == [(b"Host", b"a"), (b"X-New", b"2")]
+    fields.set(b"HOST", b"b")
+    assert fields.lowered_names() == [b"x-new", b"host"]
+    assert fields.get(b"host") == b"b"
+
+
+def test_copy_keeps_names_apart() -> None:
+    fields = Fields([(b"Host", b"a")], lowered_names=[b"host"])
+    copied = fields.copy()
+    copied.add(b"X-Tag", b"1")
+    assert fields.lowered_names() == [b"host"]
+    assert copied.lowered_names() == [b"host", b"x-tag"]
+
+
+def test_large_section_uses_index() -> None:
+    items = [(b"X-F%d" % number, b"%d" % number) for number in range(20)]
+    fields = Fields(items)
+    assert fields.get(b"x-f19") == b"19"
+    assert fields.get(b"X-F0") == b"0"
+    fields.add(b"X-F0", b"again")
+    assert fields.get_all(b"x-f0") == [b"0", b"again"]
+    assert fields.get(b"absent") is None
+
+
+def test_small_section_get_matches_index() -> None:
+    fields = sample()
+    scanned = [fields.get(name) for name in (b"host", b"X-TAG", b"empty", b"absent")]
+    assert fields.get_all(b"x-tag") == [b"1", b"2"]  # builds the index
+    indexed = [fields.get(name) for name in (b"host", b"X-TAG", b"empty", b"absent")]
+    assert scanned == indexed

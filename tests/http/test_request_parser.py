@@ -372,3 +372,20 @@ def test_error_reason_names_the_problem() -> None:
 def test_error_reason_does_not_echo_field_values() -> None:
     error = request_error(b"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer s3cret\x01\r\n\r\n")
     assert "s3cret" not in error.reason
+
+
+def test_between_messages_only_when_idle() -> None:
+    parser = RequestParser(ParserLimits())
+    assert parser.between_messages()
+    parser.feed(b"GET / HTTP/1.1\r\n")
+    assert not parser.between_messages()
+    parser.feed(b"Host: a\r\n\r\n")
+    assert not parser.between_messages()
+    assert isinstance(parser.next_event(), RequestHead)
+    assert isinstance(parser.next_event(), EndOfMessage)
+    parser.start_next_message()
+    assert parser.between_messages()
+    parser.feed(b"\x00\r\n\r\n")
+    with pytest.raises(ProtocolError):
+        parser.next_event()
+    assert not parser.between_messages()

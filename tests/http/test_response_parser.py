@@ -227,3 +227,38 @@ def test_start_next_message_forgets_the_method() -> None:
     parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
     with pytest.raises(RuntimeError):
         parser.next_event()
+
+
+def test_take_length_body_whole_and_in_parts() -> None:
+    parser = parser_for()
+    parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel")
+    assert isinstance(parser.next_event(), ResponseHead)
+    assert parser.take_length_body() == (b"hel", False)
+    assert parser.take_length_body() == (b"", False)
+    parser.feed(b"loHTTP/1.1")
+    assert parser.take_length_body() == (b"lo", True)
+    assert parser.buffered == len(b"HTTP/1.1")
+    parser.start_next_message()
+    parser.expect(b"GET")
+    parser.feed(b" 204 No Content\r\n\r\n")
+    assert isinstance(parser.next_event(), ResponseHead)
+    assert parser.take_length_body() == (b"", True)
+
+
+def test_take_length_body_leaves_other_framings() -> None:
+    parser = parser_for()
+    parser.feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+    assert isinstance(parser.next_event(), ResponseHead)
+    assert parser.take_length_body() is None
+    assert parser.next_event() == Data(b"hi")
+
+
+def test_take_length_body_after_close_uses_next_event() -> None:
+    parser = parser_for()
+    parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel")
+    parser.feed_eof()
+    assert isinstance(parser.next_event(), ResponseHead)
+    assert parser.take_length_body() is None
+    assert parser.next_event() == Data(b"hel")
+    with pytest.raises(ProtocolError, match="2 body bytes missing"):
+        parser.next_event()

@@ -11,6 +11,7 @@ from stockade.http.serialize import (
     LAST_CHUNK,
     encode_chunk,
     encode_last_chunk,
+    serialize_fields,
     serialize_request_head,
     serialize_response_head,
 )
@@ -92,3 +93,31 @@ def test_response_round_trip() -> None:
     assert isinstance(head, ResponseHead)
     assert head.fields == fields
     assert body_of(events) == b"hi"
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[(b"X-A", b"1"), (b"", b"2")], [(b"X A", b"1")], [(b"X:A", b"1")],
+     [(b"X-A", b"1"), (b"X-B", b"2\x00")], [(b"X-A", b"1"), (b"X-B", b"2\r\n")]],
+    ids=["empty-second-name", "space-in-name", "colon-in-name", "nul-in-second-value",
+         "crlf-in-second-value"],
+)
+def test_bad_field_rejected_everywhere(items: list[tuple[bytes, bytes]]) -> None:
+    with pytest.raises(ValueError, match="field"):
+        serialize_request_head(b"GET", b"/", items)
+    with pytest.raises(ValueError, match="field"):
+        serialize_response_head(200, b"OK", items)
+    with pytest.raises(ValueError, match="field"):
+        serialize_fields(Fields(items))
+
+
+def test_nul_in_target_rejected() -> None:
+    with pytest.raises(ValueError, match="request line"):
+        serialize_request_head(b"GET", b"/a\x00", Fields([(b"Host", b"a")]))
+
+
+def test_extra_fields_follow_the_others() -> None:
+    head = serialize_request_head(
+        b"POST", b"/", [(b"Host", b"a")], ((b"Content-Length", b"2"),)
+    )
+    assert head == b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n"

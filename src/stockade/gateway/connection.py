@@ -28,6 +28,7 @@ class SansIOParser(Protocol):
     def feed(self, data: bytes) -> None: ...
     def feed_eof(self) -> None: ...
     def next_event(self) -> ParserEvent: ...
+    def between_messages(self) -> bool: ...
     @property
     def buffered(self) -> int: ...
 
@@ -36,6 +37,9 @@ class ParserProtocol(asyncio.Protocol):
     def __init__(self, parser: SansIOParser) -> None:
         self.parser = parser
         self.transport: asyncio.Transport | None = None
+        # Python 3.11's asyncio.get_running_loop() makes a getpid() system call
+        # each time, so the loop is looked up once per connection.
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self.eof = False
         self._read_paused = False
@@ -53,6 +57,7 @@ class ParserProtocol(asyncio.Protocol):
         self.transport = cast(
             asyncio.Transport, transport
         )  # uvloop's transports do not subclass it
+        self.loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
@@ -97,36 +102,50 @@ class ParserProtocol(asyncio.Protocol):
         Raises TimeoutError, PeerClosed, or the parser's ProtocolError.
         """
         deadline: float | None = None
+        parser = self.parser
         while True:
-            event = self.parser.next_event()
+            event = NEED_DATA if parser.between_messages() else parser.next_event()
             if event is not NEED_DATA:
                 if self._read_paused and self.parser.buffered < READ_LOW_WATER:
                     self._resume_reading()
                 return event
             if self.closed or self.eof:
                 raise PeerClosed("connection closed by peer")
-            self._resume_reading()
-            loop = asyncio.get_running_loop()
+            if self._read_paused:
+                self._resume_reading()
+            loop = self.running_loop()
+            now = loop.time()
             if deadline is None:
-                deadline = loop.time() + timeout
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+                deadline = now + timeout
+            if deadline <= now:
                 raise TimeoutError()
-            await self._wait(remaining)
+            # Awaiting the future here rather than in a helper coroutine saves
+            # one coroutine level on every resume of this (deep) call chain.
+            waiter = self._new_waiter(loop, deadline)
+            try:
+                await waiter
+            finally:
+                self._waiter = None
 
     async def wait_readable(self, timeout: float) -> None:
         """Wait until some bytes are buffered or the peer has closed."""
         if self.parser.buffered or self.closed or self.eof:
             return
-        self._resume_reading()
-        await self._wait(timeout)
+        if self._read_paused:
+            self._resume_reading()
+        loop = self.running_loop()
+        waiter = self._new_waiter(loop, loop.time() + timeout)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
 
     async def drain(self) -> None:
         if self.closed:
             raise PeerClosed("connection closed")
         if not self._write_paused:
             return
-        waiter = asyncio.get_running_loop().create_future()
+        waiter = self.running_loop().create_future()
         self._drain_waiter = waiter
         await waiter
 
@@ -144,6 +163,11 @@ class ParserProtocol(asyncio.Protocol):
             self.transport.abort()
         self.closed = True
 
+    def running_loop(self) -> asyncio.AbstractEventLoop:
+        """Return the event loop this connection runs on."""
+        loop = self.loop
+        return loop if loop is not None else asyncio.get_running_loop()
+
     # internals -------------------------------------------------------------
 
     def _resume_reading(self) -> None:
@@ -156,25 +180,23 @@ class ParserProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def _wait(self, timeout: float) -> None:
-        """Wait for ``_wake`` or raise TimeoutError after ``timeout`` seconds.
+    def _new_waiter(
+        self, loop: asyncio.AbstractEventLoop, deadline: float
+    ) -> asyncio.Future[None]:
+        """Return a future that ``_wake`` completes or that fails with TimeoutError at ``deadline``.
 
-        Most waits end long before their timeout, so one timer per connection
-        stays armed across waits instead of one made and cancelled per wait.
-        A wait only moves the deadline. A timer that fires before the
-        deadline arms itself again for the time left.
+        The caller awaits it and then sets ``_waiter`` back to None. Most waits
+        end long before their deadline, so one timer per connection stays
+        armed across waits instead of one made and cancelled per wait. A wait
+        only moves the deadline. A timer that fires before the deadline arms
+        itself again for the time left.
         """
-        loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiter = waiter
-        deadline = loop.time() + timeout
         self._deadline = deadline
         if self._timer is None or deadline < self._timer_when:
             self._arm_timer(loop, deadline)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
+        return waiter
 
     def _arm_timer(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:

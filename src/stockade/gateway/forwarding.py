@@ -40,6 +40,9 @@ FORWARDING = frozenset(
 _REQUEST_DROP = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}  # the gateway answers 100-continue
 _RESPONSE_DROP = HOP_BY_HOP | FRAMING
 
+FORWARDING_CACHE_SIZE = 1024
+"""Client, scheme and host combinations whose forwarding fields are cached."""
+
 MAX_REQUEST_ID_BYTES = 128
 """Longer incoming ids are replaced rather than passed on."""
 
@@ -50,6 +53,13 @@ _ID_CHARACTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def connection_nominated(fields: Fields) -> set[bytes]:
     """Return the lower-case field names listed in Connection (removed before forwarding)."""
     return _listed_names(fields.get_all(b"connection"))
+
+
+_COMMON_CONNECTION = {
+    b"keep-alive": frozenset({b"keep-alive"}),
+    b"close": frozenset({b"close"}),
+}
+"""Names listed by the Connection values most peers send, found without splitting."""
 
 
 def _listed_names(values: Iterable[bytes]) -> set[bytes]:
@@ -109,49 +119,68 @@ def upstream_request_fields(
     ``extra_drop`` names more fields to strip, such as identity headers the
     gateway sets itself.
     """
-    drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop)
+    drop = _drop_names(_REQUEST_DROP, request_id_header, extra_drop, upstream_host is not None)
     items = _kept_items(fields, drop)
     if upstream_host is not None:
-        items = [item for item in items if item[0].lower() != b"host"]
         items.append((b"Host", upstream_host))
-    client = client_address.encode("ascii")
-    proto = scheme.encode("ascii")
-    node = b'"[' + client + b']"' if b":" in client else client
-    items += (
-        (b"X-Forwarded-For", client),
-        (b"X-Forwarded-Proto", proto),
-        (b"X-Forwarded-Host", host),
-        (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
-        (request_id_header, request_id.encode("ascii")),
-    )
-    return Fields(items)
-
-
-def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
-    """Build the field section sent to the client, without framing fields."""
-    drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset())
-    items = _kept_items(fields, drop)
+    items += _forwarding_items(client_address, scheme, host)
     items.append((request_id_header, request_id.encode("ascii")))
     return Fields(items)
 
 
+@functools.lru_cache(maxsize=FORWARDING_CACHE_SIZE)
+def _forwarding_items(
+    client_address: str, scheme: str, host: bytes
+) -> tuple[tuple[bytes, bytes], ...]:
+    """Return the X-Forwarded-* and Forwarded fields for one client, scheme and host."""
+    client = client_address.encode("ascii")
+    proto = scheme.encode("ascii")
+    node = b'"[' + client + b']"' if b":" in client else client
+    return (
+        (b"X-Forwarded-For", client),
+        (b"X-Forwarded-Proto", proto),
+        (b"X-Forwarded-Host", host),
+        (b"Forwarded", b"for=" + node + b";proto=" + proto + b";host=" + _quote(host)),
+    )
+
+
+def client_response_fields(fields: Fields, request_id: str, request_id_header: bytes) -> Fields:
+    """Build the field section sent to the client, without framing fields."""
+    return Fields(client_response_items(fields, request_id, request_id_header))
+
+
+def client_response_items(
+    fields: Fields, request_id: str, request_id_header: bytes
+) -> list[tuple[bytes, bytes]]:
+    """Return the fields of ``client_response_fields`` as a list of (name, value) pairs."""
+    drop = _drop_names(_RESPONSE_DROP, request_id_header, frozenset(), False)
+    items = _kept_items(fields, drop)
+    items.append((request_id_header, request_id.encode("ascii")))
+    return items
+
+
 @functools.lru_cache(maxsize=64)
 def _drop_names(
-    base: frozenset[bytes], request_id_header: bytes, extra: frozenset[bytes]
+    base: frozenset[bytes], request_id_header: bytes, extra: frozenset[bytes], host: bool
 ) -> frozenset[bytes]:
-    """Return the names never forwarded in one direction; a few combinations per config."""
-    return base | extra | {request_id_header.lower()}
+    """Return the names never forwarded in one direction; a few combinations per config.
+
+    ``host`` adds Host, for a request whose Host the gateway replaces.
+    """
+    names = base | extra | {request_id_header.lower()}
+    return names | {b"host"} if host else names
 
 
 def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
     """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
+    names = fields.lowered_names()
     items = fields.items()
-    names = [name.lower() for name, _ in items]
     if b"connection" in names:
         values = [
             value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
         ]
-        nominated = _listed_names(values) - drop
+        listed = _COMMON_CONNECTION.get(values[0].lower()) if len(values) == 1 else None
+        nominated = (_listed_names(values) if listed is None else listed) - drop
         if nominated:
             drop = drop | nominated
     return [item for item, name in zip(items, names, strict=True) if name not in drop]

@@ -120,11 +120,12 @@ class StageRegistry:
 class Pipeline:
     """The stages of one route, in request-path order."""
 
-    __slots__ = ("_by_phase", "policy", "stages")
+    __slots__ = ("_by_phase", "empty", "policy", "stages")
 
     def __init__(self, stages: Sequence[Stage], policy: Policy) -> None:
         self.stages = list(stages)
         self.policy = policy
+        self.empty = not self.stages  # lets the server skip every phase check at once
         self._by_phase: dict[Phase, list[Stage]] = {
             phase: [stage for stage in self.stages if phase in stage.phases] for phase in Phase
         }

@@ -17,7 +17,7 @@ from stockade.config.models import Policy, Service
 from stockade.events.model import Severity
 from stockade.gateway.connection import PeerClosed
 from stockade.gateway.exchange import Exchange
-from stockade.gateway.forwarding import client_response_fields, upstream_request_fields
+from stockade.gateway.forwarding import client_response_items, upstream_request_fields
 from stockade.gateway.pipeline import Phase
 from stockade.gateway.responses import json_response
 from stockade.gateway.runtime import Runtime, buffer_limit
@@ -184,7 +184,8 @@ async def forward(
     """Send the exchange upstream and relay the response; return True to keep the connection."""
     assert exchange.match is not None
     match = exchange.match
-    pool = runtime.pools[(match.tenant.id, match.service.id)]
+    service = match.service
+    pool = runtime.pools[(match.tenant.id, service.id)]
     head = exchange.request
     target = pool.pick()
     fields = upstream_request_fields(
@@ -194,74 +195,74 @@ async def forward(
         host=head.authority,
         request_id=exchange.request_id,
         request_id_header=runtime.request_id_header,
-        upstream_host=None if match.service.preserve_host else target.host_field,
-        extra_drop=identity_names(match.service),
+        upstream_host=None if service.preserve_host else target.host_field,
+        extra_drop=identity_names(service),
     )
-    add_identity_fields(fields, match.service, exchange)
-    try:
-        await pool.admit()
-    except Overloaded as exc:
-        client.worker.metrics.upstream_error(exchange, "overloaded")
-        exchange.events.append(exchange.event("ddos", "upstream-overloaded", str(exc)))
-        return _reply_error(
-            client,
-            runtime,
-            exchange,
-            503,
-            "the service is at capacity, retry later",
-            body.complete and head.keep_alive,
-            fields=((b"Retry-After", b"1"),),
-        )
-    try:
-        return await _forward_admitted(client, runtime, exchange, body, pool, target, fields)
-    finally:
-        pool.leave()
-
-
-async def _forward_admitted(
-    client: ClientConnection,
-    runtime: Runtime,
-    exchange: Exchange,
-    body: BodyReader,
-    pool: UpstreamPool,
-    target: Target,
-    fields: Fields,
-) -> bool:
-    head = exchange.request
-    idempotent = head.method in IDEMPOTENT_METHODS
-    attempts = 1 + pool.settings.retries if idempotent else 1
-    for attempt in range(attempts):
+    add_identity_fields(fields, service, exchange)
+    if not pool.admit_now():
         try:
-            upstream, response = await _exchange_with(pool, target, exchange, body, fields)
-        except UpstreamError as exc:
-            retry = attempt + 1 < attempts and not exc.reached and body.replayable
-            if retry:
-                target = pool.pick(exclude=target)
-                continue
-            client.worker.metrics.upstream_error(exchange, exc.kind)
-            kind = "upstream-tls-failure" if exc.kind == "tls" else "upstream-failure"
-            severity = Severity.HIGH if exc.kind == "tls" else Severity.MEDIUM
-            exchange.events.append(exchange.event("gateway", kind, str(exc), severity))
-            keep = body.complete and head.keep_alive
+            await pool.admit()
+        except Overloaded as exc:
+            client.worker.metrics.upstream_error(exchange, "overloaded")
+            exchange.events.append(exchange.event("ddos", "upstream-overloaded", str(exc)))
             return _reply_error(
                 client,
                 runtime,
                 exchange,
-                exc.status,
-                "the upstream timed out" if exc.status == 504 else "the upstream is unavailable",
-                keep,
+                503,
+                "the service is at capacity, retry later",
+                body.complete and head.keep_alive,
+                fields=((b"Retry-After", b"1"),),
             )
-        return await _relay_response(client, runtime, exchange, pool, upstream, response)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    try:
+        idempotent = head.method in IDEMPOTENT_METHODS
+        attempts = 1 + pool.settings.retries if idempotent else 1
+        for attempt in range(attempts):
+            try:
+                upstream, response = await _exchange_with(pool, target, exchange, body, fields)
+            except UpstreamError as exc:
+                if attempt + 1 < attempts and not exc.reached and body.replayable:
+                    target = pool.pick(exclude=target)
+                    continue
+                return _upstream_failed(client, runtime, exchange, body, exc)
+            return await _relay_response(client, runtime, exchange, pool, upstream, response)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+    finally:
+        pool.leave()
+
+
+def _upstream_failed(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    body: BodyReader,
+    exc: UpstreamError,
+) -> bool:
+    """Record an upstream failure and send 502 or 504; return True to keep the connection."""
+    client.worker.metrics.upstream_error(exchange, exc.kind)
+    kind = "upstream-tls-failure" if exc.kind == "tls" else "upstream-failure"
+    severity = Severity.HIGH if exc.kind == "tls" else Severity.MEDIUM
+    exchange.events.append(exchange.event("gateway", kind, str(exc), severity))
+    return _reply_error(
+        client,
+        runtime,
+        exchange,
+        exc.status,
+        "the upstream timed out" if exc.status == 504 else "the upstream is unavailable",
+        body.complete and exchange.request.keep_alive,
+    )
 
 
 async def _exchange_with(
     pool: UpstreamPool, target: Target, exchange: Exchange, body: BodyReader, fields: Fields
 ) -> tuple[UpstreamConnection, ResponseHead]:
     started = time.perf_counter()
-    upstream, reused = await pool.acquire(target)
-    if not reused:
-        exchange.upstream_connect_seconds = time.perf_counter() - started
+    upstream = pool.take_idle(target)
+    reused = upstream is not None
+    if upstream is None:
+        upstream, reused = await pool.acquire(target)
+        if not reused:
+            exchange.upstream_connect_seconds = time.perf_counter() - started
     exchange.upstream_target = target.address
     try:
         response = await _send_and_receive(upstream, exchange, body, fields, pool)
@@ -289,26 +290,34 @@ async def _send_and_receive(
     pool: UpstreamPool,
 ) -> ResponseHead:
     head = exchange.request
-    fields = fields.copy()
     chunked = False
+    framing: tuple[tuple[bytes, bytes], ...] = ()
     if body.has_body:
         length = body.length
         if length is None:
             chunked = True
-            fields.add(b"Transfer-Encoding", b"chunked")
+            framing = _CHUNKED_FIELD
         else:
-            fields.add(b"Content-Length", str(length).encode("ascii"))
+            framing = ((b"Content-Length", str(length).encode("ascii")),)
     elif head.method in METHODS_WITH_BODY:
-        fields.add(b"Content-Length", b"0")
+        framing = _EMPTY_LENGTH_FIELD
     upstream.parser.expect(head.method)
     upstream.requests += 1
-    _upstream_write(upstream, serialize_request_head(head.method, head.target, fields))
-    if body.has_body:
-        async for data in body.chunks():
-            _upstream_write(upstream, encode_chunk(data) if chunked else data)
-            await _upstream_drain(upstream)
-        if chunked:
-            _upstream_write(upstream, LAST_CHUNK)
+    data = serialize_request_head(head.method, head.target, fields, framing)
+    if body.has_body and body.complete and not chunked:
+        # The whole body is already here: head and body go out in one write.
+        data += body.prefix
+        if body.prefix and exchange.body is None:
+            _capture_request(exchange, body.prefix)
+        _upstream_write(upstream, data)
+    else:
+        _upstream_write(upstream, data)
+        if body.has_body:
+            async for piece in body.chunks():
+                _upstream_write(upstream, encode_chunk(piece) if chunked else piece)
+                await _upstream_drain(upstream)
+            if chunked:
+                _upstream_write(upstream, LAST_CHUNK)
     timeout = pool.settings.read_timeout
     while True:
         try:
@@ -328,6 +337,10 @@ async def _send_and_receive(
                 return event
             continue  # interim 1xx responses are not relayed: the gateway sent 100 Continue itself
         raise UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
+
+
+_CHUNKED_FIELD = ((b"Transfer-Encoding", b"chunked"),)
+_EMPTY_LENGTH_FIELD = ((b"Content-Length", b"0"),)
 
 
 def _upstream_write(upstream: UpstreamConnection, data: bytes) -> None:
@@ -357,6 +370,8 @@ async def _relay_response(
 ) -> bool:
     exchange.response = response
     pipeline = exchange.match.pipeline if exchange.match else None
+    if pipeline is not None and pipeline.empty:
+        pipeline = None
     request = exchange.request
     if pipeline is not None and pipeline.has_phase(Phase.RESPONSE_HEADERS):
         verdict = await pipeline.run(exchange, Phase.RESPONSE_HEADERS)
@@ -383,25 +398,25 @@ async def _relay_response(
             if upstream_done and exchange.response_body is not None:
                 buffered = exchange.response_body  # a stage may have rewritten (masked) it
 
-    fields = client_response_fields(response.fields, exchange.request_id, runtime.request_id_header)
-    for name, value in exchange.response_fields_extra:
-        fields.add(name, value)
+    fields = client_response_items(response.fields, exchange.request_id, runtime.request_id_header)
+    if exchange.response_fields_extra:
+        fields += exchange.response_fields_extra
     client_keep_alive = request.keep_alive and not client.worker.draining
     chunked = False
     if request.method == b"HEAD" or response.status in (204, 304):
         if response.content_length is not None and response.status != 204:
-            fields.add(b"Content-Length", str(response.content_length).encode("ascii"))
+            fields.append((b"Content-Length", str(response.content_length).encode("ascii")))
     elif buffered is not None and upstream_done:
-        fields.add(b"Content-Length", str(len(buffered)).encode("ascii"))
+        fields.append((b"Content-Length", str(len(buffered)).encode("ascii")))
     elif response.framing is BodyFraming.LENGTH:
-        fields.add(b"Content-Length", str(response.content_length or 0).encode("ascii"))
+        fields.append((b"Content-Length", str(response.content_length or 0).encode("ascii")))
     elif request.version == b"1.1":
         chunked = True
-        fields.add(b"Transfer-Encoding", b"chunked")
+        fields.append((b"Transfer-Encoding", b"chunked"))
     else:
         client_keep_alive = False  # an HTTP/1.0 client learns the end of the body from the close
     if not client_keep_alive:
-        fields.add(b"Connection", b"close")
+        fields.append((b"Connection", b"close"))
 
     exchange.status = response.status
     # The head and whatever body bytes have already arrived go out in one
@@ -496,6 +511,14 @@ def _take_available_body(
     upstream: UpstreamConnection, exchange: Exchange, parts: list[bytes], chunked: bool
 ) -> bool:
     """Move body events already parsed into ``parts``; return True when the body ended."""
+    length_body = upstream.parser.take_length_body()
+    if length_body is not None:
+        data, done = length_body
+        if data:
+            if exchange.capture_bytes:
+                _capture_response(exchange, data)
+            parts.append(encode_chunk(data) if chunked else data)
+        return done
     while True:
         try:
             event = upstream.parser.next_event()

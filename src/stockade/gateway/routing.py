@@ -142,8 +142,11 @@ def split_path(path: str) -> list[str]:
     Dot segments (also percent-encoded ones) are rejected rather than
     resolved, so the gateway and the backend can never see different paths.
     """
-    raw_segments = path.split("/")[1:]
-    segments = [unquote(segment) if "%" in segment else segment for segment in raw_segments]
+    segments = path.split("/")[1:]
+    if "%" in path:
+        segments = [unquote(segment) if "%" in segment else segment for segment in segments]
+    elif "." not in path:
+        return segments  # neither a dot nor an encoded one: no dot segment possible
     for segment in segments:
         if segment in (".", ".."):
             raise PathError(f"dot segment in path {path!r}")

@@ -10,6 +10,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from stockade.config.models import GatewayConfig, Policy, Service, Tenant
 from stockade.events.model import SecurityEvent
@@ -36,6 +37,15 @@ class Runtime:
     resources: Resources
     observers: list[LogObserver] = field(default_factory=list)
     emit: Callable[[SecurityEvent], None] = lambda event: None
+    body_observers: list[Any] = field(init=False)
+    """The observers with a ``wants_bodies(exchange)`` method, asked per exchange."""
+
+    def __post_init__(self) -> None:
+        self.body_observers = [
+            observer
+            for observer in self.observers
+            if getattr(observer, "wants_bodies", None) is not None
+        ]
 
     @classmethod
     def build(

@@ -9,6 +9,7 @@ gateway itself.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -77,7 +78,11 @@ class ClientConnection(ParserProtocol):
                     return
                 self.busy = True
                 try:
-                    keep_alive = await self._exchange(runtime, head)
+                    exchange = self._new_exchange(runtime, head)
+                    try:
+                        keep_alive = await self._route_and_forward(runtime, exchange)
+                    finally:
+                        self.worker.finish(runtime, exchange)
                 finally:
                     self.busy = False
                 if not keep_alive or self.worker.draining:
@@ -128,25 +133,22 @@ class ClientConnection(ParserProtocol):
             exchange.status = status
         self.close()
 
-    async def _exchange(self, runtime: Runtime, head: RequestHead) -> bool:
-        """Serve one request; return True when the connection may serve another."""
-        exchange = Exchange(
-            request_id=request_id_from(head.fields, runtime.request_id_header),
-            client=self._client_info(runtime, head),
-            request=head,
+    def _new_exchange(self, runtime: Runtime, head: RequestHead) -> Exchange:
+        return Exchange(
+            request_id_from(head.fields, runtime.request_id_header),
+            self._client_info(runtime, head),
+            head,
         )
-        try:
-            return await self._route_and_forward(runtime, exchange)
-        finally:
-            self.worker.finish(runtime, exchange)
 
     async def _route_and_forward(self, runtime: Runtime, exchange: Exchange) -> bool:
+        """Serve one request; return True when the connection may serve another."""
         head = exchange.request
         host = _host_without_port(head.authority)
+        method = _METHOD_TEXT.get(head.method)
+        if method is None:
+            method = head.method.decode("latin-1")
         try:
-            match = runtime.routes.match(
-                host, head.method.decode("latin-1"), head.path.decode("latin-1")
-            )
+            match = runtime.routes.match(host, method, head.path.decode("latin-1"))
         except PathError:
             return self._reply(runtime, exchange, 400, "the request path contains dot segments")
         if match is None:
@@ -166,7 +168,8 @@ class ClientConnection(ParserProtocol):
         self.parser.set_body_limit(max_body)
 
         pipeline = match.pipeline
-        if pipeline.has_phase(Phase.REQUEST_HEADERS):
+        staged = not pipeline.empty
+        if staged and pipeline.has_phase(Phase.REQUEST_HEADERS):
             verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
             if verdict.reject:
                 return self.reject_exchange(runtime, exchange, verdict)
@@ -175,19 +178,18 @@ class ClientConnection(ParserProtocol):
         if has_body and head.expect_continue:
             self.write(CONTINUE_RESPONSE)
         body = BodyReader(self, runtime, exchange, has_body)
-        for observer in runtime.observers:
-            wants_bodies = getattr(observer, "wants_bodies", None)
-            if wants_bodies is not None and wants_bodies(exchange):
+        for observer in runtime.body_observers:
+            if observer.wants_bodies(exchange):
                 capture = getattr(observer, "max_body_bytes", OBSERVER_CAPTURE_BYTES)
                 exchange.capture_bytes = max(exchange.capture_bytes, capture)
         try:
-            if has_body and pipeline.wants_request_body(exchange):
+            if has_body and staged and pipeline.wants_request_body(exchange):
                 await body.buffer_for_inspection(match.policy)
             elif head.framing is BodyFraming.CHUNKED:
                 # Chunk framing can break anywhere in the body; reading it
                 # first keeps a malformed body from reaching the upstream.
                 await body.prebuffer(buffer_limit(match.policy)[0])
-            if pipeline.has_phase(Phase.REQUEST_BODY):
+            if staged and pipeline.has_phase(Phase.REQUEST_BODY):
                 verdict = await pipeline.run(exchange, Phase.REQUEST_BODY)
                 if verdict.reject:
                     return self.reject_exchange(runtime, exchange, verdict)
@@ -253,9 +255,7 @@ class ClientConnection(ParserProtocol):
         if trusted:
             forwarded = b",".join(head.fields.get_all(b"x-forwarded-for")) or None
             address = resolve_client_address(address, forwarded, trusted)
-        info = ClientInfo(
-            address=address, port=self.peer[1], peer_address=self.peer[0], tls=self.tls
-        )
+        info = ClientInfo(address, self.peer[1], self.peer[0], self.tls)
         if self.tls and self.transport is not None:
             ssl_object = self.transport.get_extra_info("ssl_object")
             if ssl_object is not None:
@@ -285,6 +285,16 @@ def identity_field_names(policy: Policy) -> frozenset[bytes]:
     return DEFAULT_IDENTITY_FIELDS | names
 
 
+_METHOD_TEXT = {
+    method: method.decode("ascii")
+    for method in (b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS")
+}
+
+HOST_CACHE_SIZE = 256
+"""Distinct request authorities whose host part is kept decoded."""
+
+
+@functools.lru_cache(maxsize=HOST_CACHE_SIZE)
 def _host_without_port(authority: bytes) -> str:
     text = authority.decode("latin-1").lower()
     if text.startswith("["):

@@ -103,13 +103,23 @@ class UpstreamPool:
                 return target
         return min(self.targets, key=lambda item: item.ejected_until)
 
-    async def admit(self) -> None:
-        """Take a slot under ``max_concurrent``, waiting up to ``queue_timeout``."""
+    def admit_now(self) -> bool:
+        """Take a free slot under ``max_concurrent`` and return True, or return False.
+
+        False means the caller must wait in ``admit``. Without ``max_concurrent``
+        every request is admitted at once.
+        """
         limit = self.settings.max_concurrent
         if limit is None:
-            return
+            return True
         if self.in_flight < limit and not self._waiters:
             self.in_flight += 1
+            return True
+        return False
+
+    async def admit(self) -> None:
+        """Take a slot under ``max_concurrent``, waiting up to ``queue_timeout``."""
+        if self.admit_now():
             return
         if len(self._waiters) >= self.settings.max_queue or self.settings.queue_timeout == 0:
             raise Overloaded(f"{self.name}: {self.in_flight} requests in flight, queue full")
@@ -139,13 +149,20 @@ class UpstreamPool:
 
     async def acquire(self, target: Target) -> tuple[UpstreamConnection, bool]:
         """Return a pooled connection to ``target`` (reused=True) or a new one."""
+        conn = self.take_idle(target)
+        if conn is not None:
+            return conn, True
+        return await self._connect(target), False
+
+    def take_idle(self, target: Target) -> UpstreamConnection | None:
+        """Return a pooled connection to ``target`` that is still usable, or None."""
         while target.idle:
             conn = target.idle.pop()
             conn.idle_until = None  # its idle timer, when it fires, now leaves it open
             if not conn.closed and not conn.eof and conn.parser.buffered == 0:
-                return conn, True
+                return conn
             conn.close()
-        return await self._connect(target), False
+        return None
 
     async def _connect(self, target: Target) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
@@ -204,7 +221,7 @@ class UpstreamPool:
         # One timer per connection stays armed across uses instead of one
         # made and cancelled per request: it re-arms itself while the
         # connection is reused and closes it once idle past idle_until.
-        loop = asyncio.get_running_loop()
+        loop = conn.running_loop()
         conn.idle_until = loop.time() + self.settings.idle_timeout
         if conn.idle_handle is None:
             conn.idle_handle = loop.call_at(conn.idle_until, _close_idle, target, conn)
@@ -238,7 +255,7 @@ def _close_idle(target: Target, conn: UpstreamConnection) -> None:
     idle_until = conn.idle_until
     if idle_until is None:
         return  # in use: release arms the timer again
-    loop = asyncio.get_running_loop()
+    loop = conn.running_loop()
     if loop.time() < idle_until:
         conn.idle_handle = loop.call_at(idle_until, _close_idle, target, conn)
         return

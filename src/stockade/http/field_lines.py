@@ -71,15 +71,18 @@ def _raise_stray_bytes(section: bytes, section_name: str) -> None:
     raise ProtocolError(f"bare CR in the {section_name}")
 
 
-def parse_field_lines(lines: list[bytes], section: str) -> tuple[FieldItems, FramingValues]:
+def parse_field_lines(
+    lines: list[bytes], section: str
+) -> tuple[FieldItems, list[bytes], FramingValues]:
     """Split field lines into (name, value) pairs and collect the framing fields.
 
     ``section`` names the section in error reasons ("header" or "trailer").
-    Returns the pairs in received order and, for each lower-cased name in
-    ``FRAMING_FIELD_NAMES``, the list of its values.
+    Returns the pairs in received order, their lower-cased names in the same
+    order, and, for each lower-cased name in ``FRAMING_FIELD_NAMES``, the
+    list of its values.
     """
     items: FieldItems = []
-    names: list[bytes] = []
+    lowered_names: list[bytes] = []
     framing: FramingValues = {}
     for line in lines:
         name, colon, value = line.partition(b":")
@@ -87,17 +90,19 @@ def parse_field_lines(lines: list[bytes], section: str) -> tuple[FieldItems, Fra
             _raise_bad_line(line, name, colon, section, is_first=not items)
         value = value.strip(b" \t")
         items.append((name, value))
-        names.append(name)
         lowered = name.lower()
+        lowered_names.append(lowered)
         if lowered in FRAMING_FIELD_NAMES:
             framing.setdefault(lowered, []).append(value)
     # One translate over all names joined by LF (which no line contains) is
-    # cheaper than one per name. The slow path below then finds the bad line.
-    if b"" in names or b"\n".join(names).translate(None, _NAME_LIST_CHARS):
-        for line, name in zip(lines, names, strict=True):
+    # cheaper than one per name. Lower-casing keeps a name a token or not,
+    # so checking the lower-cased names is enough. The slow path below finds
+    # the bad line.
+    if b"" in lowered_names or b"\n".join(lowered_names).translate(None, _NAME_LIST_CHARS):
+        for line, (name, _) in zip(lines, items, strict=True):
             if not is_token(name):
                 _raise_bad_line(line, name, b":", section, is_first=line is lines[0])
-    return items, framing
+    return items, lowered_names, framing
 
 
 def _raise_bad_line(line: bytes, name: bytes, colon: bytes, section: str, is_first: bool) -> None:

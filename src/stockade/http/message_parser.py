@@ -102,6 +102,12 @@ class MessageParser:
         if self._error is not None:
             raise self._error
         try:
+            # The common states are dispatched here, one call less per event.
+            state = self._state
+            if state == _HEAD:
+                return self._read_head()
+            if state == _LENGTH:
+                return self._read_length_body()
             return self._next_event()
         except ProtocolError as exc:
             error = self._peer_error(exc)
@@ -142,6 +148,14 @@ class MessageParser:
             self._error = exc
             self._state = _FAILED
             raise exc
+
+    def between_messages(self) -> bool:
+        """Return True when no message has begun and no byte is buffered.
+
+        ``next_event`` then returns NEED_DATA, so a caller about to wait for
+        bytes can skip the call.
+        """
+        return self._state == _HEAD and self._start == len(self._buffer) and self._error is None
 
     @property
     def buffered(self) -> int:
@@ -196,7 +210,13 @@ class MessageParser:
             self._consume(self._start + 2)
             buffer = self._buffer
         start = self._start
-        end = self._find_section_end()
+        # The common case, a whole head in the buffer, is found here;
+        # _find_section_end checks the bytes of a head that is not complete.
+        end = buffer.find(b"\r\n\r\n", max(start, self._scanned - 3))
+        if end != -1:
+            self._scanned = 0
+        else:
+            end = self._find_section_end()
         if end == -1:
             if len(buffer) - start > self._limits.max_header_bytes:
                 raise self._head_too_large(buffer[start:])
@@ -207,7 +227,11 @@ class MessageParser:
         if end + 4 - start > self._limits.max_header_bytes:
             raise self._head_too_large(buffer[start:end])
         head = buffer[start:end]
-        self._consume(end + 4)
+        if end + 4 == len(buffer):
+            self._buffer = b""
+            self._start = 0
+        else:
+            self._start = end + 4
         return self._parse_head(head)
 
     def _consume(self, end: int) -> None:
@@ -265,14 +289,38 @@ class MessageParser:
 
     def _take(self, count: int) -> Data:
         """Return the next ``count`` buffered bytes as a Data event, copied only when needed."""
+        return Data(self._take_bytes(count))
+
+    def _take_bytes(self, count: int) -> bytes:
         buffer = self._buffer
         start = self._start
         end = start + count
         if start == 0 and end == len(buffer):
             self._buffer = b""
-            return Data(buffer)
+            return buffer
         self._consume(end)
-        return Data(buffer[start:end])
+        return buffer[start:end]
+
+    def take_length_body(self) -> tuple[bytes, bool] | None:
+        """Return the buffered bytes of a Content-Length body and whether the body ends there.
+
+        One call replaces the Data and EndOfMessage events that
+        ``next_event`` would return for the same bytes; the parser is then
+        in the same state. Returns None unless a Content-Length body (or a
+        body-less message) is being read and the peer has not closed, and
+        the caller then uses ``next_event``.
+        """
+        if self._state != _LENGTH or self._error is not None or self._eof:
+            return None
+        remaining = self._remaining
+        count = min(remaining, len(self._buffer) - self._start)
+        data = self._take_bytes(count) if count else b""
+        remaining -= count
+        self._remaining = remaining
+        if remaining == 0:
+            self._state = _DONE
+            return data, True
+        return data, False
 
     def _read_length_body(self) -> ParserEvent:
         remaining = self._remaining
@@ -385,10 +433,10 @@ class MessageParser:
         lines = split_section(
             section, "trailer section", self._limits.max_header_count, start_line=False
         )
-        items, _ = parse_field_lines(lines, "trailer")
+        items, names, _ = parse_field_lines(lines, "trailer")
         # RFC 9110 section 6.5.1: trailers are kept apart from the header
         # section, so a trailer never changes what routing or a stage saw.
         check_trailer_names(items)
         self._state = _DONE
-        return EndOfMessage(trailers=Fields(items))
+        return EndOfMessage(trailers=Fields(items, lowered_names=names))
 

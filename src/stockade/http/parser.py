@@ -24,6 +24,8 @@ in HTTP/2 field values) have no place here until it is.
 
 from __future__ import annotations
 
+import functools
+
 from stockade.http.charsets import LINE_TEXT_CHARS, OBS_TEXT, VISIBLE_CHARS, is_token
 from stockade.http.errors import ProtocolError
 from stockade.http.field_lines import (
@@ -75,12 +77,18 @@ class RequestParser(MessageParser):
             head, "request head", self._limits.max_header_count, start_line=True
         )
         method, target, version = self._parse_request_line(lines[0])
-        items, framing_values = parse_field_lines(lines[1:], "header")
-        path, target_authority = split_target(method, target)
+        items, names, framing_values = parse_field_lines(lines[1:], "header")
+        if target[:1] == b"/" and b"#" not in target:
+            path, target_authority = target, None  # origin-form, checked as split_target does
+        else:
+            path, target_authority = split_target(method, target)
         authority = request_authority(version, framing_values.get(b"host"), target_authority)
         if target_authority is not None:
             _replace_host(items, authority)
-        framing, content_length = self._request_framing(version, framing_values)
+        if b"content-length" in framing_values or b"transfer-encoding" in framing_values:
+            framing, content_length = self._request_framing(version, framing_values)
+        else:
+            framing, content_length = BodyFraming.NONE, None
         connection = framing_values.get(b"connection")
         options = (
             connection_options(connection, REQUEST_PROTECTED_FIELDS) if connection else _NO_OPTIONS
@@ -94,10 +102,10 @@ class RequestParser(MessageParser):
             method,
             path,
             version,
-            Fields(items),
+            Fields(items, lowered_names=names),
             framing,
             content_length,
-            is_keep_alive(version, options),
+            version == b"1.1" if options is _NO_OPTIONS else is_keep_alive(version, options),
             expect_continue,
             authority,
         )
@@ -211,17 +219,19 @@ class ResponseParser(MessageParser):
     def _head_too_large(self, head: bytes) -> ProtocolError:
         return ProtocolError(f"response head larger than {self._limits.max_header_bytes} bytes")
 
-    def _next_event(self) -> ParserEvent:
-        if self._request_method is None and self.in_head:
+    def _read_head(self) -> ParserEvent:
+        if self._request_method is None and (
+            len(self._buffer) > self._start or self._empty_lines
+        ):
             raise RuntimeError("call expect(request_method) before reading a response")
-        return super()._next_event()
+        return super()._read_head()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
         lines = split_section(
             head, "response head", self._limits.max_header_count, start_line=True
         )
         version, status, reason = _parse_status_line(lines[0])
-        items, framing_values = parse_field_lines(lines[1:], "header")
+        items, names, framing_values = parse_field_lines(lines[1:], "header")
         connection = framing_values.get(b"connection")
         options = (
             connection_options(connection, RESPONSE_PROTECTED_FIELDS) if connection else _NO_OPTIONS
@@ -231,13 +241,13 @@ class ResponseParser(MessageParser):
         if status >= 200:
             self._begin_body(framing, content_length)
         return ResponseHead(
-            status=status,
-            reason=reason,
-            version=version,
-            fields=Fields(items),
-            framing=framing,
-            content_length=content_length,
-            keep_alive=keep_alive,
+            status,
+            reason,
+            version,
+            Fields(items, lowered_names=names),
+            framing,
+            content_length,
+            keep_alive,
         )
 
     def _response_framing(
@@ -270,6 +280,11 @@ class ResponseParser(MessageParser):
         return BodyFraming.CLOSE, None
 
 
+STATUS_LINE_CACHE_SIZE = 256
+"""Distinct valid status lines whose parsed parts are cached; an upstream sends few of them."""
+
+
+@functools.lru_cache(maxsize=STATUS_LINE_CACHE_SIZE)
 def _parse_status_line(line: bytes) -> tuple[bytes, int, bytes]:
     # RFC 9112 section 4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
     # A missing SP after the code is accepted, because some servers omit it

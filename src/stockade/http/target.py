@@ -7,6 +7,8 @@ for CONNECT, which the parser rejects before it gets here.
 
 from __future__ import annotations
 
+import functools
+
 from stockade.http.charsets import IP_LITERAL_CHARS, REG_NAME_CHARS
 from stockade.http.errors import ProtocolError
 
@@ -87,11 +89,22 @@ def request_authority(
     if len(host_values) > 1:
         raise ProtocolError(f"{len(host_values)} Host fields; send exactly one")
     host = host_values[0]
-    if not is_valid_authority(host):
+    lowered = _lowered_valid_authority(host)
+    if lowered is None:
         raise ProtocolError(f"invalid Host {host[:64]!r}; expected host or host:port")
     if target_authority is not None:
         return target_authority
-    return host.lower()
+    return lowered
+
+
+HOST_CACHE_SIZE = 256
+"""Distinct Host values whose check is kept; clients of one gateway send few of them."""
+
+
+@functools.lru_cache(maxsize=HOST_CACHE_SIZE)
+def _lowered_valid_authority(host: bytes) -> bytes | None:
+    """Return ``host`` lower-cased when it is a valid authority, else None."""
+    return host.lower() if is_valid_authority(host) else None
 
 
 def is_valid_authority(authority: bytes) -> bool:
