@@ -60,7 +60,7 @@ def test_value_without_triggers_is_unchanged_or_lowercased(name: str) -> None:
 
 @pytest.mark.parametrize("name", [name for name in TRANSFORMATIONS if name != "lowercase"])
 def test_triggers_are_not_empty(name: str) -> None:
-    """Each transformation changes some value that holds its triggers."""
+    """Each transformation changes some value that contains its triggers."""
     mask, lowercases = chain_mask((name,))
     function = get_transformation(name)
     changed = [value for value in VALUES
