@@ -66,7 +66,8 @@ def _outcomes(install: CrsInstall, ruleset: RuleSet, paranoia: int) -> list[tupl
 @pytest.mark.parametrize("paranoia", [1, 2, 4])
 def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
                                              paranoia: int) -> None:
-    """Screens, segments, fixed outcomes and TX setup replays change nothing."""
+    """Screens, segments, fixed outcomes, remembered misses and TX setup replays change
+    nothing."""
     install, ruleset = crs_v4
     assert any(ruleset.tx_setups.values())
     assert any(any(segments) for segments in ruleset.segments.values())
@@ -77,6 +78,8 @@ def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
         for rule in ruleset.rules:
             rule.screen = None
             rule.fixed_outcome = None
+            for link in rule.links():
+                link.miss_slot = None
         ruleset.segments = {phase: [None] * len(rules)
                             for phase, rules in ruleset.by_phase.items()}
         ruleset.tx_setups = {phase: () for phase in original_setups}
@@ -330,3 +333,50 @@ SecRule ARGS "@rx <x>" "id:142,phase:2,pass,log,t:urlDecodeUni,multiMatch"
     assert logged(run(engine, get(b"/?a=abc"))) == [141]
     assert logged(run(engine, get(b"/?a=%253Cx%253E"))) == [142]
     assert logged(run(engine, get(b"/?a=xyz"))) == []
+
+
+def test_tx_comparison_result_follows_tx_changes() -> None:
+    engine = engine_from("""
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.level=1"
+SecRule TX:LEVEL "@lt 2" "id:2,phase:1,pass,log"
+SecAction "id:3,phase:1,pass,nolog,setvar:tx.level=5"
+SecRule TX:LEVEL "@lt 2" "id:4,phase:1,pass,log"
+SecAction "id:5,phase:2,pass,nolog,setvar:tx.level=0"
+SecRule TX:LEVEL "@lt 2" "id:6,phase:2,pass,log"
+SecRule TX:LEVEL "@lt 3" "id:7,phase:2,pass,log"
+""")
+    screens = [engine.ruleset.by_id[rule_id].screen for rule_id in (2, 4, 6, 7)]
+    assert all(isinstance(screen, NumericScreen) for screen in screens)
+    keys = [screen.memo_key for screen in screens if isinstance(screen, NumericScreen)]
+    assert keys[0] is not None
+    assert keys[0] == keys[1] == keys[2]
+    assert keys[3] != keys[0]
+    assert logged(run(engine, get(b"/"))) == [2, 6, 7]
+
+
+def test_comparison_of_request_data_not_remembered() -> None:
+    engine = engine_from("""
+SecRule REQUEST_HEADERS:Content-Length "@gt 10" "id:1,phase:1,pass,log"
+SecRule TX:LEVEL|REQBODY_ERROR "@eq 0" "id:2,phase:2,pass,log"
+""")
+    for rule_id in (1, 2):
+        screen = engine.ruleset.by_id[rule_id].screen
+        assert isinstance(screen, NumericScreen)
+        assert screen.memo_key is None
+
+
+def test_misses_remembered_per_value() -> None:
+    engine = engine_from("""
+SecRule ARGS "@beginsWith attack" "id:10,phase:2,pass,log,t:lowercase,t:urlDecodeUni"
+SecAction "id:11,phase:1,pass,nolog,setvar:tx.word=attack"
+SecRule ARGS "@contains %{tx.word}" "id:12,phase:2,pass,log,t:lowercase"
+""")
+    rule = engine.ruleset.by_id[10]
+    assert rule.screen is None  # so every value reaches the operator
+    assert rule.miss_slot is not None
+    assert engine.ruleset.by_id[12].miss_slot is None  # the argument depends on TX
+    assert logged(run(engine, get(b"/?a=benign"))) == []
+    assert (rule.miss_slot, b"benign") in engine.ruleset.misses
+    assert logged(run(engine, get(b"/?a=ATTACK%20now&b=benign"))) == [10, 12]
+    assert (rule.miss_slot, b"ATTACK now") not in engine.ruleset.misses
+    assert logged(run(engine, get(b"/?a=ATTACK%20now&b=benign"))) == [10, 12]

@@ -65,13 +65,18 @@ class Collection:
 
 
 class MapCollection(Collection):
-    """A collection with one value per key, such as TX or IP, indexed for speed."""
+    """A collection with one value per key, such as TX or IP, indexed for speed.
 
-    __slots__ = ("_map",)
+    ``version`` grows at every change, so a result computed from the values
+    can be reused while the version is the same.
+    """
+
+    __slots__ = ("_map", "version")
 
     def __init__(self, name: str, items: Iterable[tuple[str, bytes]] = ()) -> None:
         super().__init__(name)
         self._map: dict[str, tuple[str, bytes]] = {}
+        self.version = 0
         for key, value in items:
             self.set(key, value)
 
@@ -86,12 +91,15 @@ class MapCollection(Collection):
 
     def set(self, key: str, value: bytes) -> None:
         self._map[key.lower()] = (key, value)
+        self.version += 1
 
     def remove(self, key: str) -> None:
         self._map.pop(key.lower(), None)
+        self.version += 1
 
     def remove_keys(self, keys: tuple[str, ...]) -> None:
         """Remove ``keys``, which are already in lower case."""
+        self.version += 1
         pop = self._map.pop
         for key in keys:
             pop(key, None)
@@ -109,6 +117,7 @@ class MapCollection(Collection):
 
     def clear(self) -> None:
         self._map.clear()
+        self.version += 1
 
     def snapshot(self) -> dict[str, tuple[str, bytes]]:
         return dict(self._map)
@@ -117,6 +126,9 @@ class MapCollection(Collection):
               removed: tuple[str, ...]) -> None:
         """Set entries taken from a snapshot, as ``(lower-case key, (key, value))``, and
         remove ``removed`` keys, which are in lower case."""
+        if not writes and not removed:
+            return
+        self.version += 1
         self._map.update(writes)
         for key in removed:
             self._map.pop(key, None)

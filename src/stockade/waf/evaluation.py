@@ -126,7 +126,7 @@ def _run_setup(transaction: Transaction, setup: TxSetup, rules: list[Rule],
     if transaction.removals != engine.removals:  # a ctl removed rules or targets
         return _run_rules(transaction, rules, targets, phase, start, stop)
     tx = transaction.tx
-    key = (phase, start, transaction.rule_engine, tuple(tx.first(name) for name in setup.reads))
+    key = (phase, start, transaction.rule_engine, tuple(map(tx.first, setup.reads)))
     known = engine.tx_setups.get(key)
     if known is not None:
         tx.apply(known.writes, known.removed)
@@ -194,6 +194,40 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             unions[screen.union_key] = union
         return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
 
+    memo_key = screen.memo_key
+    if memo_key is None:
+        found = _numeric_matches(transaction, screen)
+        if found is None:
+            return UNDECIDED
+        matched = found
+    else:
+        # A condition on TX alone gives the same values until TX changes, and the
+        # paranoia-level checks repeat one condition in every file of the CRS.
+        version = transaction.tx.version
+        known = transaction.numeric_results.get(memo_key)
+        if known is not None and known[0] == version:
+            matched = known[1]
+        else:
+            matched = _numeric_matches(transaction, screen) or []
+            transaction.numeric_results[memo_key] = (version, matched)
+    if not matched:
+        return NO_MATCH
+    if not screen.decides_match or transaction.removals.removes_targets():
+        return UNDECIDED
+
+    transaction.current_rule = rule
+    transaction.capture = False
+    transaction.matched_var.name, transaction.matched_var.value = matched[-1]
+    transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
+    return MATCH
+
+
+def _numeric_matches(transaction: Transaction,
+                     screen: NumericScreen) -> list[tuple[str, bytes]] | None:
+    """Return the (label, value) pairs that satisfy ``screen``'s comparison.
+
+    Return None when a count target makes the screen undecidable.
+    """
     operand = screen.operand
     if screen.operand_key is not None:  # as the operator reads "%{tx.key}": missing is 0
         text = transaction.tx.first(screen.operand_key)
@@ -215,21 +249,12 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             values = transaction.collections[source].get(key)
         if target.count:
             if transaction.removals.removes_targets():
-                return UNDECIDED  # an excluded target changes the count
+                return None  # an excluded target changes the count
             values = [str(len(values)).encode()]
         for value in values:
             if compare(parse_integer(value), operand) != negated:
                 matched.append((target.label, value))
-    if not matched:
-        return NO_MATCH
-    if not screen.decides_match or transaction.removals.removes_targets():
-        return UNDECIDED
-
-    transaction.current_rule = rule
-    transaction.capture = False
-    transaction.matched_var.name, transaction.matched_var.value = matched[-1]
-    transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
-    return MATCH
+    return matched
 
 
 def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: TargetScan) -> int:
@@ -382,6 +407,10 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
     transaction.capture = link.capture
     runs_now = bool(link.per_match_actions)
     targets = collect_targets(transaction, link, excluded)
+    slot = link.miss_slot
+    misses = transaction.engine.ruleset.misses
+    if slot is not None:
+        targets = [target for target in targets if (slot, target[1]) not in misses]
     if link.prefilter_id is not None and not link.multi_match and not link.negated:
         targets = _prefiltered(transaction, link, targets)
     for name, value in targets:
@@ -393,6 +422,9 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
                 if runs_now:
                     _run_actions(transaction, link)
                 break
+        else:
+            if slot is not None and len(value) <= SHARED_VALUE_BYTES:
+                remember(misses, (slot, value), True)
     if not matched:
         return False
     transaction.matched_vars.extend(MatchedVar(name, value) for name, value in matched)
@@ -405,6 +437,8 @@ def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) ->
     if prefilter is None or link.prefilter_id is None:
         return targets
     group, index = divmod(link.prefilter_id, 1 << GROUP_SHIFT)
+    slot = link.miss_slot
+    misses = transaction.engine.ruleset.misses
     kept: list[Target] = []
     for name, value in targets:
         final = _transform_steps(transaction, link, value)[-1]
@@ -412,6 +446,8 @@ def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) ->
             kept.append((name, value))  # too long for the set: the operator decides
         elif index in prefilter.hits(transaction, final, group):
             kept.append((name, value))
+        elif slot is not None and len(value) <= SHARED_VALUE_BYTES:
+            remember(misses, (slot, value), True)
     return kept
 
 

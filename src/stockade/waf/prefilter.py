@@ -62,8 +62,9 @@ request to request, and a scan result depends only on the value.
 SHARED_ENTRIES = 16384
 """Entries of each cache kept across transactions; past it the cache starts again.
 
-With SHARED_VALUE_BYTES this bounds the three caches (transformations, scans,
-unions) to an estimated 70 MB per rule set and worker at worst.
+With SHARED_VALUE_BYTES this bounds the four caches (transformations, scans,
+unions, and the misses of RuleSet.misses) to an estimated 75 MB per rule set
+and worker at worst.
 """
 
 

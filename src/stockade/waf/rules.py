@@ -76,6 +76,9 @@ class Rule:
     prefilter_id: int | None = None  # index into the prefilter's pattern table
     screen: Screen | None = None  # proves cheaply that the rule cannot match, when set
     fixed_outcome: Outcome | None = None  # what every match returns, when it runs no action
+    # Set when the link's result for a value depends on the value alone, so the rule
+    # set can remember the values it does not match (RuleSet.misses).
+    miss_slot: int | None = None
 
     @property
     def is_marker(self) -> bool:

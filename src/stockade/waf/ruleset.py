@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from stockade.waf.operators import has_pure_result
 from stockade.waf.outcome import fixed_outcome
 from stockade.waf.rules import PHASES, EngineSettings, Rule
 from stockade.waf.screen import Segment, attach_screens, find_segments
@@ -62,6 +63,8 @@ class RuleSet:
     prefilter: Prefilter | None = None
     # Transformation results of short values, kept across transactions (see evaluation.py).
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
+    # Short values a link with a miss_slot does not match, as (miss_slot, value).
+    misses: dict[tuple[int, bytes], bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index()
@@ -89,8 +92,16 @@ class RuleSet:
     def attach_screens(self) -> None:
         """Give each rule its screen and fixed outcome, and index the runs of screened rules."""
         attach_screens(self.rules, self.prefilter)
+        slots = 0
         for rule in self.rules:
             rule.fixed_outcome = None if rule.is_marker else fixed_outcome(rule)
+            for link in rule.links():
+                link.miss_slot = None
+                if link.operator is not None and has_pure_result(link.operator_name,
+                                                                  link.operator_argument):
+                    link.miss_slot = slots
+                    slots += 1
+        self.misses.clear()
         self.segments = {phase: find_segments(rules) for phase, rules in self.by_phase.items()}
 
     def rule_count(self) -> int:

@@ -35,7 +35,7 @@ Two kinds cover most of the CRS:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stockade.waf import variables
 from stockade.waf.macros import parse_template
@@ -88,6 +88,9 @@ class NumericScreen:
     operand_key: str | None  # the TX key of an operand written as one macro, "%{tx.key}"
     negated: bool
     decides_match: bool  # a match needs nothing more: one link, no per-match actions
+    # The same for every screen with the same comparison of TX entries alone, whose
+    # result a transaction keeps while TX is unchanged; None for other screens.
+    memo_key: int | None = None
 
 
 Screen = PrefilterScreen | NumericScreen
@@ -142,11 +145,25 @@ def _segment(rules: list[Rule], end: int) -> Segment:
 def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
     """Set ``screen`` on every rule whose first link one of the screens covers."""
     target_ids: dict[tuple[str, ...], int] = {}
+    memo_keys: dict[tuple[object, ...], int] = {}
     for rule in rules:
         rule.screen = None
         if rule.is_marker or rule.operator is None:
             continue
-        rule.screen = _numeric_screen(rule) or _prefilter_screen(rule, target_ids, prefilter)
+        numeric = _numeric_screen(rule)
+        if numeric is not None and _reads_tx_only(numeric):
+            # Each operator has its own bound compare method, so compare by function.
+            function = getattr(numeric.compare, "__func__", numeric.compare)
+            condition = (numeric.targets, function, numeric.operand, numeric.operand_key,
+                         numeric.negated)
+            numeric = replace(numeric, memo_key=memo_keys.setdefault(condition, len(memo_keys)))
+        rule.screen = numeric or _prefilter_screen(rule, target_ids, prefilter)
+
+
+def _reads_tx_only(screen: NumericScreen) -> bool:
+    """Return True when ``screen`` compares named TX entries, never a count."""
+    return all(target.source == "TX" and target.key is not None and not target.count
+               for target in screen.targets)
 
 
 def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],

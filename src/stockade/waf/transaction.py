@@ -65,6 +65,8 @@ class Transaction:
         self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
         self.resolved_targets: dict[str, list[Pair]] = {}  # per phase, by VariableSpec.selection
         self.plain_scans: dict[bytes, ValueScan] = {}  # see Prefilter.scan_plain
+        # By NumericScreen.memo_key: the TX version and the pairs the comparison matched.
+        self.numeric_results: dict[int, tuple[int, list[tuple[str, bytes]]]] = {}
         self.xml_text: bytes | None = None  # all text of an XML body, for XML:/*
         self.xml_attributes: list[bytes] = []  # attribute values, for XML://@*
         self.phases_done: set[int] = set()

@@ -73,7 +73,7 @@ def resolve(transaction: Transaction, spec: VariableSpec) -> list[Pair]:
     if name in NAMES_OF:
         source = transaction.collections[NAMES_OF[name]]
         return [(f"{name}:{key}", key.encode("utf-8", "surrogateescape"))
-                for key, _ in source if spec.selects(key)]
+                for key in _selected_keys(source, spec)]
     if name in KEYED_STATE:
         return _select(transaction.collection(name), spec)
     if name in SCALARS:
@@ -91,10 +91,12 @@ def resolve_values(transaction: Transaction, spec: VariableSpec) -> list[bytes]:
             return collection.get(spec.key)
         if spec.key is None and spec.key_pattern is None:
             return [value for _, value in collection]
-        return [value for key, value in collection if spec.selects(key)]
+        assert spec.key_pattern is not None
+        selects = spec.key_pattern.selects
+        return [value for key, value in collection if selects(key)]
     if name in NAMES_OF:
         return [key.encode("utf-8", "surrogateescape")
-                for key, _ in transaction.collections[NAMES_OF[name]] if spec.selects(key)]
+                for key in _selected_keys(transaction.collections[NAMES_OF[name]], spec)]
     if name in SCALARS:
         value = transaction.scalars.get(name)
         return [] if value is None else [value]
@@ -103,9 +105,20 @@ def resolve_values(transaction: Transaction, spec: VariableSpec) -> list[bytes]:
 
 def _select(collection: Collection, spec: VariableSpec) -> list[Pair]:
     prefix = spec.name
-    if spec.key is not None and spec.key_pattern is None:
+    pattern = spec.key_pattern
+    if pattern is not None:
+        selects = pattern.selects
+        return [(f"{prefix}:{key}", value) for key, value in collection if selects(key)]
+    if spec.key is not None:
         return [(f"{prefix}:{spec.key_text}", value) for value in collection.get(spec.key)]
-    return [(f"{prefix}:{key}", value) for key, value in collection if spec.selects(key)]
+    return [(f"{prefix}:{key}", value) for key, value in collection]
+
+
+def _selected_keys(collection: Collection, spec: VariableSpec) -> list[str]:
+    """Return the keys of ``collection`` that ``spec`` selects, in order, repeats included."""
+    if spec.key_pattern is None and spec.key is None:
+        return [key for key, _ in collection]
+    return [key for key, _ in collection if spec.selects(key)]
 
 
 def _computed(transaction: Transaction, spec: VariableSpec) -> list[Pair]:

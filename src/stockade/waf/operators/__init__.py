@@ -52,6 +52,7 @@ __all__ = [
     "OperatorContext",
     "OperatorError",
     "build_operator",
+    "has_pure_result",
     "regex_patterns",
 ]
 
@@ -84,6 +85,22 @@ _MODULES = (
 )
 
 OPERATOR_NAMES: frozenset[str] = registered_names()
+
+PURE_OPERATORS = frozenset(name.lower() for name in (
+    "beginsWith", "contains", "containsWord", "detectSQLi", "detectXSS", "endsWith", "eq", "ge",
+    "gt", "ipMatch", "ipMatchFromFile", "ipMatchF", "le", "lt", "noMatch", "pm", "pmFromFile",
+    "pmf", "rx", "streq", "strmatch", "validateByteRange", "validateUrlEncoding",
+    "validateUtf8Encoding", "within",
+))
+"""Operators whose result, without macros in the argument, depends on the value alone.
+
+Captures are left out of that: they are only set on a match.
+"""
+
+
+def has_pure_result(name: str, argument: str) -> bool:
+    """Return True when ``@name argument`` gives the same result for the same value."""
+    return name.lower() in PURE_OPERATORS and "%{" not in argument
 
 
 def build_operator(name: str, argument: str, *, base_dir: Path | None = None) -> Operator:
