@@ -66,11 +66,11 @@ def _outcomes(install: CrsInstall, ruleset: RuleSet, paranoia: int) -> list[tupl
 @pytest.mark.parametrize("paranoia", [1, 2, 4])
 def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
                                              paranoia: int) -> None:
-    """Screens, segments, fixed outcomes, remembered misses and TX setup replays change
+    """Screens, phase plans, fixed outcomes, remembered misses and TX setup replays change
     nothing."""
     install, ruleset = crs_v4
     assert any(ruleset.tx_setups.values())
-    assert any(any(segments) for segments in ruleset.segments.values())
+    assert any(plan.checks for plan in ruleset.plans.values())
     shortcut = _outcomes(install, ruleset, paranoia)
     original_screens = [rule.screen for rule in ruleset.rules]
     original_setups = ruleset.tx_setups
@@ -80,8 +80,7 @@ def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
             rule.fixed_outcome = None
             for link in rule.links():
                 link.miss_slot = None
-        ruleset.segments = {phase: [None] * len(rules)
-                            for phase, rules in ruleset.by_phase.items()}
+        ruleset.plans = {}
         ruleset.tx_setups = {phase: () for phase in original_setups}
         full = _outcomes(install, ruleset, paranoia)
     finally:

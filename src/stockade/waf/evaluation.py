@@ -29,9 +29,9 @@ from stockade.waf.screen import (
     EVERY_STEP,
     PLAIN,
     NumericScreen,
+    PhasePlan,
     PrefilterScreen,
     Screen,
-    Segment,
 )
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.tx_setup import MAX_REMEMBERED_SETUPS, SetupResult, TxSetup
@@ -52,31 +52,111 @@ def run_phase(transaction: Transaction, phase: int) -> None:
         return
     ruleset = engine.ruleset
     rules = ruleset.by_phase[phase]
-    targets = ruleset.skip_targets[phase]
-    segments = ruleset.segments[phase]
-    position = 0
-    for setup in ruleset.tx_setups[phase]:
-        if position > setup.start:
-            continue  # a skipAfter jumped over it
-        position = _run_rules(transaction, rules, targets, phase, position, setup.start,
-                              segments)
-        if position == setup.start:
-            position = _run_setup(transaction, setup, rules, targets, phase)
-        if position == STOPPED:
-            return
-    _run_rules(transaction, rules, targets, phase, position, None, segments)
+    plan = ruleset.plans.get(phase)
+    if plan is None:  # visit every rule, as after a change to the rules' screens
+        plan = PhasePlan(tuple(range(len(rules))), (),
+                         {setup.start: setup for setup in ruleset.tx_setups[phase]})
+    _run_planned(transaction, rules, ruleset.skip_targets[phase], phase, plan)
 
 
 STOPPED = -1
 """The position _run_rules returns when a rule stopped the phase."""
 
 
+def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTargets,
+                 phase: int, plan: PhasePlan) -> None:
+    """Run the rules of ``plan``'s visits in order, with TX setup runs and jumps."""
+    visits = _visits(transaction, plan)
+    generation = transaction.values_generation
+    setups = plan.setups
+    removals = transaction.removals
+    end = len(rules)
+    index = 0
+    while index < len(visits):
+        position = visits[index]
+        setup = setups.get(position)
+        if setup is not None:
+            position = _run_setup(transaction, setup, rules, targets, phase)
+            if position == STOPPED:
+                return
+            index = bisect_left(visits, position, index)
+            continue
+        index += 1
+        rule = rules[position]
+        if rule.marker is not None or removals.removes(rule):
+            continue
+        screen = rule.screen
+        if screen is None:
+            if not evaluate(transaction, rule):
+                continue
+        else:
+            decision = _screen(transaction, rule, screen)
+            if decision is NO_MATCH or (decision is UNDECIDED and not evaluate(transaction, rule)):
+                continue
+        outcome = finish_match(transaction, rule, phase)
+        if outcome.stop_phase:
+            return
+        following = position + 1
+        if outcome.skip_after is not None:
+            following = _position_after(targets, outcome.skip_after, following, end)
+        if outcome.skip:
+            following = _skip_rules(rules, following, outcome.skip)
+        if transaction.values_generation != generation:  # a ctl changed a request variable
+            generation = transaction.values_generation
+            visits = _visits(transaction, plan)
+            index = bisect_left(visits, following)
+        elif following != position + 1:
+            index = bisect_left(visits, following, index)
+
+
+def _visits(transaction: Transaction, plan: PhasePlan) -> Sequence[int]:
+    """Return the sorted positions to visit: the plan's fixed ones and the screened rules
+    that a value of one of their labels may match."""
+    if not plan.checks:
+        return plan.always
+    scans = transaction.spec_scans
+    live: set[int] = set()
+    for check in plan.checks:
+        scan = scans.get(check.label)
+        if scan is None:
+            scan = scans[check.label] = _scan_spec(transaction, check.spec)
+        mask = scan.mask
+        if mask:
+            for chain_mask, positions in check.by_mask:
+                if mask & chain_mask:
+                    live.update(positions)
+        unchanged, lowered = scan.hits
+        for pattern in unchanged:
+            hit = check.unchanged.get(pattern)
+            if hit:
+                live.update(hit)
+        for pattern in lowered:
+            hit = check.lowered.get(pattern)
+            if hit:
+                live.update(hit)
+    if not live:
+        return plan.always
+    visits = list(plan.always)
+    visits.extend(live)
+    visits.sort()
+    return visits
+
+
+def _skip_rules(rules: list[Rule], position: int, count: int) -> int:
+    """Return the position after ``count`` more rules, markers not counted, as ``skip`` does."""
+    end = len(rules)
+    while position < end and count:
+        if rules[position].marker is None:
+            count -= 1
+        position += 1
+    return position
+
+
 def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
                targets: SkipTargets, phase: int, position: int = 0,
-               stop: int | None = None, segments: list[Segment | None] | None = None) -> int:
+               stop: int | None = None) -> int:
     """Run ``rules`` in order from ``position`` until ``stop`` (the end by default).
 
-    ``segments`` lets whole runs of screened rules be skipped with one check.
     Return the position the phase goes on from, or STOPPED when it must stop.
     """
     removals = transaction.removals
@@ -85,12 +165,6 @@ def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
     if stop is None:
         stop = end
     while position < stop:
-        if segments is not None and not skip:
-            segment = segments[position]
-            if segment is not None and segment.end <= stop and _segment_clear(transaction,
-                                                                               segment):
-                position = segment.end
-                continue
         rule = rules[position]
         position += 1
         if rule.marker is not None:
@@ -123,7 +197,7 @@ def _run_setup(transaction: Transaction, setup: TxSetup, rules: list[Rule],
     engine = transaction.engine
     start = setup.start
     stop = start + setup.length
-    if transaction.removals != engine.removals:  # a ctl removed rules or targets
+    if transaction.removals.changed:  # a ctl removed rules or targets
         return _run_rules(transaction, rules, targets, phase, start, stop)
     tx = transaction.tx
     key = (phase, start, transaction.rule_engine, tuple(map(tx.first, setup.reads)))
@@ -268,28 +342,11 @@ def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: Targe
             return UNDECIDED
         return NO_MATCH
     plain_scans = transaction.plain_scans
-    for value, _ in scan.all_values():
+    for value, _ in scan.values:
         _, value_unchanged, value_lowered = plain_scans[value]
         if pattern not in (value_lowered if screen.lowercases else value_unchanged):
             return UNDECIDED  # this value does not match, so the negated rule may
     return NO_MATCH
-
-
-def _segment_clear(transaction: Transaction, segment: Segment) -> bool:
-    """Return True when every screen of ``segment`` would decide NO_MATCH from the plain sets."""
-    scans = transaction.spec_scans
-    for label, spec, unchanged, lowered, mask in segment.checks:
-        scan = scans.get(label)
-        if scan is None:
-            scan = scans[label] = _scan_spec(transaction, spec)
-        if scan.mask & mask:
-            return False
-        hits_unchanged, hits_lowered = scan.hits
-        if hits_unchanged and not hits_unchanged.isdisjoint(unchanged):
-            return False
-        if hits_lowered and not hits_lowered.isdisjoint(lowered):
-            return False
-    return True
 
 
 _MISSING: frozenset[int] = frozenset({-1})
@@ -300,15 +357,9 @@ SHARED_UNION_BYTES = 4 * SHARED_VALUE_BYTES
 class TargetScan(NamedTuple):
     """The plain-set results for the values of some screen targets, for one phase."""
 
-    values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask
+    values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
     mask: int  # every value's mask together
     hits: tuple[frozenset[int], frozenset[int]]  # prefilter ids: [unchanged, lowercased]
-    parts: tuple[TargetScan, ...] = ()  # for several targets: the scan of each, and no values
-
-    def all_values(self) -> list[tuple[bytes, int]]:
-        if not self.parts:
-            return list(self.values)
-        return [pair for part in self.parts for pair in part.values]
 
 
 def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetScan:
@@ -319,7 +370,7 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
         if scan is None:
             scan = scans[screen.labels[0]] = _scan_spec(transaction, screen.targets[0])
         return scan
-    parts: list[TargetScan] = []
+    values: list[tuple[bytes, int]] = []
     mask = 0
     unchanged: frozenset[int] = NO_IDS
     lowered: frozenset[int] = NO_IDS
@@ -327,13 +378,13 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
         scan = scans.get(label)
         if scan is None:
             scan = scans[label] = _scan_spec(transaction, spec)
-        parts.append(scan)
+        values.extend(scan.values)
         mask |= scan.mask
         if scan.hits[0]:
             unchanged = unchanged | scan.hits[0]
         if scan.hits[1]:
             lowered = lowered | scan.hits[1]
-    return TargetScan((), mask, (unchanged, lowered), tuple(parts))
+    return TargetScan(tuple(values), mask, (unchanged, lowered))
 
 
 def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
@@ -363,7 +414,7 @@ def _prefilter_union(transaction: Transaction, rule: Rule, screen: PrefilterScre
     """
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None
-    values = tuple(value for value, value_mask in scan.all_values() if value_mask & screen.mask)
+    values = tuple(value for value, value_mask in scan.values if value_mask & screen.mask)
     group = screen.group
     shared = prefilter.shared_unions
     key = (values, group)

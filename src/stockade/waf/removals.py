@@ -21,6 +21,7 @@ class Removals:
     messages: set[str] = field(default_factory=set)
     targets_by_id: list[tuple[IdRanges, VariableSpec]] = field(default_factory=list)
     targets_by_tag: list[tuple[str, VariableSpec]] = field(default_factory=list)
+    changed: bool = False  # something was removed since this copy was made
 
     def copy(self) -> Removals:
         return Removals(list(self.id_ranges), set(self.tags), set(self.messages),
@@ -28,20 +29,25 @@ class Removals:
 
     def remove_ids(self, ranges: IdRanges) -> None:
         self.id_ranges.extend(ranges)
+        self.changed = True
 
     def remove_tag(self, tag: str) -> None:
         # NOTE: tags compare exactly, as libmodsecurity 3 does (containsTag), so an
         # exclusion that relies on a pattern in the tag removes nothing.
         self.tags.add(tag)
+        self.changed = True
 
     def remove_msg(self, message: str) -> None:
         self.messages.add(message)
+        self.changed = True
 
     def remove_target_by_ids(self, ranges: IdRanges, target: VariableSpec) -> None:
         self.targets_by_id.append((ranges, target))
+        self.changed = True
 
     def remove_target_by_tag(self, tag: str, target: VariableSpec) -> None:
         self.targets_by_tag.append((tag, target))
+        self.changed = True
 
     def removes(self, rule: Rule) -> bool:
         if self.id_ranges:

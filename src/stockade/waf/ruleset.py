@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from stockade.waf.operators import has_pure_result
 from stockade.waf.outcome import fixed_outcome
 from stockade.waf.rules import PHASES, EngineSettings, Rule
-from stockade.waf.screen import Segment, attach_screens, find_segments
+from stockade.waf.screen import PhasePlan, attach_screens, plan_phase
 from stockade.waf.tx_setup import TxSetup, find_setups
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ class RuleSet:
     by_id: dict[int, Rule] = field(default_factory=dict)
     skip_targets: dict[int, SkipTargets] = field(default_factory=dict)  # by phase
     tx_setups: dict[int, tuple[TxSetup, ...]] = field(default_factory=dict)  # by phase
-    segments: dict[int, list[Segment | None]] = field(default_factory=dict)  # by phase
+    # By phase; a phase without a plan visits every rule.
+    plans: dict[int, PhasePlan] = field(default_factory=dict)
     prefilter: Prefilter | None = None
     # Transformation results of short values, kept across transactions (see evaluation.py).
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
@@ -90,7 +91,7 @@ class RuleSet:
         self.attach_screens()
 
     def attach_screens(self) -> None:
-        """Give each rule its screen and fixed outcome, and index the runs of screened rules."""
+        """Give each rule its screen and fixed outcome, and plan each phase's visits."""
         attach_screens(self.rules, self.prefilter)
         slots = 0
         for rule in self.rules:
@@ -102,7 +103,8 @@ class RuleSet:
                     link.miss_slot = slots
                     slots += 1
         self.misses.clear()
-        self.segments = {phase: find_segments(rules) for phase, rules in self.by_phase.items()}
+        self.plans = {phase: plan_phase(rules, self.tx_setups[phase])
+                      for phase, rules in self.by_phase.items()}
 
     def rule_count(self) -> int:
         return len(self.by_id)

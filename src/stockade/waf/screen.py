@@ -44,6 +44,7 @@ from stockade.waf.prefilter import GROUP_SHIFT, UNSCANNED, Prefilter
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.transformations._triggers import ANY_VALUE, chain_mask
+from stockade.waf.tx_setup import TxSetup
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,49 +98,58 @@ Screen = PrefilterScreen | NumericScreen
 
 
 @dataclass(frozen=True, slots=True)
-class Segment:
-    """Consecutive rules with prefilter screens, which one check can skip together."""
+class LabelCheck:
+    """The plain-screened rules of a phase that read one target label."""
 
-    end: int  # the position after the last rule
-    # Per target label: a spec that reads it, then the prefilter ids of the segment's rules
-    # that read it in the unchanged and the lowercased plain set, and their trigger masks.
-    checks: tuple[tuple[str, VariableSpec, frozenset[int], frozenset[int], int], ...]
-
-
-MIN_SEGMENT_RULES = 3
-"""Shorter runs of screened rules are checked one by one."""
+    label: str
+    spec: VariableSpec  # one spec that reads the label
+    unchanged: dict[int, tuple[int, ...]]  # prefilter id -> positions, unchanged half
+    lowered: dict[int, tuple[int, ...]]  # prefilter id -> positions, lowercased half
+    by_mask: tuple[tuple[int, tuple[int, ...]], ...]  # trigger mask -> positions
 
 
-def find_segments(rules: list[Rule]) -> list[Segment | None]:
-    """Return, for each position of ``rules``, the segment that starts there, if any."""
-    segments: list[Segment | None] = [None] * len(rules)
-    position = 0
-    end = len(rules)
-    while position < end:
-        start = position
-        while position < end and _is_plain(rules[position].screen):
-            position += 1
-        if position - start >= MIN_SEGMENT_RULES:
-            segments[start] = _segment(rules[start:position], position)
-        position += 1
-    return segments
+@dataclass(frozen=True, slots=True)
+class PhasePlan:
+    """Which rules of a phase each transaction visits.
+
+    A rule with a PLAIN prefilter screen is visited only when one of its
+    target labels hit its pattern in the plain sets or carries a value that
+    triggers its chain. Every other rule, markers aside, is always visited.
+    """
+
+    always: tuple[int, ...]  # sorted positions
+    checks: tuple[LabelCheck, ...]
+    setups: dict[int, TxSetup]  # by the position of their first rule
 
 
-def _is_plain(screen: Screen | None) -> bool:
-    return isinstance(screen, PrefilterScreen) and screen.kind == PLAIN
-
-
-def _segment(rules: list[Rule], end: int) -> Segment:
-    by_label: dict[str, tuple[VariableSpec, set[int], set[int], int]] = {}
-    for rule in rules:
+def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan:
+    """Index the PLAIN-screened rules of one phase by target label."""
+    starts = {setup.start for setup in setups}
+    always: list[int] = []
+    by_label: dict[str, tuple[VariableSpec, dict[int, list[int]], dict[int, list[int]],
+                              dict[int, list[int]]]] = {}
+    for position, rule in enumerate(rules):
+        if rule.is_marker and position not in starts:  # a setup run may begin at a marker
+            continue
         screen = rule.screen
-        assert isinstance(screen, PrefilterScreen)
+        if not isinstance(screen, PrefilterScreen) or screen.kind != PLAIN:
+            always.append(position)
+            continue
         for spec, label in zip(screen.targets, screen.labels, strict=True):
-            first, unchanged, lowered, mask = by_label.get(label, (spec, set(), set(), 0))
-            (lowered if screen.lowercases else unchanged).add(screen.prefilter_id)
-            by_label[label] = (first, unchanged, lowered, mask | screen.mask)
-    return Segment(end, tuple((label, first, frozenset(unchanged), frozenset(lowered), mask)
-                              for label, (first, unchanged, lowered, mask) in by_label.items()))
+            _, unchanged, lowered, by_mask = by_label.setdefault(label, (spec, {}, {}, {}))
+            half = lowered if screen.lowercases else unchanged
+            half.setdefault(screen.prefilter_id, []).append(position)
+            by_mask.setdefault(screen.mask, []).append(position)
+    checks = tuple(
+        LabelCheck(label, spec, _frozen(unchanged), _frozen(lowered),
+                   tuple((mask, tuple(positions)) for mask, positions in by_mask.items()))
+        for label, (spec, unchanged, lowered, by_mask) in by_label.items()
+    )
+    return PhasePlan(tuple(always), checks, {setup.start: setup for setup in setups})
+
+
+def _frozen(positions_by_id: dict[int, list[int]]) -> dict[int, tuple[int, ...]]:
+    return {key: tuple(positions) for key, positions in positions_by_id.items()}
 
 
 def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:

@@ -65,6 +65,7 @@ class Transaction:
         self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
         self.resolved_targets: dict[str, list[Pair]] = {}  # per phase, by VariableSpec.selection
         self.plain_scans: dict[bytes, ValueScan] = {}  # see Prefilter.scan_plain
+        self.values_generation = 0  # grows each time the values above are forgotten
         # By NumericScreen.memo_key: the TX version and the pairs the comparison matched.
         self.numeric_results: dict[int, tuple[int, list[tuple[str, bytes]]]] = {}
         self.xml_text: bytes | None = None  # all text of an XML body, for XML:/*
@@ -92,6 +93,7 @@ class Transaction:
 
     def forget_screened_values(self) -> None:
         """Drop what the screens know of this phase's values, after an action changed one."""
+        self.values_generation += 1
         self.screen_unions.clear()
         self.screen_values.clear()
         self.spec_scans.clear()
