@@ -444,7 +444,11 @@ def evaluate(transaction: Transaction, rule: Rule) -> bool:
     """Return True when every link of ``rule``'s chain matches."""
     transaction.matched_vars = []
     transaction.current_rule = rule
-    excluded = transaction.removals.excluded_targets(rule)
+    removals = transaction.removals
+    excluded = (removals.excluded_targets(rule)
+                if removals.targets_by_id or removals.targets_by_tag else [])
+    if rule.chain is None:
+        return _evaluate_link(transaction, rule, excluded)
     for link in rule.links():
         if not _evaluate_link(transaction, link, excluded):
             return False
@@ -462,11 +466,18 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
     misses = transaction.engine.ruleset.misses
     if slot is not None:
         targets = [target for target in targets if (slot, target[1]) not in misses]
-    if link.prefilter_id is not None and not link.multi_match and not link.negated:
+    # The values kept by _prefiltered are in the prefilter's match set already.
+    prefiltered = link.prefilter_id is not None and not link.multi_match and not link.negated
+    if prefiltered:
         targets = _prefiltered(transaction, link, targets)
+    operator = link.operator
     for name, value in targets:
         for candidate in _transformed(transaction, link, value):
-            if _test(transaction, link, candidate) != link.negated:
+            if prefiltered:
+                found = operator.evaluate(candidate, transaction)
+            else:
+                found = _test(transaction, link, candidate)
+            if found != link.negated:
                 matched.append((name, candidate))
                 transaction.matched_var.name = name
                 transaction.matched_var.value = candidate
