@@ -1,0 +1,90 @@
+"""The mypyc build of the WAF core: used only when it matches the sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stockade import native
+
+# Imports the WAF in a fresh process and reports where evaluation.py came
+# from, and whether a SQL injection rule still matches through it.
+PROBE = """
+import stockade.waf.evaluation as evaluation
+from stockade.waf.builder import RuleSetBuilder
+from stockade.waf.engine import Engine
+from stockade.waf.prefilter import build_prefilter
+from stockade.waf.request import WafRequest
+from stockade.waf.seclang import read_directives
+
+builder = RuleSetBuilder()
+builder.add(read_directives(
+    'SecRule ARGS "@detectSQLi" "id:1,phase:2,deny,status:403,log"\\n'
+    'SecRule ARGS "@rx ^admin$" "id:2,phase:2,pass,log,t:lowercase"\\n', "probe.conf"))
+ruleset = builder.build()
+ruleset.use_prefilter(build_prefilter(ruleset))
+engine = Engine(ruleset)
+for target in (b"/?q=1%27%20OR%20%271%27=%271", b"/?q=ADMIN", b"/?q=hello"):
+    transaction = engine.transaction(WafRequest(b"GET", target, headers=[(b"Host", b"a")]))
+    transaction.process_request_headers()
+    transaction.process_request_body()
+    print([match.rule_id for match in transaction.matches])
+print(evaluation.__file__)
+"""
+
+
+def _probe(directory: Path, switch: str = "1") -> list[str]:
+    environment = dict(os.environ, STOCKADE_NATIVE_DIR=str(directory), STOCKADE_NATIVE=switch)
+    output = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                            env=environment, check=True).stdout
+    return output.strip().splitlines()
+
+
+def test_stale_manifest_not_attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / native.MANIFEST).write_text(json.dumps({"digest": "0" * 64}))
+    monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path))
+    monkeypatch.delenv(native.SWITCH_VARIABLE, raising=False)
+    package_path = ["/somewhere/stockade/waf"]
+    assert not native.attach(package_path)
+    assert package_path == ["/somewhere/stockade/waf"]
+
+
+def test_missing_build_not_attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path / "absent"))
+    package_path: list[str] = []
+    assert not native.attach(package_path)
+    assert package_path == []
+
+
+def test_switch_turns_build_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / native.MANIFEST).write_text(json.dumps({"digest": native.source_digest()}))
+    monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(native.SWITCH_VARIABLE, "0")
+    package_path: list[str] = []
+    assert not native.attach(package_path)
+    assert package_path == []
+
+
+def test_build_compiles_and_is_used(tmp_path: Path) -> None:
+    directory = tmp_path / "native"
+    assert native.build(directory)
+    manifest = json.loads((directory / native.MANIFEST).read_text())
+    assert manifest["digest"] == native.source_digest()
+    for name in native.COMPILED:
+        assert list((directory / "stockade" / "waf").glob(f"{name}.*.so")), name
+
+    compiled = _probe(directory)
+    assert compiled[-1].startswith(str(directory))
+    assert compiled[-1].endswith(".so")
+    interpreted = _probe(directory, switch="0")
+    assert interpreted[-1].endswith("evaluation.py")
+    assert compiled[:-1] == ["[1]", "[2]", "[]"]
+    assert interpreted[:-1] == compiled[:-1]
+
+    assert native.build(directory)  # the same sources: the build is kept
+    assert manifest == json.loads((directory / native.MANIFEST).read_text())
