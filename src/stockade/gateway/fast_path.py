@@ -3,8 +3,8 @@
 The general path runs each exchange in a task that awaits the client and
 the upstream. For the common plain-proxy request that task costs more than
 the relaying itself, so this path sends the request head from the client's
-``data_received`` and answers from the upstream's ``data_received``, with
-no task, future or coroutine in between. It reuses the general path's
+``data_received`` and the response from the upstream's ``data_received``,
+with no task, future or coroutine in between. It reuses the general path's
 helpers for every step, so the bytes sent, the access log line and the
 metrics are the same.
 
@@ -202,7 +202,7 @@ class FastExchange:
         client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
 
     def failed(self, exc: UpstreamError) -> None:
-        """Answer 502 or 504, or retry on the general path as ``forward`` would."""
+        """Send 502 or 504 to the client, or retry on the general path as ``forward`` would."""
         client, runtime, exchange, pool = self.client, self.runtime, self.exchange, self.pool
         self.upstream.listener = None
         body = BodyReader(client, runtime, exchange, False)

@@ -337,6 +337,9 @@ def record_upstream_failure(
     upstream: ``exc.reached`` is then cleared and the target is not blamed.
     """
     upstream.abort()
+    # NOTE: bytes_received counts every byte of the connection's life, so a
+    # pooled connection, which has carried a response before, never counts
+    # as unanswered here, and its failure is not retried.
     never_answered = reused and upstream.bytes_received == 0 and body.replayable
     if never_answered and exc.status == 502:
         exc.reached = False

@@ -275,8 +275,8 @@ class ClientConnection(ParserProtocol):
     def _route(self, runtime: Runtime, exchange: Exchange) -> bool | None:
         """Match the route and check the body size; return None to go on with the exchange.
 
-        Otherwise the gateway has answered itself, and the result is True when
-        the connection may serve another request.
+        Otherwise the gateway has sent its own response, and the result is True
+        when the connection may serve another request.
         """
         head = exchange.request
         host = _host_without_port(head.authority)
@@ -339,7 +339,7 @@ class ClientConnection(ParserProtocol):
     async def finish_guarded(
         self, runtime: Runtime, exchange: Exchange, step: Coroutine[Any, Any, bool]
     ) -> bool:
-        """Await ``step`` of an exchange with no body left to read, answering its failures."""
+        """Await ``step`` of an exchange with no body left to read, and respond to its failures."""
         try:
             return await step
         except (ProtocolError, PeerClosed, ClientGone, TimeoutError) as exc:
@@ -359,7 +359,7 @@ class ClientConnection(ParserProtocol):
         exchange: Exchange,
         exc: ProtocolError | PeerClosed | ClientGone | TimeoutError,
     ) -> bool:
-        """Answer a request whose body or client failed; return False (the connection closes)."""
+        """Respond to a request whose body or client failed; return False to close."""
         if isinstance(exc, ProtocolError):
             self.worker.metrics.protocol_error(exc.status)
             if exchange.status == 0:

@@ -34,13 +34,13 @@ UPSTREAM_PARSER_LIMITS = ParserLimits(
 
 
 class ResponseListener(Protocol):
-    """What an exchange served by callbacks is told about its upstream connection."""
+    """The callbacks of an exchange that waits for its response head without a task."""
 
     def upstream_readable(self) -> None:
-        """Bytes arrived, or the upstream closed: look for the response head."""
+        """Look for the response head after bytes arrived or the upstream closed."""
 
     def upstream_timed_out(self) -> None:
-        """The read timeout passed without a complete response head."""
+        """Handle the read timeout passing without a complete response head."""
 
 
 class UpstreamConnection(ParserProtocol):
