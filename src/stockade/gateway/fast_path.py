@@ -73,7 +73,8 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     pool = runtime.pools[(match.tenant.id, match.service.id)]
     if pool.settings.max_concurrent is not None:
         return False  # admission may have to wait: the general path queues it
-    client.capture_for_observers(runtime, exchange)
+    if runtime.body_observers:
+        client.capture_for_observers(runtime, exchange)
     target = pool.pick()
     upstream = pool.take_idle(target)
     if upstream is None:
