@@ -174,7 +174,7 @@ def _drop_names(
 def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
     """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
     names = fields.lowered_names()
-    items = fields.items()
+    items = fields.items_view()
     if b"connection" in names:
         values = [
             value for (_, value), name in zip(items, names, strict=True) if name == b"connection"

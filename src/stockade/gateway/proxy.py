@@ -221,6 +221,8 @@ def upstream_fields(runtime: Runtime, exchange: Exchange, target: Target) -> Fie
     assert exchange.match is not None
     service = exchange.match.service
     head = exchange.request
+    settings = service.identity_fields
+    identity = settings.consumer is not None or settings.client_subject is not None
     fields = upstream_request_fields(
         head.fields,
         client_address=exchange.client.address,
@@ -229,9 +231,10 @@ def upstream_fields(runtime: Runtime, exchange: Exchange, target: Target) -> Fie
         request_id=exchange.request_id,
         request_id_header=runtime.request_id_header,
         upstream_host=None if service.preserve_host else target.host_field,
-        extra_drop=identity_names(service),
+        extra_drop=identity_names(service) if identity else _NO_NAMES,
     )
-    add_identity_fields(fields, service, exchange)
+    if identity:
+        add_identity_fields(fields, service, exchange)
     return fields
 
 

@@ -103,11 +103,12 @@ class Target:
     failures: int = 0
     ejected_until: float = 0.0
     idle: deque[UpstreamConnection] = field(default_factory=deque)
+    host_field: bytes = field(init=False)
+    """The Host value that names this target; IPv6 literals get their brackets."""
 
-    @property
-    def host_field(self) -> bytes:
+    def __post_init__(self) -> None:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}".encode("ascii")
+        self.host_field = f"{host}:{self.port}".encode("ascii")
 
 
 class UpstreamError(Exception):
