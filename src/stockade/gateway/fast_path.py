@@ -76,13 +76,13 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     if runtime.body_observers:
         client.capture_for_observers(runtime, exchange)
     target = pool.pick()
+    started = time.perf_counter()  # upstream_ms includes taking the connection, as in forward()
     upstream = pool.take_idle(target)
     if upstream is None:
         body = BodyReader(client, runtime, exchange, False)
         step = forward(client, runtime, exchange, body, target)
         client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
         return True
-    started = time.perf_counter()
     fields = upstream_fields(runtime, exchange, target)
     exchange.upstream_target = target.address
     relay = FastExchange(client, runtime, exchange, pool, target, upstream, fields, started)
@@ -130,7 +130,7 @@ class FastExchange:
         self.target = target
         self.upstream = upstream
         self.fields = fields
-        self.started = started  # perf_counter() when the upstream connection was taken
+        self.started = started  # perf_counter() just before the upstream connection was taken
 
     def upstream_readable(self) -> None:
         try:

@@ -66,6 +66,7 @@ class ClientConnection(ParserProtocol):
         self.peer = ("", 0)
         self.busy = False  # an exchange is in progress
         self.task: asyncio.Task[None] | None = None
+        self._plain_client_info: ClientInfo | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -414,6 +415,15 @@ class ClientConnection(ParserProtocol):
     def _client_info(self, runtime: Runtime, head: RequestHead) -> ClientInfo:
         address = self.peer[0]
         trusted = runtime.config.trusted_proxies
+        if not trusted and not self.tls:
+            # Nothing in such a ClientInfo depends on the request, so the
+            # exchanges of one connection share it. No code changes it.
+            info = self._plain_client_info
+            if info is None:
+                info = self._plain_client_info = ClientInfo(
+                    address, self.peer[1], address, False
+                )
+            return info
         if trusted:
             forwarded = b",".join(head.fields.get_all(b"x-forwarded-for")) or None
             address = resolve_client_address(address, forwarded, trusted)
