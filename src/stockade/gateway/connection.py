@@ -66,7 +66,7 @@ class ParserProtocol(asyncio.Protocol):
         if not self._read_paused and parser.buffered > READ_HIGH_WATER and self.transport:
             self._read_paused = True
             self.transport.pause_reading()
-        waiter = self._waiter  # the steps of _wake, which runs once per read
+        waiter = self._waiter  # _wake written out, as this runs on every read
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 

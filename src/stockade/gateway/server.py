@@ -1,9 +1,9 @@
 """Client connections: read requests, run the pipeline, relay to the upstream.
 
-One coroutine serves one client connection, one exchange at a time
-(HTTP/1.1 without pipelined concurrency: pipelined requests wait in the
-parser's buffer). Every message the gateway forwards is framed anew by the
-gateway itself.
+A client connection serves one exchange at a time (HTTP/1.1 without
+pipelined concurrency: pipelined requests wait in the parser's buffer),
+either by callbacks (fast_path.py) or in a task. Every message the gateway
+forwards is framed anew by the gateway itself.
 """
 
 from __future__ import annotations
@@ -417,7 +417,7 @@ class ClientConnection(ParserProtocol):
         trusted = runtime.config.trusted_proxies
         if not trusted and not self.tls:
             # Nothing in such a ClientInfo depends on the request, so the
-            # exchanges of one connection share it. No code changes it.
+            # exchanges of one connection share it and must not change it.
             info = self._plain_client_info
             if info is None:
                 info = self._plain_client_info = ClientInfo(
