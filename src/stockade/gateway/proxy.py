@@ -535,7 +535,7 @@ def start_response(
     elif buffered is not None and upstream_done:
         fields.append((b"Content-Length", str(len(buffered)).encode("ascii")))
     elif response.framing is BodyFraming.LENGTH:
-        fields.append((b"Content-Length", str(response.content_length or 0).encode("ascii")))
+        fields.append((b"Content-Length", b"%d" % (response.content_length or 0)))
     elif request.version == b"1.1":
         chunked = True
         fields.append((b"Transfer-Encoding", b"chunked"))
