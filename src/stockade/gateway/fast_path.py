@@ -76,7 +76,7 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     if runtime.body_observers:
         client.capture_for_observers(runtime, exchange)
     target = pool.pick()
-    started = time.perf_counter()  # upstream_ms includes taking the connection, as in forward()
+    started = time.perf_counter()  # upstream_ms counts taking the connection, as in _exchange_with
     upstream = pool.take_idle(target)
     if upstream is None:
         body = BodyReader(client, runtime, exchange, False)
