@@ -208,11 +208,23 @@ _METHOD_JSON = {
 
 def _route_json(match: RouteMatch) -> str:
     """Return the tenant, service and route members of an access line."""
-    return (
-        f'"tenant":{encode_basestring_ascii(match.tenant.id)},'
-        f'"service":{encode_basestring_ascii(match.service.id)},'
-        f'"route":{encode_basestring_ascii(match.route.id)}'
-    )
+    key = (match.tenant.id, match.service.id, match.route.id)
+    text = _ROUTE_JSON.get(key)
+    if text is None:
+        if len(_ROUTE_JSON) >= ROUTE_JSON_CACHE_SIZE:
+            _ROUTE_JSON.clear()
+        text = _ROUTE_JSON[key] = (
+            f'"tenant":{encode_basestring_ascii(key[0])},'
+            f'"service":{encode_basestring_ascii(key[1])},'
+            f'"route":{encode_basestring_ascii(key[2])}'
+        )
+    return text
+
+
+ROUTE_JSON_CACHE_SIZE = 4096
+"""Distinct (tenant, service, route) members kept formatted; the cache restarts when full."""
+
+_ROUTE_JSON: dict[tuple[str, str, str], str] = {}
 
 
 def _json_text(value: str | None) -> str:

@@ -61,11 +61,14 @@ class ParserProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
-        self.parser.feed(data)
-        if not self._read_paused and self.parser.buffered > READ_HIGH_WATER and self.transport:
+        parser = self.parser
+        parser.feed(data)
+        if not self._read_paused and parser.buffered > READ_HIGH_WATER and self.transport:
             self._read_paused = True
             self.transport.pause_reading()
-        self._wake()
+        waiter = self._waiter  # _wake written out, as this runs on every read
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def eof_received(self) -> bool | None:
         self.eof = True

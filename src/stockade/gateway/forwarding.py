@@ -174,11 +174,16 @@ def _drop_names(
 def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
     """Return the items of ``fields`` whose names are neither in ``drop`` nor in Connection."""
     names = fields.lowered_names()
-    items = fields.items()
+    items = fields.items_view()
     if b"connection" in names:
-        values = [
-            value for (_, value), name in zip(items, names, strict=True) if name == b"connection"
-        ]
+        if names.count(b"connection") == 1:
+            values = [items[names.index(b"connection")][1]]
+        else:
+            values = [
+                value
+                for (_, value), name in zip(items, names, strict=True)
+                if name == b"connection"
+            ]
         listed = _COMMON_CONNECTION.get(values[0].lower()) if len(values) == 1 else None
         nominated = (_listed_names(values) if listed is None else listed) - drop
         if nominated:

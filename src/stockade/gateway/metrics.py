@@ -133,7 +133,9 @@ class Metrics:
             tenant = service = "-"
         else:
             tenant, service = match.tenant.id or "-", match.service.id or "-"
-        self._requests[(tenant, service, _status_label(exchange.status))] += 1
+        status = exchange.status
+        label = _STATUS_LABELS.get(status)
+        self._requests[(tenant, service, label if label is not None else str(status))] += 1
         # The steps of _Histogram.observe, without a method call per histogram.
         duration = exchange.duration
         histogram = self._latency[(tenant, service)]

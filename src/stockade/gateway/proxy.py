@@ -30,7 +30,7 @@ from stockade.gateway.upstream import (
 )
 from stockade.http.errors import ProtocolError
 from stockade.http.fields import Fields
-from stockade.http.messages import BodyFraming, Data, EndOfMessage, ResponseHead
+from stockade.http.messages import BodyFraming, Data, EndOfMessage, RequestHead, ResponseHead
 from stockade.http.serialize import (
     LAST_CHUNK,
     encode_chunk,
@@ -179,26 +179,22 @@ class SlowRequest(TimeoutError):
 
 
 async def forward(
-    client: ClientConnection, runtime: Runtime, exchange: Exchange, body: BodyReader
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    body: BodyReader,
+    target: Target | None = None,
 ) -> bool:
-    """Send the exchange upstream and relay the response; return True to keep the connection."""
+    """Send the exchange upstream and relay the response; return True to keep the connection.
+
+    ``target`` is the target already picked for this exchange, if any.
+    """
     assert exchange.match is not None
-    match = exchange.match
-    service = match.service
-    pool = runtime.pools[(match.tenant.id, service.id)]
+    pool = runtime.pools[(exchange.match.tenant.id, exchange.match.service.id)]
     head = exchange.request
-    target = pool.pick()
-    fields = upstream_request_fields(
-        head.fields,
-        client_address=exchange.client.address,
-        scheme="https" if exchange.client.tls else "http",
-        host=head.authority,
-        request_id=exchange.request_id,
-        request_id_header=runtime.request_id_header,
-        upstream_host=None if service.preserve_host else target.host_field,
-        extra_drop=identity_names(service),
-    )
-    add_identity_fields(fields, service, exchange)
+    if target is None:
+        target = pool.pick()
+    fields = upstream_fields(runtime, exchange, target)
     if not pool.admit_now():
         try:
             await pool.admit()
@@ -215,23 +211,75 @@ async def forward(
                 fields=((b"Retry-After", b"1"),),
             )
     try:
-        idempotent = head.method in IDEMPOTENT_METHODS
-        attempts = 1 + pool.settings.retries if idempotent else 1
-        for attempt in range(attempts):
-            try:
-                upstream, response = await _exchange_with(pool, target, exchange, body, fields)
-            except UpstreamError as exc:
-                if attempt + 1 < attempts and not exc.reached and body.replayable:
-                    target = pool.pick(exclude=target)
-                    continue
-                return _upstream_failed(client, runtime, exchange, body, exc)
-            return await _relay_response(client, runtime, exchange, pool, upstream, response)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return await attempt_upstreams(client, runtime, exchange, body, pool, fields, target, 0)
     finally:
         pool.leave()
 
 
-def _upstream_failed(
+def upstream_fields(runtime: Runtime, exchange: Exchange, target: Target) -> Fields:
+    """Build the field section of the request sent to ``target``, without framing fields."""
+    assert exchange.match is not None
+    service = exchange.match.service
+    head = exchange.request
+    settings = service.identity_fields
+    identity = settings.consumer is not None or settings.client_subject is not None
+    fields = upstream_request_fields(
+        head.fields,
+        client_address=exchange.client.address,
+        scheme="https" if exchange.client.tls else "http",
+        host=head.authority,
+        request_id=exchange.request_id,
+        request_id_header=runtime.request_id_header,
+        upstream_host=None if service.preserve_host else target.host_field,
+        extra_drop=identity_names(service) if identity else _NO_NAMES,
+    )
+    if identity:
+        add_identity_fields(fields, service, exchange)
+    return fields
+
+
+def attempts_allowed(pool: UpstreamPool, method: bytes) -> int:
+    """Return how many times a request may be sent: retries only for idempotent methods."""
+    return 1 + pool.settings.retries if method in IDEMPOTENT_METHODS else 1
+
+
+def may_retry(exc: UpstreamError, attempt: int, attempts: int, body: BodyReader) -> bool:
+    """Return whether a failed attempt may go to another target.
+
+    Only a request that never reached the upstream, and whose body can be
+    sent again, is retried.
+    """
+    return attempt + 1 < attempts and not exc.reached and body.replayable
+
+
+async def attempt_upstreams(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    body: BodyReader,
+    pool: UpstreamPool,
+    fields: Fields,
+    target: Target,
+    attempt: int,
+) -> bool:
+    """Send the request to ``target``, and to other targets while retries are allowed.
+
+    ``attempt`` counts the attempts already made and failed.
+    """
+    attempts = attempts_allowed(pool, exchange.request.method)
+    while True:
+        try:
+            upstream, response = await _exchange_with(pool, target, exchange, body, fields)
+        except UpstreamError as exc:
+            if may_retry(exc, attempt, attempts, body):
+                attempt += 1
+                target = pool.pick(exclude=target)
+                continue
+            return upstream_failed(client, runtime, exchange, body, exc)
+        return await _relay_response(client, runtime, exchange, pool, upstream, response)
+
+
+def upstream_failed(
     client: ClientConnection,
     runtime: Runtime,
     exchange: Exchange,
@@ -267,12 +315,7 @@ async def _exchange_with(
     try:
         response = await _send_and_receive(upstream, exchange, body, fields, pool)
     except UpstreamError as exc:
-        upstream.abort()
-        never_answered = reused and upstream.bytes_received == 0 and body.replayable
-        if never_answered and exc.status == 502:
-            exc.reached = False
-        else:
-            pool.report_failure(target)
+        record_upstream_failure(pool, target, upstream, reused, body, exc)
         raise
     except BaseException:
         upstream.abort()  # a client-side failure mid-body leaves the upstream message incomplete
@@ -282,6 +325,31 @@ async def _exchange_with(
     return upstream, response
 
 
+def record_upstream_failure(
+    pool: UpstreamPool,
+    target: Target,
+    upstream: UpstreamConnection,
+    reused: bool,
+    body: BodyReader,
+    exc: UpstreamError,
+) -> None:
+    """Abort ``upstream`` after a failed attempt and count the failure against ``target``.
+
+    A pooled connection that the upstream closed before answering anything
+    most likely timed out while idle, so the request never reached the
+    upstream: ``exc.reached`` is then cleared and the target is not blamed.
+    """
+    upstream.abort()
+    # NOTE: bytes_received counts every byte of the connection's life, so a
+    # pooled connection, which has carried a response before, never counts
+    # as unanswered here, and its failure is not retried.
+    never_answered = reused and upstream.bytes_received == 0 and body.replayable
+    if never_answered and exc.status == 502:
+        exc.reached = False
+    else:
+        pool.report_failure(target)
+
+
 async def _send_and_receive(
     upstream: UpstreamConnection,
     exchange: Exchange,
@@ -289,10 +357,42 @@ async def _send_and_receive(
     fields: Fields,
     pool: UpstreamPool,
 ) -> ResponseHead:
+    chunked = write_request_head(upstream, exchange, body, fields)
+    if body.has_body and not body.complete:
+        async for piece in body.chunks():
+            _upstream_write(upstream, encode_chunk(piece) if chunked else piece)
+            await _upstream_drain(upstream)
+        if chunked:
+            _upstream_write(upstream, LAST_CHUNK)
+    timeout = pool.settings.read_timeout
+    while True:
+        try:
+            event = await upstream.next_event(timeout)
+        except TimeoutError as exc:
+            raise response_timed_out() from exc
+        except PeerClosed as exc:
+            raise closed_before_response() from exc
+        except ProtocolError as exc:
+            raise invalid_response(exc) from exc
+        if isinstance(event, ResponseHead):
+            if event.status >= 200:
+                return event
+            continue  # interim 1xx responses are not relayed: the gateway sent 100 Continue itself
+        raise body_before_head()
+
+
+def write_request_head(
+    upstream: UpstreamConnection, exchange: Exchange, body: BodyReader | None, fields: Fields
+) -> bool:
+    """Write the request head upstream, with the body when it is already complete.
+
+    ``body`` is None for a request without a body. Returns True when the
+    body still to come must be sent chunked.
+    """
     head = exchange.request
     chunked = False
     framing: tuple[tuple[bytes, bytes], ...] = ()
-    if body.has_body:
+    if body is not None and body.has_body:
         length = body.length
         if length is None:
             chunked = True
@@ -304,39 +404,29 @@ async def _send_and_receive(
     upstream.parser.expect(head.method)
     upstream.requests += 1
     data = serialize_request_head(head.method, head.target, fields, framing)
-    if body.has_body and body.complete and not chunked:
+    if body is not None and body.has_body and body.complete and not chunked:
         # The whole body is already here: head and body go out in one write.
         data += body.prefix
         if body.prefix and exchange.body is None:
             _capture_request(exchange, body.prefix)
-        _upstream_write(upstream, data)
-    else:
-        _upstream_write(upstream, data)
-        if body.has_body:
-            async for piece in body.chunks():
-                _upstream_write(upstream, encode_chunk(piece) if chunked else piece)
-                await _upstream_drain(upstream)
-            if chunked:
-                _upstream_write(upstream, LAST_CHUNK)
-    timeout = pool.settings.read_timeout
-    while True:
-        try:
-            event = await upstream.next_event(timeout)
-        except TimeoutError as exc:
-            raise UpstreamError("upstream response timed out", 504, reached=True) from exc
-        except PeerClosed as exc:
-            raise UpstreamError(
-                "upstream closed the connection before responding", 502, reached=True
-            ) from exc
-        except ProtocolError as exc:
-            raise UpstreamError(
-                f"upstream sent an invalid response: {exc.reason}", 502, reached=True
-            ) from exc
-        if isinstance(event, ResponseHead):
-            if event.status >= 200:
-                return event
-            continue  # interim 1xx responses are not relayed: the gateway sent 100 Continue itself
-        raise UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
+    _upstream_write(upstream, data)
+    return chunked
+
+
+def response_timed_out() -> UpstreamError:
+    return UpstreamError("upstream response timed out", 504, reached=True)
+
+
+def closed_before_response() -> UpstreamError:
+    return UpstreamError("upstream closed the connection before responding", 502, reached=True)
+
+
+def invalid_response(exc: ProtocolError) -> UpstreamError:
+    return UpstreamError(f"upstream sent an invalid response: {exc.reason}", 502, reached=True)
+
+
+def body_before_head() -> UpstreamError:
+    return UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
 
 
 _CHUNKED_FIELD = ((b"Transfer-Encoding", b"chunked"),)
@@ -379,11 +469,7 @@ async def _relay_response(
             upstream.abort()
             return client.reject_exchange(runtime, exchange, verdict)
 
-    has_body = (
-        request.method != b"HEAD"
-        and response.status not in (204, 304)
-        and response.framing is not BodyFraming.NONE
-    )
+    has_body = response_has_body(request, response)
     buffered: bytes | None = None
     upstream_done = not has_body
     read_timeout = pool.settings.read_timeout
@@ -398,6 +484,46 @@ async def _relay_response(
             if upstream_done and exchange.response_body is not None:
                 buffered = exchange.response_body  # a stage may have rewritten (masked) it
 
+    try:
+        upstream_done, chunked, client_keep_alive = start_response(
+            client, runtime, exchange, upstream, response, buffered, upstream_done
+        )
+    except (UpstreamError, ClientGone):
+        upstream.abort()
+        client.abort()
+        return False
+    if upstream_done:
+        return end_response(client, pool, upstream, response, client_keep_alive)
+    return await stream_rest_of_response(
+        client, exchange, pool, upstream, response, chunked, client_keep_alive
+    )
+
+
+def response_has_body(request: RequestHead, response: ResponseHead) -> bool:
+    """Return whether a body follows ``response`` to ``request`` (RFC 9112 section 6.3)."""
+    return (
+        request.method != b"HEAD"
+        and response.status not in (204, 304)
+        and response.framing is not BodyFraming.NONE
+    )
+
+
+def start_response(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    upstream: UpstreamConnection,
+    response: ResponseHead,
+    buffered: bytes | None,
+    upstream_done: bool,
+) -> tuple[bool, bool, bool]:
+    """Write the response head and the body bytes already here to the client.
+
+    Returns whether the upstream's body has ended, whether the client's body
+    is chunked, and whether the client connection stays open. Raises
+    UpstreamError or ClientGone.
+    """
+    request = exchange.request
     fields = client_response_items(response.fields, exchange.request_id, runtime.request_id_header)
     if exchange.response_fields_extra:
         fields += exchange.response_fields_extra
@@ -409,7 +535,7 @@ async def _relay_response(
     elif buffered is not None and upstream_done:
         fields.append((b"Content-Length", str(len(buffered)).encode("ascii")))
     elif response.framing is BodyFraming.LENGTH:
-        fields.append((b"Content-Length", str(response.content_length or 0).encode("ascii")))
+        fields.append((b"Content-Length", b"%d" % (response.content_length or 0)))
     elif request.version == b"1.1":
         chunked = True
         fields.append((b"Transfer-Encoding", b"chunked"))
@@ -424,18 +550,41 @@ async def _relay_response(
     parts = [serialize_response_head(response.status, response.reason, fields)]
     if buffered:
         parts.append(encode_chunk(buffered) if chunked else buffered)
+    if not upstream_done:
+        upstream_done = _take_available_body(upstream, exchange, parts, chunked)
+    if upstream_done and chunked:
+        parts.append(LAST_CHUNK)
+    _client_write(client, b"".join(parts), exchange)
+    return upstream_done, chunked, client_keep_alive
+
+
+async def stream_rest_of_response(
+    client: ClientConnection,
+    exchange: Exchange,
+    pool: UpstreamPool,
+    upstream: UpstreamConnection,
+    response: ResponseHead,
+    chunked: bool,
+    client_keep_alive: bool,
+) -> bool:
+    """Relay the response body bytes still to come; return True to keep the connection."""
     try:
-        if not upstream_done:
-            upstream_done = _take_available_body(upstream, exchange, parts, chunked)
-        if upstream_done and chunked:
-            parts.append(LAST_CHUNK)
-        _client_write(client, b"".join(parts), exchange)
-        if not upstream_done:
-            await _stream_response(client, upstream, exchange, chunked, read_timeout)
+        await _stream_response(client, upstream, exchange, chunked, pool.settings.read_timeout)
     except (UpstreamError, ClientGone):
         upstream.abort()
         client.abort()
         return False
+    return end_response(client, pool, upstream, response, client_keep_alive)
+
+
+def end_response(
+    client: ClientConnection,
+    pool: UpstreamPool,
+    upstream: UpstreamConnection,
+    response: ResponseHead,
+    client_keep_alive: bool,
+) -> bool:
+    """Return the upstream connection to the pool; close the client unless it stays open."""
     pool.release(upstream, reusable=response.keep_alive)
     if not client_keep_alive:
         client.close()

@@ -14,6 +14,7 @@ import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from stockade.config.models import Upstream, parse_address
 from stockade.gateway.connection import ParserProtocol
@@ -32,6 +33,16 @@ UPSTREAM_PARSER_LIMITS = ParserLimits(
 """Backends are trusted more than clients, but a runaway response head is still cut off."""
 
 
+class ResponseListener(Protocol):
+    """The callbacks of an exchange that waits for its response head without a task."""
+
+    def upstream_readable(self) -> None:
+        """Look for the response head after bytes arrived or the upstream closed."""
+
+    def upstream_timed_out(self) -> None:
+        """Handle the read timeout passing without a complete response head."""
+
+
 class UpstreamConnection(ParserProtocol):
     def __init__(self, target: Target) -> None:
         super().__init__(ResponseParser(UPSTREAM_PARSER_LIMITS))
@@ -40,12 +51,48 @@ class UpstreamConnection(ParserProtocol):
         self.idle_handle: asyncio.TimerHandle | None = None
         self.idle_until: float | None = None  # loop time to close at while pooled; None in use
         self.requests = 0
+        # Set while a callback-driven exchange waits for the response head;
+        # a task awaiting next_event() is woken through its future instead.
+        self.listener: ResponseListener | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.listener is not None:
+            self.listener.upstream_readable()
+
+    def eof_received(self) -> bool | None:
+        super().eof_received()
+        if self.listener is not None:
+            self.listener.upstream_readable()
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         if self.idle_handle is not None:
             self.idle_handle.cancel()
             self.idle_handle = None
+        if self.listener is not None:
+            self.listener.upstream_readable()
+
+    def wait_for_response(self, listener: ResponseListener, timeout: float) -> None:
+        """Tell ``listener`` about bytes, the close, or ``timeout`` seconds passing."""
+        self.listener = listener
+        loop = self.running_loop()
+        self._deadline = loop.time() + timeout
+        if self._timer is None or self._deadline < self._timer_when:
+            self._arm_timer(loop, self._deadline)
+
+    def _on_timer(self) -> None:
+        listener = self.listener
+        if listener is None or self._waiter is not None:
+            super()._on_timer()
+            return
+        self._timer = None
+        loop = self.running_loop()
+        if loop.time() >= self._deadline:
+            listener.upstream_timed_out()
+        else:
+            self._arm_timer(loop, self._deadline)
 
 
 @dataclass(eq=False)
@@ -56,11 +103,12 @@ class Target:
     failures: int = 0
     ejected_until: float = 0.0
     idle: deque[UpstreamConnection] = field(default_factory=deque)
+    host_field: bytes = field(init=False)
+    """The Host value that names this target; IPv6 literals get their brackets."""
 
-    @property
-    def host_field(self) -> bytes:
+    def __post_init__(self) -> None:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}".encode("ascii")
+        self.host_field = f"{host}:{self.port}".encode("ascii")
 
 
 class UpstreamError(Exception):

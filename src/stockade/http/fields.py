@@ -132,6 +132,10 @@ class Fields:
     def items(self) -> list[tuple[bytes, bytes]]:
         return list(self._items)
 
+    def items_view(self) -> list[tuple[bytes, bytes]]:
+        """Return the (name, value) pairs in order without a copy; the caller must not change it."""
+        return self._items
+
     def copy(self) -> Fields:
         names = self._names
         return Fields(self._items, lowered_names=None if names is None else list(names))

@@ -58,7 +58,8 @@ def serialize_response_head(
     """
     if not 100 <= status <= 999:
         raise ValueError(f"status {status} is not a three-digit code")
-    items = _item_list(fields)
+    # The items are only read here, so a list is used as it is.
+    items = fields.items() if isinstance(fields, Fields) else fields
     head = b"HTTP/1.1 %d %s\r\n%s\r\n" % (status, reason, _joined_lines(items))
     if not _is_well_formed(head, items):
         if _has_forbidden_byte(reason):

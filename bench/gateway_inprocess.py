@@ -1,0 +1,137 @@
+"""Python CPU time per request of the callback path, measured in-process without sockets.
+
+Usage: PYTHONPATH=src .venv/bin/python bench/gateway_inprocess.py [--requests 10000] [--batches 7]
+
+One worker with the config of bench/gateway.py gets a client connection and
+a pooled upstream connection whose transports only collect what is written.
+Each request feeds wrk's request head to the client side and an nginx
+response to the upstream side. The gateway parses, routes, forwards, relays
+and records the access line and metrics as it does under wrk, but no socket
+is read or written. The access log file is flushed every 1000 requests.
+The result is the process CPU time per request, the minimum and the median
+over batches. It moves much less with other load on the machine than wrk's
+throughput does, but it leaves out the event loop and the kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway import UPSTREAM_BODY, stockade_config
+
+from stockade.config.loader import load_config
+from stockade.gateway.server import ClientConnection
+from stockade.gateway.upstream import UpstreamConnection
+from stockade.gateway.worker import Worker
+
+LISTEN_ADDRESS = "127.0.0.1:8080"
+UPSTREAM_PORT = 9
+"""Never connected to: the upstream connection is made by hand and pooled."""
+
+REQUEST = b"GET /items/42 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 06:50:00 GMT\r\n"
+    b"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
+    % (len(UPSTREAM_BODY), UPSTREAM_BODY.encode())
+)
+FLUSH_EVERY = 1000
+"""Requests between access log flushes (the timer that flushes it never runs here)."""
+
+
+class CollectingTransport:
+    """A transport that keeps what is written and never touches a socket."""
+
+    def __init__(self, peer: tuple[str, int]) -> None:
+        self.peer = peer
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.peer if name == "peername" else default
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def measure(requests: int, batches: int) -> list[float]:
+    """Return the CPU microseconds per request of each batch."""
+    folder = Path(tempfile.mkdtemp(prefix="stockade-inprocess-"))
+    config = stockade_config(UPSTREAM_PORT, None)
+    config["listeners"] = [{"name": "public", "address": LISTEN_ADDRESS}]
+    config["access_log"] = {"path": str(folder / "access.log")}
+    path = folder / "stockade.yaml"
+    path.write_text(yaml.safe_dump(config))
+    worker = Worker(str(path), load_config(str(path)))
+
+    client = ClientConnection(worker, False)
+    client_transport = CollectingTransport(("127.0.0.1", 40000))
+    client.connection_made(client_transport)  # type: ignore[arg-type]
+    pool = next(iter(worker.runtime.pools.values()))
+    upstream = UpstreamConnection(pool.targets[0])
+    upstream_transport = CollectingTransport(("127.0.0.1", UPSTREAM_PORT))
+    upstream.connection_made(upstream_transport)  # type: ignore[arg-type]
+    pool.targets[0].idle.append(upstream)
+
+    def relay(count: int) -> None:
+        for number in range(count):
+            client.data_received(REQUEST)
+            upstream.data_received(RESPONSE)
+            if number % FLUSH_EVERY == 0:
+                client_transport.written.clear()
+                upstream_transport.written.clear()
+                worker.access_log.flush()
+
+    relay(FLUSH_EVERY)  # warm-up
+    last = client_transport.written[-1] if client_transport.written else b""
+    if not last.startswith(b"HTTP/1.1 200 "):
+        raise RuntimeError(
+            f"the callback path did not relay the response; the client got {last[:200]!r}"
+        )
+    gc.collect()
+    gc.freeze()  # as the worker does after loading its config
+    results = []
+    for _ in range(batches):
+        started = time.process_time()
+        relay(requests)
+        results.append((time.process_time() - started) / requests * 1e6)
+    worker.access_log.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10000, help="Requests per batch.")
+    parser.add_argument("--batches", type=int, default=7, help="Batches measured.")
+    args = parser.parse_args()
+    results = uvloop.run(measure(args.requests, args.batches))
+    print(
+        f"CPU per request: min {min(results):.1f} us, median {statistics.median(results):.1f} us "
+        f"({args.batches} batches of {args.requests})"
+    )
+
+
+if __name__ == "__main__":
+    main()

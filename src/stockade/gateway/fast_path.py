@@ -1,0 +1,230 @@
+"""Relay a request without a body on a route without stages, driven by callbacks alone.
+
+The general path runs each exchange in a task that awaits the client and
+the upstream. For the common plain-proxy request that task costs more than
+the relaying itself, so this path sends the request head from the client's
+``data_received`` and the response from the upstream's ``data_received``,
+with no task, future or coroutine in between. It reuses the general path's
+helpers for every step, so the bytes sent, the access log line and the
+metrics are the same.
+
+It serves only what it can finish without waiting on anything but the
+response head: a request without a body, on a route without stages, to a
+pool without ``max_concurrent``, over a pooled upstream connection. Any
+other exchange, a response body that does not arrive with its head, and a
+failed attempt that may be retried go to the general path in a task, which
+carries on from the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from stockade.gateway.exchange import Exchange
+from stockade.gateway.proxy import (
+    BodyReader,
+    ClientGone,
+    attempt_upstreams,
+    attempts_allowed,
+    body_before_head,
+    closed_before_response,
+    end_response,
+    forward,
+    invalid_response,
+    may_retry,
+    record_upstream_failure,
+    response_has_body,
+    response_timed_out,
+    start_response,
+    stream_rest_of_response,
+    upstream_failed,
+    upstream_fields,
+    write_request_head,
+)
+from stockade.gateway.runtime import Runtime
+from stockade.gateway.upstream import Target, UpstreamConnection, UpstreamError, UpstreamPool
+from stockade.http.errors import ProtocolError
+from stockade.http.fields import Fields
+from stockade.http.messages import NEED_DATA, BodyFraming, ResponseHead
+
+if TYPE_CHECKING:
+    from stockade.gateway.server import ClientConnection
+
+log = logging.getLogger(__name__)
+
+
+def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Exchange) -> bool:
+    """Send a routed request upstream by callbacks and return True, or return False.
+
+    False means nothing was sent and the caller serves the exchange on the
+    general path. True means this path or a task it started now owns it.
+    """
+    match = exchange.match
+    head = exchange.request
+    if (
+        match is None
+        or not match.pipeline.empty
+        or head.content_length
+        or head.framing is BodyFraming.CHUNKED
+    ):
+        return False
+    pool = runtime.pools[(match.tenant.id, match.service.id)]
+    if pool.settings.max_concurrent is not None:
+        return False  # admission may have to wait: the general path queues it
+    if runtime.body_observers:
+        client.capture_for_observers(runtime, exchange)
+    target = pool.pick()
+    started = time.perf_counter()  # upstream_ms counts taking the connection, as in _exchange_with
+    upstream = pool.take_idle(target)
+    if upstream is None:
+        body = BodyReader(client, runtime, exchange, False)
+        step = forward(client, runtime, exchange, body, target)
+        client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
+        return True
+    fields = upstream_fields(runtime, exchange, target)
+    exchange.upstream_target = target.address
+    relay = FastExchange(client, runtime, exchange, pool, target, upstream, fields, started)
+    try:
+        write_request_head(upstream, exchange, None, fields)
+    except UpstreamError as exc:
+        relay.failed(exc)
+        return True
+    except BaseException:
+        upstream.abort()
+        raise
+    upstream.wait_for_response(relay, pool.settings.read_timeout)
+    return True
+
+
+class FastExchange:
+    """One exchange waiting for its response head on a pooled upstream connection."""
+
+    __slots__ = (
+        "client",
+        "exchange",
+        "fields",
+        "pool",
+        "runtime",
+        "started",
+        "target",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        client: ClientConnection,
+        runtime: Runtime,
+        exchange: Exchange,
+        pool: UpstreamPool,
+        target: Target,
+        upstream: UpstreamConnection,
+        fields: Fields,
+        started: float,
+    ) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.exchange = exchange
+        self.pool = pool
+        self.target = target
+        self.upstream = upstream
+        self.fields = fields
+        self.started = started  # perf_counter() just before the upstream connection was taken
+
+    def upstream_readable(self) -> None:
+        try:
+            response = self._final_response_head()
+        except UpstreamError as exc:
+            self.failed(exc)
+            return
+        except Exception:
+            self._crashed()
+            return
+        if response is None:
+            return
+        try:
+            self._relay(response)
+        except Exception:
+            self._crashed()
+
+    def upstream_timed_out(self) -> None:
+        try:
+            self.failed(response_timed_out())
+        except Exception:
+            self._crashed()
+
+    def _final_response_head(self) -> ResponseHead | None:
+        """Return the final response head once it is parsed, or None while it is incomplete.
+
+        Raises UpstreamError as the general path's ``_send_and_receive`` does.
+        """
+        upstream = self.upstream
+        parser = upstream.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except ProtocolError as exc:
+                raise invalid_response(exc) from exc
+            if event is NEED_DATA:
+                if upstream.closed or upstream.eof:
+                    raise closed_before_response()
+                return None
+            if isinstance(event, ResponseHead):
+                if event.status >= 200:
+                    return event
+                continue  # interim 1xx responses are not relayed
+            raise body_before_head()
+
+    def _relay(self, response: ResponseHead) -> None:
+        client, runtime, exchange = self.client, self.runtime, self.exchange
+        pool, upstream = self.pool, self.upstream
+        upstream.listener = None
+        exchange.upstream_seconds = time.perf_counter() - self.started
+        pool.report_success(self.target)
+        exchange.response = response
+        upstream_done = not response_has_body(exchange.request, response)
+        try:
+            upstream_done, chunked, keep_alive = start_response(
+                client, runtime, exchange, upstream, response, None, upstream_done
+            )
+        except (UpstreamError, ClientGone):
+            upstream.abort()
+            client.abort()
+            client.end_exchange(runtime, exchange, False)
+            return
+        if upstream_done:
+            keep_alive = end_response(client, pool, upstream, response, keep_alive)
+            client.end_exchange(runtime, exchange, keep_alive)
+            return
+        step = stream_rest_of_response(
+            client, exchange, pool, upstream, response, chunked, keep_alive
+        )
+        client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
+
+    def failed(self, exc: UpstreamError) -> None:
+        """Send 502 or 504 to the client, or retry on the general path as ``forward`` would."""
+        client, runtime, exchange, pool = self.client, self.runtime, self.exchange, self.pool
+        self.upstream.listener = None
+        body = BodyReader(client, runtime, exchange, False)
+        record_upstream_failure(pool, self.target, self.upstream, True, body, exc)
+        if may_retry(exc, 0, attempts_allowed(pool, exchange.request.method), body):
+            target = pool.pick(exclude=self.target)
+            step = attempt_upstreams(client, runtime, exchange, body, pool, self.fields, target, 1)
+            client.resume_in_task(
+                runtime, exchange, client.finish_guarded(runtime, exchange, step)
+            )
+            return
+        keep_alive = upstream_failed(client, runtime, exchange, body, exc)
+        client.end_exchange(runtime, exchange, keep_alive)
+
+    def _crashed(self) -> None:
+        """Close both connections after an unexpected error, as the general path does."""
+        log.exception(
+            "unexpected error on a client connection from %s", self.client.peer[0]
+        )
+        self.upstream.listener = None
+        self.upstream.abort()
+        self.client.abort()
+        if self.client.busy:
+            self.client.end_exchange(self.runtime, self.exchange, False)
