@@ -1,4 +1,4 @@
-"""The mypyc build of the WAF core: used only when it matches the sources."""
+"""The mypyc build of the hot modules: used only when it matches the sources."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from stockade import native
 
-# Imports the WAF in a fresh process and reports where evaluation.py came
-# from, and whether a SQL injection rule still matches through it.
+# Imports the WAF in a fresh process, reports whether a SQL injection rule
+# still matches through it, and where evaluation.py and the HTTP parser came from.
 PROBE = """
 import stockade.waf.evaluation as evaluation
 from stockade.waf.builder import RuleSetBuilder
@@ -35,6 +35,8 @@ for target in (b"/?q=1%27%20OR%20%271%27=%271", b"/?q=ADMIN", b"/?q=hello"):
     transaction.process_request_body()
     print([match.rule_id for match in transaction.matches])
 print(evaluation.__file__)
+import stockade.http.parser as parser
+print(parser.__file__)
 """
 
 
@@ -50,14 +52,14 @@ def test_stale_manifest_not_attached(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path))
     monkeypatch.delenv(native.SWITCH_VARIABLE, raising=False)
     package_path = ["/somewhere/stockade/waf"]
-    assert not native.attach(package_path)
+    assert not native.attach(package_path, "waf")
     assert package_path == ["/somewhere/stockade/waf"]
 
 
 def test_missing_build_not_attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path / "absent"))
     package_path: list[str] = []
-    assert not native.attach(package_path)
+    assert not native.attach(package_path, "waf")
     assert package_path == []
 
 
@@ -66,7 +68,7 @@ def test_switch_turns_build_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv(native.DIRECTORY_VARIABLE, str(tmp_path))
     monkeypatch.setenv(native.SWITCH_VARIABLE, "0")
     package_path: list[str] = []
-    assert not native.attach(package_path)
+    assert not native.attach(package_path, "waf")
     assert package_path == []
 
 
@@ -75,16 +77,19 @@ def test_build_compiles_and_is_used(tmp_path: Path) -> None:
     assert native.build(directory)
     manifest = json.loads((directory / native.MANIFEST).read_text())
     assert manifest["digest"] == native.source_digest()
-    for name in native.COMPILED:
-        assert list((directory / "stockade" / "waf").glob(f"{name}.*.so")), name
+    for package, names in native.COMPILED.items():
+        for name in names:
+            assert list((directory / "stockade" / package).glob(f"{name}.*.so")), name
 
     compiled = _probe(directory)
-    assert compiled[-1].startswith(str(directory))
-    assert compiled[-1].endswith(".so")
+    for module_file in compiled[-2:]:
+        assert module_file.startswith(str(directory))
+        assert module_file.endswith(".so")
     interpreted = _probe(directory, switch="0")
-    assert interpreted[-1].endswith("evaluation.py")
-    assert compiled[:-1] == ["[1]", "[2]", "[]"]
-    assert interpreted[:-1] == compiled[:-1]
+    assert interpreted[-2].endswith("evaluation.py")
+    assert interpreted[-1].endswith("parser.py")
+    assert compiled[:-2] == ["[1]", "[2]", "[]"]
+    assert interpreted[:-2] == compiled[:-2]
 
     assert native.build(directory)  # the same sources: the build is kept
     assert manifest == json.loads((directory / native.MANIFEST).read_text())

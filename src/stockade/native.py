@@ -1,13 +1,14 @@
-"""Compiled builds of the WAF engine's core modules, made with mypyc.
+"""Compiled builds of the hot modules of the WAF, HTTP and gateway packages, made with mypyc.
 
 mypyc turns the type-annotated modules listed in COMPILED into C
-extensions. ``bench/waf_mypyc.py`` measured them at 0.55 to 0.62 of the
-interpreted CPU time per request through the CRS. ``scripts/bootstrap``
-runs ``python -m stockade.native build``, which compiles a copy of the
-sources into a directory of its own (``.native`` in the checkout), so the
-source tree never contains binaries.
+extensions. ``bench/waf_mypyc.py`` measured the WAF's at 0.55 to 0.62 of
+the interpreted CPU time per request through the CRS, and
+``bench/gateway_inprocess.py`` the proxy path's at about 0.7.
+``scripts/bootstrap`` runs ``python -m stockade.native build``, which
+compiles a copy of the sources into a directory of its own (``.native``
+in the checkout), so the source tree never contains binaries.
 
-``stockade.waf`` calls ``attach`` when it is imported. The compiled
+Each of those packages calls ``attach`` when it is imported. The compiled
 modules are used only when the manifest written with them names the same
 digest as the sources present now, so an edited module never runs stale
 compiled code. Set STOCKADE_NATIVE=0 to run everything interpreted.
@@ -28,13 +29,24 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-COMPILED = (
-    "collections", "engine", "evaluation", "macros", "matches", "outcome", "prefilter",
-    "removals", "request", "request_vars", "rules", "ruleset", "screen",
-    "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
-)
-"""Modules of stockade.waf that are compiled. The operators are left out because
-mypyc classes cannot be weakly referenced, which the @rx pattern cache needs."""
+COMPILED: dict[str, tuple[str, ...]] = {
+    "waf": (
+        "collections", "engine", "evaluation", "macros", "matches", "outcome", "prefilter",
+        "removals", "request", "request_vars", "rules", "ruleset", "screen",
+        "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
+    ),
+    "http": (
+        "charsets", "chunks", "field_lines", "fields", "framing", "limits", "message_parser",
+        "messages", "parser", "serialize", "target",
+    ),
+    "gateway": ("accesslog", "fast_path", "forwarding", "responses"),
+}
+"""Modules compiled, by package of stockade. The rest stay interpreted: mypyc
+cannot compile subclasses of built-in exceptions, its classes cannot be
+weakly referenced (which the @rx pattern cache needs), a module whose
+dataclasses name types imported only for type checking fails at import, and
+gateway/metrics.py passes event counters where its annotations say dict,
+which compiled code rejects."""
 
 DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"
 """Environment variable that names the directory of the compiled build."""
@@ -57,22 +69,26 @@ def build_directory() -> Path:
 
 
 def source_digest() -> str:
-    """Return a digest of the WAF sources, the Python version and the mypyc version.
+    """Return a digest of the sources, the Python version and the mypyc version.
 
-    Every module of stockade.waf counts, not only the compiled ones, because
-    compiled code is built against the types of the modules it imports.
+    Every module of the compiled packages counts, not only the compiled
+    ones, because compiled code is built against the types of the modules
+    it imports. This module counts too, because it lists what is compiled.
     """
     digest = hashlib.sha256()
     digest.update(sys.version.encode())
     digest.update(_mypyc_version().encode())
-    for path in sorted((_PACKAGE_ROOT / "waf").rglob("*.py")):
+    paths = [path for package in COMPILED for path in (_PACKAGE_ROOT / package).rglob("*.py")]
+    paths.append(Path(__file__).resolve())  # the list of compiled modules
+    for path in sorted(paths):
         digest.update(str(path.relative_to(_PACKAGE_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def attach(package_path: MutableSequence[str]) -> bool:
-    """Put the compiled modules first on ``package_path`` when they match the sources.
+def attach(package_path: MutableSequence[str], package: str) -> bool:
+    """Put the compiled modules of ``stockade.<package>`` first on ``package_path`` when
+    they match the sources.
 
     Return True when they are used.
     """
@@ -84,11 +100,12 @@ def attach(package_path: MutableSequence[str]) -> bool:
     except (OSError, ValueError):
         return False  # never built, or not readable: run interpreted
     if not isinstance(manifest, dict) or manifest.get("digest") != source_digest():
-        log.info("the compiled WAF modules in %s do not match the sources; running them "
+        log.info("the compiled modules in %s do not match the sources; running them "
                  "interpreted until scripts/bootstrap builds them again", directory)
         return False
-    sys.path.append(str(directory))  # the library that the compiled modules share
-    package_path.insert(0, str(directory / "stockade" / "waf"))
+    if str(directory) not in sys.path:
+        sys.path.append(str(directory))  # the library that the compiled modules share
+    package_path.insert(0, str(directory / "stockade" / package))
     return True
 
 
@@ -110,26 +127,29 @@ def build(directory: Path) -> bool:
                         ignore=shutil.ignore_patterns("__pycache__", "*.so"))
         # mypyc type-checks the modules first, and re2 and hyperscan ship no stubs.
         (work / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\n")
-        modules = [f"stockade/waf/{name}.py" for name in COMPILED]
+        modules = [f"stockade/{package}/{name}.py"
+                   for package, names in COMPILED.items() for name in names]
         mypyc = str(Path(sys.executable).parent / "mypyc")
         try:
             result = subprocess.run([mypyc, *modules], cwd=work, capture_output=True,
                                     text=True, check=False)
         except OSError as error:
-            log.warning("cannot run mypyc (%s); the WAF runs interpreted", error)
+            log.warning("cannot run mypyc (%s); everything runs interpreted", error)
             return False
         if result.returncode != 0:
-            log.warning("mypyc failed with status %d; the WAF runs interpreted:\n%s",
+            log.warning("mypyc failed with status %d; everything runs interpreted:\n%s",
                         result.returncode, (result.stdout + result.stderr)[-4000:])
             return False
         if directory.exists():
             shutil.rmtree(directory)
-        (directory / "stockade" / "waf").mkdir(parents=True)
+        directory.mkdir(parents=True)
         for library in work.glob("*.so"):
             shutil.copy2(library, directory / library.name)
-        for name in COMPILED:
-            for extension in (work / "stockade" / "waf").glob(f"{name}.*.so"):
-                shutil.copy2(extension, directory / "stockade" / "waf" / extension.name)
+        for package, names in COMPILED.items():
+            (directory / "stockade" / package).mkdir(parents=True)
+            for name in names:
+                for extension in (work / "stockade" / package).glob(f"{name}.*.so"):
+                    shutil.copy2(extension, directory / "stockade" / package / extension.name)
     (directory / MANIFEST).write_text(json.dumps({"digest": digest, "modules": COMPILED}))
     return True
 
@@ -149,7 +169,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="native: %(message)s")
     directory = build_directory()
     if build(directory):
-        print(f"native: compiled WAF modules are in {directory}", file=sys.stderr)
+        print(f"native: compiled modules are in {directory}", file=sys.stderr)
     return 0  # interpreted modules still work, so a failed build does not fail the caller
 
 

@@ -1,1 +1,8 @@
+"""Listeners, TLS, workers, upstream pools and the stage pipeline.
 
+Importing the package puts its mypyc-compiled modules first when a build
+that matches the sources exists (see stockade.native)."""
+
+from stockade import native as _native
+
+_native.attach(__path__, "gateway")

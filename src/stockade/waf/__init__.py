@@ -6,4 +6,4 @@ build that matches these sources exists (see stockade.native).
 
 from stockade import native as _native
 
-_native.attach(__path__)
+_native.attach(__path__, "waf")
