@@ -45,7 +45,7 @@ COMPILED: dict[str, tuple[str, ...]] = {
 cannot compile subclasses of built-in exceptions, its classes cannot be
 weakly referenced (which the @rx pattern cache needs), a module whose
 dataclasses name types imported only for type checking fails at import, and
-gateway/metrics.py passes event counters where its annotations say dict,
+gateway/metrics.py passes event counters where its annotations declare dict,
 which compiled code rejects."""
 
 DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"

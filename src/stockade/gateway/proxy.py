@@ -335,9 +335,9 @@ def record_upstream_failure(
 ) -> None:
     """Abort ``upstream`` after a failed attempt and count the failure against ``target``.
 
-    A pooled connection that the upstream closed before answering anything
+    A pooled connection that the upstream closed before sending any response
     most likely timed out while idle, so the request never reached the
-    upstream: ``exc.reached`` is then cleared and the target is not blamed.
+    upstream. ``exc.reached`` is then cleared and the target is not blamed.
     """
     upstream.abort()
     # NOTE: bytes_received counts every byte of the connection's life, so a

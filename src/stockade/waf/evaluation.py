@@ -85,14 +85,8 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
         rule = rules[position]
         if rule.marker is not None or removals.removes(rule):
             continue
-        screen = rule.screen
-        if screen is None:
-            if not evaluate(transaction, rule):
-                continue
-        else:
-            decision = _screen(transaction, rule, screen)
-            if decision is NO_MATCH or (decision is UNDECIDED and not evaluate(transaction, rule)):
-                continue
+        if not _matches(transaction, rule):
+            continue
         outcome = finish_match(transaction, rule, phase)
         if outcome.stop_phase:
             return
@@ -142,6 +136,17 @@ def _visits(transaction: Transaction, plan: PhasePlan) -> Sequence[int]:
     return visits
 
 
+def _matches(transaction: Transaction, rule: Rule) -> bool:
+    """Decide ``rule`` from its screen when it has one, else by evaluating it in full."""
+    screen = rule.screen
+    if screen is None:
+        return evaluate(transaction, rule)
+    decision = _screen(transaction, rule, screen)
+    if decision == UNDECIDED:
+        return evaluate(transaction, rule)
+    return decision == MATCH
+
+
 def _skip_rules(rules: list[Rule], position: int, count: int) -> int:
     """Return the position after ``count`` more rules, markers not counted, as ``skip`` does."""
     end = len(rules)
@@ -174,14 +179,8 @@ def _run_rules(transaction: Transaction, rules: list[Rule] | tuple[Rule, ...],
             continue
         if removals.removes(rule):
             continue
-        screen = rule.screen
-        if screen is None:
-            if not evaluate(transaction, rule):
-                continue
-        else:
-            decision = _screen(transaction, rule, screen)
-            if decision is NO_MATCH or (decision is UNDECIDED and not evaluate(transaction, rule)):
-                continue
+        if not _matches(transaction, rule):
+            continue
         outcome = finish_match(transaction, rule, phase)
         if outcome.stop_phase:
             return STOPPED

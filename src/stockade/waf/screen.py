@@ -110,7 +110,7 @@ class LabelCheck:
 
 @dataclass(frozen=True, slots=True)
 class PhasePlan:
-    """Which rules of a phase each transaction visits.
+    """The rules of a phase that each transaction visits.
 
     A rule with a PLAIN prefilter screen is visited only when one of its
     target labels hit its pattern in the plain sets or carries a value that
