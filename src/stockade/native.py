@@ -168,7 +168,13 @@ def main(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="native: %(message)s")
     directory = build_directory()
-    if build(directory):
+    try:
+        built = build(directory)
+    except OSError as error:
+        log.warning("cannot write the compiled build to %s (%s); everything runs interpreted",
+                    directory, error)
+        return 0
+    if built:
         print(f"native: compiled modules are in {directory}", file=sys.stderr)
     return 0  # interpreted modules still work, so a failed build does not fail the caller
 
