@@ -341,3 +341,93 @@ def test_pooled_connection_closed_gives_502(
     assert second.json()["error"] == "bad_gateway"
     assert third.json() == {"connection": 2}
     assert len(closing_upstream.heads) == 3
+
+
+# Routes whose stages are all synchronous -------------------------------------
+
+CARD = "4111 1111 1111 1111"  # a test card number, valid by the Luhn check
+
+
+def staged_target(upstream: TestUpstream, policy: dict[str, Any]) -> dict[str, Any]:
+    config = one_target(upstream)
+    config["tenants"][0]["services"][0]["policy"] = policy
+    return config
+
+
+def test_request_stage_rejects_on_callbacks(start_gateway: Start, upstream: TestUpstream) -> None:
+    config = staged_target(upstream, {})
+    config["tenants"][0]["services"][0]["routes"] = [
+        {"id": "closed", "path": "/closed/{item}",
+         "policy": {"access": {"ip_deny": ["127.0.0.0/8"]}}},
+        {"id": "open", "path": "/{rest}"},
+    ]
+    gateway = start_gateway(config)
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        first = read_response(sock).json()
+        sock.sendall(get("/closed/1"))
+        denied = read_response(sock)
+        sock.sendall(get("/echo"))
+        after = read_response(sock).json()
+    assert denied.status == 403
+    assert after["connection"] == first["connection"]
+    assert [item.target for item in upstream.requests] == ["/echo", "/echo"]
+
+
+def test_response_body_stage_masks_on_callbacks(
+    start_gateway: Start, upstream: TestUpstream
+) -> None:
+    policy = {"protection": {"leaks": {"mask_classes": ["credit-card"]}}}
+    gateway = start_gateway(staged_target(upstream, policy))
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        first = read_response(sock).json()
+        sock.sendall(get("/echo", f"X-Card: {CARD}\r\n"))
+        masked = read_response(sock)
+        sock.sendall(get("/echo?after=1"))
+        after = read_response(sock).json()
+    assert masked.status == 200
+    assert CARD not in masked.body.decode()
+    assert int(masked.headers["content-length"]) == len(masked.body)
+    echoed = dict(masked.json()["headers"])
+    assert echoed["X-Card"].endswith("1111") and echoed["X-Card"] != CARD
+    assert masked.json()["connection"] == first["connection"]
+    assert after["target"] == "/echo?after=1"
+
+
+def test_response_body_stage_blocks_on_callbacks(
+    start_gateway: Start, upstream: TestUpstream
+) -> None:
+    policy = {"protection": {"leaks": {"block_classes": ["credit-card"]}}}
+    gateway = start_gateway(staged_target(upstream, policy))
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        assert read_response(sock).status == 200
+        sock.sendall(get("/echo", f"X-Card: {CARD}\r\n"))
+        withheld = read_response(sock)
+        sock.sendall(get("/echo?after=1"))
+        after = read_response(sock)
+    assert withheld.status == 502
+    assert CARD not in withheld.body.decode()
+    assert after.status == 200
+    assert after.json()["target"] == "/echo?after=1"
+
+
+def test_split_response_body_uses_task(
+    start_gateway: Start, upstream: TestUpstream
+) -> None:
+    """A body that arrives after its head is buffered by the general path, then checked."""
+    policy = {"protection": {"leaks": {"mask_classes": ["credit-card"]}}}
+    gateway = start_gateway(staged_target(upstream, policy))
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        first = read_response(sock).json()
+        sock.sendall(get("/split?ms=100", f"X-Card: {CARD}\r\n"))
+        masked = read_response(sock)
+        sock.sendall(get("/echo?after=1"))
+        after = read_response(sock).json()
+    assert masked.status == 200
+    assert CARD not in masked.body.decode()
+    assert masked.json()["connection"] == first["connection"]
+    assert after["target"] == "/echo?after=1"
+    assert after["connection"] == first["connection"]

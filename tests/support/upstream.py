@@ -3,7 +3,8 @@
 It records every raw request it receives and behaves by path:
 ``/echo`` returns a JSON description of the request, ``/slow?ms=N`` waits
 first, ``/reset`` drops the connection, ``/big?bytes=N`` streams N bytes
-chunked, ``/status/N`` answers with status N, anything else returns a small
+chunked, ``/status/N`` answers with status N, ``/split?ms=N`` sends the
+JSON description in two writes N ms apart, anything else returns a small
 JSON body.
 """
 
@@ -169,10 +170,16 @@ class TestUpstream:
             body_bytes = b""
         else:
             body_bytes = body
-        writer.write(
+        head = (
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body_bytes
         )
+        if path == "/split" and body_bytes:
+            writer.write(head + body_bytes[:10])
+            await writer.drain()
+            await asyncio.sleep(int(query.get("ms", ["50"])[0]) / 1000)
+            body_bytes = body_bytes[10:]
+            head = b""
+        writer.write(head + body_bytes)
         await writer.drain()
         return True

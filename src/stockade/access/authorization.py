@@ -20,6 +20,7 @@ class AuthorizationStage:
     name = "access.authz"
     layer = "access"
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(self, policy: AccessPolicy, realm: str) -> None:
         self.policy = policy

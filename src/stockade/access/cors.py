@@ -24,6 +24,7 @@ class CorsStage:
     name = "cors"
     layer = "cors"
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(self, policy: CorsPolicy) -> None:
         self.policy = policy

@@ -17,6 +17,7 @@ class IpAccessStage:
     name = "access.ip"
     layer = "access"
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(self, policy: AccessPolicy) -> None:
         self._allow = IpSet(policy.ip_allow)

@@ -42,6 +42,7 @@ class CsrfStage:
     name = "csrf"
     layer = "csrf"
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(
         self,

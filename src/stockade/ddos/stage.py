@@ -86,6 +86,7 @@ class _Shedder:
     name = "ddos"
     layer = "ddos"
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(
         self, tracker: RouteTracker, policy: DdosPolicy, probe: CredentialProbe | None

@@ -1,19 +1,20 @@
-"""Relay a request without a body on a route without stages, driven by callbacks alone.
+"""Relay a request without a body on a route whose stages never wait, by callbacks alone.
 
 The general path runs each exchange in a task that awaits the client and
-the upstream. For the common plain-proxy request that task costs more than
-the relaying itself, so this path sends the request head from the client's
-``data_received`` and the response from the upstream's ``data_received``,
-with no task, future or coroutine in between. It reuses the general path's
-helpers for every step, so the bytes sent, the access log line and the
+the upstream. For a plain-proxy request that task costs more than the
+relaying itself, so this path runs the request phases and sends the request
+head from the client's ``data_received``, then runs the response phases and
+sends the response from the upstream's ``data_received``, with no task,
+future or coroutine in between. It reuses the general path's helpers for
+every step, so the bytes sent, the verdicts, the access log line and the
 metrics are the same.
 
 It serves only what it can finish without waiting on anything but the
-response head: a request without a body, on a route without stages, to a
-pool without ``max_concurrent``, over a pooled upstream connection. Any
-other exchange, a response body that does not arrive with its head, and a
-failed attempt that may be retried go to the general path in a task, which
-carries on from the same state.
+response head: a request without a body, on a route whose stages are all
+synchronous (the WAF's are), to a pool without ``max_concurrent``, over a
+pooled upstream connection. Any other exchange, a response body that does
+not arrive with its head, and a failed attempt that may be retried go to the
+general path in a task, which carries on from the same state.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import time
 from typing import TYPE_CHECKING
 
 from stockade.gateway.exchange import Exchange
+from stockade.gateway.pipeline import Phase, Verdict
 from stockade.gateway.proxy import (
+    RESPONSE_BUFFER_MAX,
     BodyReader,
     ClientGone,
     attempt_upstreams,
@@ -35,6 +38,8 @@ from stockade.gateway.proxy import (
     invalid_response,
     may_retry,
     record_upstream_failure,
+    reject_response,
+    relay_checked_response,
     response_has_body,
     response_timed_out,
     start_response,
@@ -65,7 +70,7 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     head = exchange.request
     if (
         match is None
-        or not match.pipeline.empty
+        or not match.pipeline.synchronous
         or head.content_length
         or head.framing is BodyFraming.CHUNKED
     ):
@@ -75,6 +80,15 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
         return False  # admission may have to wait: the general path queues it
     if runtime.body_observers:
         client.capture_for_observers(runtime, exchange)
+    pipeline = match.pipeline
+    if not pipeline.empty:
+        for phase in _REQUEST_PHASES:
+            if pipeline.has_phase(phase):
+                verdict = pipeline.run_now(exchange, phase)
+                if verdict.reject:
+                    keep_alive = client.reject_exchange(runtime, exchange, verdict)
+                    client.end_exchange(runtime, exchange, keep_alive)
+                    return True
     target = pool.pick()
     started = time.perf_counter()  # upstream_ms counts taking the connection, as in _exchange_with
     upstream = pool.take_idle(target)
@@ -96,6 +110,9 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
         raise
     upstream.wait_for_response(relay, pool.settings.read_timeout)
     return True
+
+
+_REQUEST_PHASES = (Phase.REQUEST_HEADERS, Phase.REQUEST_BODY)
 
 
 class FastExchange:
@@ -184,9 +201,38 @@ class FastExchange:
         pool.report_success(self.target)
         exchange.response = response
         upstream_done = not response_has_body(exchange.request, response)
+        buffered: bytes | None = None
+        assert exchange.match is not None
+        pipeline = exchange.match.pipeline
+        if not pipeline.empty:
+            if pipeline.has_phase(Phase.RESPONSE_HEADERS):
+                verdict = pipeline.run_now(exchange, Phase.RESPONSE_HEADERS)
+                if verdict.reject:
+                    self._rejected(verdict)
+                    return
+            if not upstream_done and pipeline.wants_response_body(exchange):
+                if not upstream.parser.has_whole_length_body(RESPONSE_BUFFER_MAX):
+                    step = relay_checked_response(
+                        client, runtime, exchange, pool, upstream, response, pipeline
+                    )
+                    client.resume_in_task(
+                        runtime, exchange, client.finish_guarded(runtime, exchange, step)
+                    )
+                    return
+                whole = upstream.parser.take_length_body()
+                assert whole is not None
+                buffered, upstream_done = whole
+                exchange.response_body = buffered
+                if pipeline.has_phase(Phase.RESPONSE_BODY):
+                    verdict = pipeline.run_now(exchange, Phase.RESPONSE_BODY)
+                    if verdict.reject:
+                        self._rejected(verdict)
+                        return
+                    if exchange.response_body is not None:
+                        buffered = exchange.response_body  # a stage may have masked it
         try:
             upstream_done, chunked, keep_alive = start_response(
-                client, runtime, exchange, upstream, response, None, upstream_done
+                client, runtime, exchange, upstream, response, buffered, upstream_done
             )
         except (UpstreamError, ClientGone):
             upstream.abort()
@@ -201,6 +247,12 @@ class FastExchange:
             client, exchange, pool, upstream, response, chunked, keep_alive
         )
         client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
+
+    def _rejected(self, verdict: Verdict) -> None:
+        """Send a response stage's reject in place of the upstream's response."""
+        keep_alive = reject_response(self.client, self.runtime, self.exchange, self.upstream,
+                                     verdict)
+        self.client.end_exchange(self.runtime, self.exchange, keep_alive)
 
     def failed(self, exc: UpstreamError) -> None:
         """Send 502 or 504 to the client, or retry on the general path as ``forward`` would."""

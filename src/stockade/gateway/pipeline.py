@@ -70,6 +70,9 @@ class Stage(Protocol):
     name: str  # unique name, shown in the access log's verdicts
     layer: str  # the policy layer whose mode applies, e.g. "waf"
     phases: frozenset[Phase]
+    # A stage may also set ``synchronous = True`` when ``check`` always returns
+    # a Verdict, never an awaitable. A route whose stages all do is served
+    # from the connection's callbacks, without a task (see fast_path.py).
 
     def wants_request_body(self, exchange: Exchange) -> bool:
         """Return True when this stage needs the whole request body at REQUEST_BODY."""
@@ -120,12 +123,13 @@ class StageRegistry:
 class Pipeline:
     """The stages of one route, in request-path order."""
 
-    __slots__ = ("_by_phase", "empty", "policy", "stages")
+    __slots__ = ("_by_phase", "empty", "policy", "stages", "synchronous")
 
     def __init__(self, stages: Sequence[Stage], policy: Policy) -> None:
         self.stages = list(stages)
         self.policy = policy
         self.empty = not self.stages  # lets the server skip every phase check at once
+        self.synchronous = all(getattr(stage, "synchronous", False) for stage in self.stages)
         self._by_phase: dict[Phase, list[Stage]] = {
             phase: [stage for stage in self.stages if phase in stage.phases] for phase in Phase
         }
@@ -148,18 +152,31 @@ class Pipeline:
         for stage in self._by_phase[phase]:
             result = stage.check(exchange, phase)
             verdict = await result if inspect.isawaitable(result) else result
-            if verdict is CONTINUE:
-                continue
-            if not verdict.reject:
-                exchange.events.extend(verdict.events)
-                exchange.response_fields_extra.extend(verdict.fields)
-                continue
-            mode = self.policy.mode_of(stage.layer)
-            action = Action.BLOCKED if mode == "block" else Action.DETECTED
-            self._record(exchange, stage, verdict, action)
-            if action is Action.BLOCKED:
+            if verdict is not CONTINUE and self._apply(exchange, stage, verdict):
                 return verdict
         return CONTINUE
+
+    def run_now(self, exchange: Exchange, phase: Phase) -> Verdict:
+        """Run ``phase`` as ``run`` does, for a pipeline whose stages are all synchronous."""
+        for stage in self._by_phase[phase]:
+            verdict = stage.check(exchange, phase)
+            if not isinstance(verdict, Verdict):
+                raise TypeError(f"stage {stage.name!r} says it is synchronous but its check "
+                                "returned an awaitable")
+            if verdict is not CONTINUE and self._apply(exchange, stage, verdict):
+                return verdict
+        return CONTINUE
+
+    def _apply(self, exchange: Exchange, stage: Stage, verdict: Verdict) -> bool:
+        """Record ``verdict`` as the mode says; return True when it blocks the exchange."""
+        if not verdict.reject:
+            exchange.events.extend(verdict.events)
+            exchange.response_fields_extra.extend(verdict.fields)
+            return False
+        mode = self.policy.mode_of(stage.layer)
+        action = Action.BLOCKED if mode == "block" else Action.DETECTED
+        self._record(exchange, stage, verdict, action)
+        return action is Action.BLOCKED
 
     @staticmethod
     def _record(exchange: Exchange, stage: Stage, verdict: Verdict, action: Action) -> None:

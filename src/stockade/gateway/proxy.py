@@ -18,7 +18,7 @@ from stockade.events.model import Severity
 from stockade.gateway.connection import PeerClosed
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.forwarding import client_response_items, upstream_request_fields
-from stockade.gateway.pipeline import Phase
+from stockade.gateway.pipeline import Phase, Pipeline, Verdict
 from stockade.gateway.responses import json_response
 from stockade.gateway.runtime import Runtime, buffer_limit
 from stockade.gateway.upstream import (
@@ -462,25 +462,37 @@ async def _relay_response(
     pipeline = exchange.match.pipeline if exchange.match else None
     if pipeline is not None and pipeline.empty:
         pipeline = None
-    request = exchange.request
     if pipeline is not None and pipeline.has_phase(Phase.RESPONSE_HEADERS):
-        verdict = await pipeline.run(exchange, Phase.RESPONSE_HEADERS)
+        verdict = (pipeline.run_now(exchange, Phase.RESPONSE_HEADERS) if pipeline.synchronous
+                   else await pipeline.run(exchange, Phase.RESPONSE_HEADERS))
         if verdict.reject:
-            upstream.abort()
-            return client.reject_exchange(runtime, exchange, verdict)
+            return reject_response(client, runtime, exchange, upstream, verdict)
+    return await relay_checked_response(client, runtime, exchange, pool, upstream, response,
+                                        pipeline)
 
-    has_body = response_has_body(request, response)
+
+async def relay_checked_response(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    pool: UpstreamPool,
+    upstream: UpstreamConnection,
+    response: ResponseHead,
+    pipeline: Pipeline | None,
+) -> bool:
+    """Relay a response whose head the stages passed: buffer the body for the stages
+    that inspect it, then send it. ``pipeline`` is None on a route without stages."""
+    has_body = response_has_body(exchange.request, response)
     buffered: bytes | None = None
     upstream_done = not has_body
-    read_timeout = pool.settings.read_timeout
     if has_body and pipeline is not None and pipeline.wants_response_body(exchange):
-        buffered, upstream_done = await _buffer_response(upstream, read_timeout)
+        buffered, upstream_done = await _buffer_response(upstream, pool.settings.read_timeout)
         exchange.response_body = buffered
         if pipeline.has_phase(Phase.RESPONSE_BODY):
-            verdict = await pipeline.run(exchange, Phase.RESPONSE_BODY)
+            verdict = (pipeline.run_now(exchange, Phase.RESPONSE_BODY) if pipeline.synchronous
+                       else await pipeline.run(exchange, Phase.RESPONSE_BODY))
             if verdict.reject:
-                upstream.abort()
-                return client.reject_exchange(runtime, exchange, verdict)
+                return reject_response(client, runtime, exchange, upstream, verdict)
             if upstream_done and exchange.response_body is not None:
                 buffered = exchange.response_body  # a stage may have rewritten (masked) it
 
@@ -497,6 +509,18 @@ async def _relay_response(
     return await stream_rest_of_response(
         client, exchange, pool, upstream, response, chunked, client_keep_alive
     )
+
+
+def reject_response(
+    client: ClientConnection,
+    runtime: Runtime,
+    exchange: Exchange,
+    upstream: UpstreamConnection,
+    verdict: Verdict,
+) -> bool:
+    """Drop the upstream's response and send the stage's reject instead."""
+    upstream.abort()
+    return client.reject_exchange(runtime, exchange, verdict)
 
 
 def response_has_body(request: RequestHead, response: ResponseHead) -> bool:

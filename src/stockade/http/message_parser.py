@@ -322,6 +322,17 @@ class MessageParser:
             return data, True
         return data, False
 
+    def has_whole_length_body(self, max_bytes: int) -> bool:
+        """Return True when the rest of a Content-Length body, at most ``max_bytes``, is
+        buffered, so that ``take_length_body`` returns all of it."""
+        return (
+            self._state == _LENGTH
+            and self._error is None
+            and not self._eof
+            and self._remaining <= max_bytes
+            and len(self._buffer) - self._start >= self._remaining
+        )
+
     def _read_length_body(self) -> ParserEvent:
         remaining = self._remaining
         if remaining == 0:

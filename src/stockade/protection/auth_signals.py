@@ -111,6 +111,7 @@ class AuthSignalsStage:
     name = "protection.auth-signals"
     layer = LAYER
     phases = frozenset({Phase.REQUEST_HEADERS})
+    synchronous = True  # check never awaits
 
     def __init__(self, settings: AuthSignals, unlimited_logins: tuple[LoginEndpoint, ...]) -> None:
         self.settings = settings

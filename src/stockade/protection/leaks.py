@@ -132,6 +132,7 @@ class LeakStage:
     name = "protection.leaks"
     layer = LAYER
     phases = frozenset({Phase.RESPONSE_BODY})
+    synchronous = True  # check never awaits
 
     def __init__(self, settings: LeakProtection, block: bool) -> None:
         self.settings = settings

@@ -219,6 +219,7 @@ class SsrfStage:
     name = "protection.ssrf"
     layer = LAYER
     phases = frozenset({Phase.REQUEST_HEADERS, Phase.REQUEST_BODY})
+    synchronous = True  # check never awaits
 
     def __init__(self, settings: SsrfProtection) -> None:
         self.names = frozenset(name.lower() for name in settings.parameter_names)

@@ -36,6 +36,7 @@ class WafStage:
     name = "waf"
     layer = "waf"
     phases = frozenset(Phase)
+    synchronous = True  # check never awaits
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -57,6 +57,7 @@ class OpenApiStage:
     name = "protection.openapi"
     layer = LAYER
     phases = frozenset({Phase.REQUEST_HEADERS, Phase.REQUEST_BODY, Phase.RESPONSE_BODY})
+    synchronous = True  # check never awaits
 
     def __init__(
         self, settings: OpenApiProtection, document: CompiledDocument, block: bool
