@@ -39,10 +39,14 @@ COMPILED: dict[str, tuple[str, ...]] = {
         "charsets", "chunks", "field_lines", "fields", "framing", "limits", "message_parser",
         "messages", "parser", "serialize", "target",
     ),
-    "gateway": ("accesslog", "fast_path", "forwarding", "responses"),
+    "gateway": (
+        "accesslog", "connection", "exchange", "fast_path", "forwarding", "pipeline", "proxy",
+        "responses", "server", "upstream",
+    ),
 }
 """Modules compiled, by package of stockade. The rest stay interpreted: mypyc
-cannot compile subclasses of built-in exceptions, its classes cannot be
+cannot compile subclasses of built-in exceptions (gateway/errors.py holds the
+gateway's), its classes cannot be
 weakly referenced (which the @rx pattern cache needs), a module whose
 dataclasses name types imported only for type checking fails at import, and
 gateway/metrics.py passes event counters where its annotations declare dict,

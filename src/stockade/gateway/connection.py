@@ -9,8 +9,9 @@ one side slows the other side instead of filling memory.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, cast
+from typing import Generic, Protocol, TypeVar, cast
 
+from stockade.gateway.errors import PeerClosed
 from stockade.http.messages import NEED_DATA, ParserEvent
 
 READ_HIGH_WATER = 256 * 1024
@@ -18,10 +19,6 @@ READ_HIGH_WATER = 256 * 1024
 
 READ_LOW_WATER = 64 * 1024
 """Bytes buffered below which reading resumes."""
-
-
-class PeerClosed(ConnectionError):
-    """The peer closed the connection before a message was complete."""
 
 
 class SansIOParser(Protocol):
@@ -33,8 +30,13 @@ class SansIOParser(Protocol):
     def buffered(self) -> int: ...
 
 
-class ParserProtocol(asyncio.Protocol):
-    def __init__(self, parser: SansIOParser) -> None:
+ParserT = TypeVar("ParserT", bound=SansIOParser)
+
+
+class ParserProtocol(asyncio.Protocol, Generic[ParserT]):
+    """An asyncio protocol that feeds its bytes to a parser of type ``ParserT``."""
+
+    def __init__(self, parser: ParserT) -> None:
         self.parser = parser
         self.transport: asyncio.Transport | None = None
         # Python 3.11's asyncio.get_running_loop() makes a getpid() system call

@@ -23,12 +23,12 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from stockade.gateway.errors import ClientGone
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import Phase, Verdict
 from stockade.gateway.proxy import (
     RESPONSE_BUFFER_MAX,
     BodyReader,
-    ClientGone,
     attempt_upstreams,
     attempts_allowed,
     body_before_head,

@@ -10,12 +10,11 @@ again and that failed before the upstream answered anything.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from stockade.config.models import Policy, Service
 from stockade.events.model import Severity
-from stockade.gateway.connection import PeerClosed
+from stockade.gateway.errors import ClientGone, PeerClosed, SlowRequest
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.forwarding import client_response_items, upstream_request_fields
 from stockade.gateway.pipeline import Phase, Pipeline, Verdict
@@ -49,10 +48,6 @@ METHODS_WITH_BODY = frozenset({b"POST", b"PUT", b"PATCH"})
 
 RESPONSE_BUFFER_MAX = 1024 * 1024
 """Largest response body buffered for stages that inspect whole responses; the rest streams."""
-
-
-class ClientGone(ConnectionError):
-    """The client closed its connection while the response was being sent."""
 
 
 class BodyReader:
@@ -123,22 +118,20 @@ class BodyReader:
         self.prefix = b"".join(parts)
         self.exchange.body = self.prefix[:cap] if self.exchange.body_truncated else self.prefix
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        if self.prefix:
-            if self.exchange.body is None:
-                _capture_request(self.exchange, self.prefix)
-            yield self.prefix
-        if self.complete:
-            return
-        while True:
+    async def next_piece(self) -> bytes | None:
+        """Read the next piece of the body after ``prefix``; return None once the body ended.
+
+        A method rather than an async generator, which mypyc cannot compile.
+        """
+        while not self.complete:
             event = await self._next_event()
             if isinstance(event, EndOfMessage):
                 self.complete = True
-                return
-            if isinstance(event, Data) and event.data:
+            elif isinstance(event, Data) and event.data:
                 self.exchange.request_bytes += len(event.data)
                 _capture_request(self.exchange, event.data)
-                yield event.data
+                return event.data
+        return None
 
     async def _next_event(self) -> object:
         """Return the next body event, enforcing the body timeout, rate and request time limits.
@@ -172,10 +165,6 @@ class BodyReader:
         if rate_bound:
             return f"request body slower than {limits.min_body_rate} bytes per second"
         return f"request not received within {limits.max_request_time:g} seconds"
-
-
-class SlowRequest(TimeoutError):
-    """The client sends its request too slowly; it gets 408 and the connection is closed."""
 
 
 async def forward(
@@ -359,9 +348,14 @@ async def _send_and_receive(
 ) -> ResponseHead:
     chunked = write_request_head(upstream, exchange, body, fields)
     if body.has_body and not body.complete:
-        async for piece in body.chunks():
-            _upstream_write(upstream, encode_chunk(piece) if chunked else piece)
-            await _upstream_drain(upstream)
+        piece: bytes | None = body.prefix
+        if piece and exchange.body is None:
+            _capture_request(exchange, piece)
+        while piece is not None:
+            if piece:
+                _upstream_write(upstream, encode_chunk(piece) if chunked else piece)
+                await _upstream_drain(upstream)
+            piece = await body.next_piece()
         if chunked:
             _upstream_write(upstream, LAST_CHUNK)
     timeout = pool.settings.read_timeout

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from stockade.access.client_address import resolve_client_address
 from stockade.config.models import Policy
 from stockade.events.model import Severity
-from stockade.gateway.connection import ParserProtocol, PeerClosed
+from stockade.gateway.connection import ParserProtocol
+from stockade.gateway.errors import ClientGone, PeerClosed, SlowRequest
 from stockade.gateway.exchange import ClientInfo, Exchange
 from stockade.gateway.fast_path import start_fast_exchange
 from stockade.gateway.forwarding import request_id_from
 from stockade.gateway.pipeline import Phase, Verdict
-from stockade.gateway.proxy import BodyReader, ClientGone, SlowRequest, forward
+from stockade.gateway.proxy import BodyReader, forward
 from stockade.gateway.responses import json_response
 from stockade.gateway.routing import PathError
 from stockade.gateway.runtime import Runtime, body_limit, buffer_limit
@@ -45,7 +46,7 @@ OBSERVER_CAPTURE_BYTES = 64 * 1024
 """Bytes of each body copied for a sampling log observer that sets no max_body_bytes."""
 
 
-class ClientConnection(ParserProtocol):
+class ClientConnection(ParserProtocol[RequestParser]):
     """One client connection, served by callbacks while it can and by a task otherwise.
 
     Between exchanges no task exists: ``data_received`` parses the next head
@@ -60,7 +61,6 @@ class ClientConnection(ParserProtocol):
     def __init__(self, worker: Worker, tls: bool) -> None:
         runtime = worker.runtime
         super().__init__(RequestParser(runtime.parser_limits))
-        self.parser: RequestParser
         self.worker = worker
         self.tls = tls
         self.peer = ("", 0)

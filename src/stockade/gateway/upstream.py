@@ -43,10 +43,9 @@ class ResponseListener(Protocol):
         """Handle the read timeout passing without a complete response head."""
 
 
-class UpstreamConnection(ParserProtocol):
+class UpstreamConnection(ParserProtocol[ResponseParser]):
     def __init__(self, target: Target) -> None:
         super().__init__(ResponseParser(UPSTREAM_PARSER_LIMITS))
-        self.parser: ResponseParser
         self.target = target
         self.idle_handle: asyncio.TimerHandle | None = None
         self.idle_until: float | None = None  # loop time to close at while pooled; None in use
