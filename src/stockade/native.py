@@ -40,17 +40,15 @@ COMPILED: dict[str, tuple[str, ...]] = {
         "messages", "parser", "serialize", "target",
     ),
     "gateway": (
-        "accesslog", "connection", "exchange", "fast_path", "forwarding", "pipeline", "proxy",
-        "responses", "server", "upstream",
+        "accesslog", "connection", "exchange", "fast_path", "forwarding", "metrics", "pipeline",
+        "proxy", "responses", "routing", "server", "upstream",
     ),
 }
 """Modules compiled, by package of stockade. The rest stay interpreted: mypyc
 cannot compile subclasses of built-in exceptions (gateway/errors.py holds the
 gateway's), its classes cannot be
-weakly referenced (which the @rx pattern cache needs), a module whose
-dataclasses name types imported only for type checking fails at import, and
-gateway/metrics.py passes event counters where its annotations declare dict,
-which compiled code rejects."""
+weakly referenced (which the @rx pattern cache needs), and a module whose
+dataclasses name types imported only for type checking fails at import."""
 
 DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"
 """Environment variable that names the directory of the compiled build."""

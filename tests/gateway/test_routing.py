@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from stockade.config.loader import parse_config
+from stockade.gateway.errors import PathError
 from stockade.gateway.pipeline import StageRegistry
-from stockade.gateway.routing import PathError, Resources, RouteTable, split_path
+from stockade.gateway.routing import Resources, RouteTable, split_path
 
 CONFIG = b"""
 tenants:

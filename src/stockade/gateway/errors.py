@@ -18,3 +18,7 @@ class ClientGone(ConnectionError):
 
 class SlowRequest(TimeoutError):
     """The client sends its request too slowly, so it gets 408 and the connection is closed."""
+
+
+class PathError(ValueError):
+    """The request path cannot be routed safely."""

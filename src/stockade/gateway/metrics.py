@@ -21,6 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
+from stockade.events import metrics as event_metrics
 from stockade.gateway.exchange import Exchange
 
 log = logging.getLogger(__name__)
@@ -164,10 +165,8 @@ class Metrics:
         self.counters["protocol_errors"][(str(status),)] += 1
 
     def snapshot(self) -> dict[str, Any]:
-        from stockade.events.metrics import COUNTERS
-
         return {
-            "event_counters": COUNTERS.snapshot(),
+            "event_counters": event_metrics.COUNTERS.snapshot(),
             "counters": {
                 name: [[list(key), value] for key, value in values.items()]
                 for name, values in self.counters.items()
@@ -241,6 +240,6 @@ class _SummedCollector:
                     cumulative.append(("+Inf" if bound == float("inf") else str(bound), running))
                 histogram.add_metric(list(key), cumulative, total)
             yield histogram
-        from stockade.events.metrics import families
-
-        yield from families(snapshot.get("event_counters", {}) for snapshot in self.snapshots)
+        yield from event_metrics.families(
+            snapshot.get("event_counters", {}) for snapshot in self.snapshots
+        )

@@ -7,13 +7,12 @@ segments and never runs a regular expression on the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 from stockade.config.models import GatewayConfig, Policy, Route, Service, Tenant, merge_policy
-
-if TYPE_CHECKING:
-    from stockade.gateway.pipeline import Pipeline, StageRegistry
+from stockade.gateway.errors import PathError
+from stockade.gateway.pipeline import Pipeline, StageRegistry
 
 DEFAULT_ROUTE = Route(id="default", path="/")
 """Stands for the whole service when a request matches none of its routes."""
@@ -55,10 +54,6 @@ class RouteMatch:
     pipeline: Pipeline
     params: dict[str, str]
     policy: Policy
-
-
-class PathError(ValueError):
-    """The request path cannot be routed safely."""
 
 
 @dataclass(slots=True)

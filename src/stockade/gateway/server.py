@@ -19,14 +19,13 @@ from stockade.access.client_address import resolve_client_address
 from stockade.config.models import Policy
 from stockade.events.model import Severity
 from stockade.gateway.connection import ParserProtocol
-from stockade.gateway.errors import ClientGone, PeerClosed, SlowRequest
+from stockade.gateway.errors import ClientGone, PathError, PeerClosed, SlowRequest
 from stockade.gateway.exchange import ClientInfo, Exchange
 from stockade.gateway.fast_path import start_fast_exchange
 from stockade.gateway.forwarding import request_id_from
 from stockade.gateway.pipeline import Phase, Verdict
 from stockade.gateway.proxy import BodyReader, forward
 from stockade.gateway.responses import json_response
-from stockade.gateway.routing import PathError
 from stockade.gateway.runtime import Runtime, body_limit, buffer_limit
 from stockade.http.errors import ProtocolError
 from stockade.http.messages import BodyFraming, RequestHead

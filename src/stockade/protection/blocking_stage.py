@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import cast
 
 from stockade.events.model import Severity
+from stockade.gateway.errors import PathError
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import CONTINUE, Phase, Verdict, reject
-from stockade.gateway.routing import PathError, RouteContext, split_path
+from stockade.gateway.routing import RouteContext, split_path
 from stockade.protection.blocking import DenyList
 from stockade.protection.blocking_rules import source_of
 from stockade.protection.blocking_sync import StoreBlockSync
