@@ -324,7 +324,7 @@ def closing_upstream() -> Iterator[ClosingUpstream]:
     server.close()
 
 
-def test_pooled_connection_closed_gives_502(
+def test_stale_pooled_connection_retried(
     start_gateway: Start, closing_upstream: ClosingUpstream
 ) -> None:
     config = service_config([f"127.0.0.1:{closing_upstream.port}"])
@@ -337,10 +337,42 @@ def test_pooled_connection_closed_gives_502(
         sock.sendall(get("/third"))
         third = read_response(sock)
     assert first.json() == {"connection": 1}
+    assert second.status == 200
+    assert second.json() == {"connection": 2}
+    assert third.json() == {"connection": 3}
+    # Each connection got its first request and, before closing, the next one.
+    assert len(closing_upstream.heads) == 5
+
+
+def test_stale_retry_uses_no_retries(
+    start_gateway: Start, closing_upstream: ClosingUpstream
+) -> None:
+    config = service_config([f"127.0.0.1:{closing_upstream.port}"])
+    config["tenants"][0]["services"][0]["upstream"]["retries"] = 0
+    gateway = start_gateway(config)
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/first"))
+        first = read_response(sock)
+        sock.sendall(get("/second"))
+        second = read_response(sock)
+    assert first.json() == {"connection": 1}
+    assert second.json() == {"connection": 2}
+
+
+def test_stale_connection_post_not_retried(
+    start_gateway: Start, closing_upstream: ClosingUpstream
+) -> None:
+    config = service_config([f"127.0.0.1:{closing_upstream.port}"])
+    gateway = start_gateway(config)
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/first"))
+        first = read_response(sock)
+        sock.sendall(get("/second", "Content-Length: 2\r\n", method="POST") + b"{}")
+        second = read_response(sock)
+    assert first.json() == {"connection": 1}
     assert second.status == 502
     assert second.json()["error"] == "bad_gateway"
-    assert third.json() == {"connection": 2}
-    assert len(closing_upstream.heads) == 3
+    assert len(closing_upstream.heads) == 2
 
 
 # Routes whose stages are all synchronous -------------------------------------

@@ -260,9 +260,13 @@ class FastExchange:
         self.upstream.listener = None
         body = BodyReader(client, runtime, exchange, False)
         record_upstream_failure(pool, self.target, self.upstream, True, body, exc)
-        if may_retry(exc, 0, attempts_allowed(pool, exchange.request.method), body):
+        method = exchange.request.method
+        if may_retry(exc, 0, attempts_allowed(pool, method), body, method):
             target = pool.pick(exclude=self.target)
-            step = attempt_upstreams(client, runtime, exchange, body, pool, self.fields, target, 1)
+            made = 0 if exc.stale else 1  # a stale connection does not use up a retry
+            step = attempt_upstreams(
+                client, runtime, exchange, body, pool, self.fields, target, made
+            )
             client.resume_in_task(
                 runtime, exchange, client.finish_guarded(runtime, exchange, step)
             )

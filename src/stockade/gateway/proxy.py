@@ -119,9 +119,9 @@ class BodyReader:
         self.exchange.body = self.prefix[:cap] if self.exchange.body_truncated else self.prefix
 
     async def next_piece(self) -> bytes | None:
-        """Read the next piece of the body after ``prefix``; return None once the body ended.
+        """Read the next piece of the body after ``prefix``, or return None once the body ended.
 
-        A method rather than an async generator, which mypyc cannot compile.
+        This is a method because mypyc cannot compile an async generator.
         """
         while not self.complete:
             event = await self._next_event()
@@ -232,13 +232,23 @@ def attempts_allowed(pool: UpstreamPool, method: bytes) -> int:
     return 1 + pool.settings.retries if method in IDEMPOTENT_METHODS else 1
 
 
-def may_retry(exc: UpstreamError, attempt: int, attempts: int, body: BodyReader) -> bool:
+def may_retry(
+    exc: UpstreamError, attempt: int, attempts: int, body: BodyReader, method: bytes
+) -> bool:
     """Return whether a failed attempt may go to another target.
 
     Only a request that never reached the upstream, and whose body can be
-    sent again, is retried.
+    sent again, is retried. A stale pooled connection does not use up a
+    retry (nginx's ngx_http_upstream_next also adds a try after an error on a
+    cached connection), but still only an idempotent request is sent again.
+    Each stale connection is closed when it fails, so these retries end once
+    the pool has none left.
     """
-    return attempt + 1 < attempts and not exc.reached and body.replayable
+    if exc.reached or not body.replayable:
+        return False
+    if exc.stale:
+        return method in IDEMPOTENT_METHODS
+    return attempt + 1 < attempts
 
 
 async def attempt_upstreams(
@@ -260,8 +270,9 @@ async def attempt_upstreams(
         try:
             upstream, response = await _exchange_with(pool, target, exchange, body, fields)
         except UpstreamError as exc:
-            if may_retry(exc, attempt, attempts, body):
-                attempt += 1
+            if may_retry(exc, attempt, attempts, body, exchange.request.method):
+                if not exc.stale:
+                    attempt += 1
                 target = pool.pick(exclude=target)
                 continue
             return upstream_failed(client, runtime, exchange, body, exc)
@@ -324,17 +335,18 @@ def record_upstream_failure(
 ) -> None:
     """Abort ``upstream`` after a failed attempt and count the failure against ``target``.
 
-    A pooled connection that the upstream closed before sending any response
-    most likely timed out while idle, so the request never reached the
-    upstream. ``exc.reached`` is then cleared and the target is not blamed.
+    A pooled connection that the upstream closed before sending any byte of
+    the response most likely timed out while idle, so the request most likely
+    never reached the upstream. ``exc.reached`` is then cleared, ``exc.stale``
+    is set and the target is not blamed.
     """
     upstream.abort()
-    # NOTE: bytes_received counts every byte of the connection's life, so a
-    # pooled connection, which has carried a response before, never counts
-    # as unanswered here, and its failure is not retried.
-    never_answered = reused and upstream.bytes_received == 0 and body.replayable
+    never_answered = (
+        reused and upstream.bytes_received == upstream.bytes_before_request and body.replayable
+    )
     if never_answered and exc.status == 502:
         exc.reached = False
+        exc.stale = True
     else:
         pool.report_failure(target)
 
@@ -397,6 +409,7 @@ def write_request_head(
         framing = _EMPTY_LENGTH_FIELD
     upstream.parser.expect(head.method)
     upstream.requests += 1
+    upstream.bytes_before_request = upstream.bytes_received
     data = serialize_request_head(head.method, head.target, fields, framing)
     if body is not None and body.has_body and body.complete and not chunked:
         # The whole body is already here: head and body go out in one write.

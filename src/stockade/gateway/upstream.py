@@ -50,6 +50,7 @@ class UpstreamConnection(ParserProtocol[ResponseParser]):
         self.idle_handle: asyncio.TimerHandle | None = None
         self.idle_until: float | None = None  # loop time to close at while pooled; None in use
         self.requests = 0
+        self.bytes_before_request = 0  # bytes_received when the current request was written
         # Set while a callback-driven exchange waits for the response head;
         # a task awaiting next_event() is woken through its future instead.
         self.listener: ResponseListener | None = None
@@ -120,6 +121,9 @@ class UpstreamError(Exception):
         self.status = status
         self.reached = reached  # bytes of the request may have reached the upstream
         self.kind = kind  # failure, timeout or tls: the metric label and event kind
+        # True when the upstream had closed this pooled connection while it was
+        # idle, so another attempt does not count against the pool's retries.
+        self.stale = False
 
 
 class Overloaded(Exception):
