@@ -145,3 +145,14 @@ def test_regex_patterns_sets_multiline_mode() -> None:
 def test_rx_huge_value_does_not_backtrack(ctx: RecordingContext) -> None:
     operator = build_operator("rx", "(a+)+$")
     assert not operator.evaluate(b"a" * 100_000 + b"!", ctx)
+
+
+@pytest.mark.parametrize("value", [b"", b"user-agent", b"two\nlines\n", b"\x00\xff tail"])
+def test_whole_value_pattern_matches_as_re2(value: bytes) -> None:
+    whole = CompiledRegex("^.*$")
+    assert whole.search(value)
+    assert whole.search_groups(value) == [value]
+    # The same pattern with a no-op group goes through the engines.
+    engine = CompiledRegex("^(?:.*)$")
+    assert engine.search(value)
+    assert engine.search_groups(value) == [value]

@@ -13,6 +13,7 @@ from stockade.waf.operators._text import to_bytes
 log = logging.getLogger(__name__)
 
 MAX_CAPTURES = 10  # TX.0 (the whole match) to TX.9
+WHOLE_VALUE_PATTERN = "^.*$"
 MAX_ENGINE_MESSAGE = 160  # characters kept of an engine's error, which may quote the pattern
 
 HYPERSCAN_FLAGS = (
@@ -67,10 +68,13 @@ class CompiledRegex:
     match and groups as PCRE.
     """
 
-    __slots__ = ("__weakref__", "_hyperscan", "_re2", "pattern")
+    __slots__ = ("__weakref__", "_hyperscan", "_re2", "_whole", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
+        # With dot-all set, "^.*$" matches every value as a whole. The CRS uses
+        # it to capture each header name and the User-Agent, so no engine runs.
+        self._whole = pattern == WHOLE_VALUE_PATTERN
         hyperscan_error = re2_error = ""
         self._hyperscan: hyperscan.Database | None = None
         self._re2: re2._Regexp | None = None
@@ -101,6 +105,8 @@ class CompiledRegex:
 
     def search(self, value: bytes) -> bool:
         """Return True when the pattern matches anywhere in ``value``."""
+        if self._whole:
+            return True
         if self._hyperscan is not None:
             try:
                 self._hyperscan.scan(value, match_event_handler=_stop_scan)
@@ -129,6 +135,8 @@ class CompiledRegex:
         A group that did not take part in the match is b"". Trailing such
         groups are left out, and at most MAX_CAPTURES entries are returned.
         """
+        if self._whole:
+            return [value]
         if self._re2 is None:
             return [] if self.search(value) else None
         if self._hyperscan is not None and not self.search(value):
