@@ -422,7 +422,8 @@ def test_response_body_stage_masks_on_callbacks(
     assert CARD not in masked.body.decode()
     assert int(masked.headers["content-length"]) == len(masked.body)
     echoed = dict(masked.json()["headers"])
-    assert echoed["X-Card"].endswith("1111") and echoed["X-Card"] != CARD
+    assert echoed["X-Card"].endswith("1111")
+    assert echoed["X-Card"] != CARD
     assert masked.json()["connection"] == first["connection"]
     assert after["target"] == "/echo?after=1"
 
@@ -463,3 +464,41 @@ def test_split_response_body_uses_task(
     assert masked.json()["connection"] == first["connection"]
     assert after["target"] == "/echo?after=1"
     assert after["connection"] == first["connection"]
+
+
+def test_small_body_on_callbacks(start_gateway: Start, upstream: TestUpstream) -> None:
+    gateway = start_gateway(one_target(upstream))
+    payload = b'{"item": 42, "quantity": 2}'
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        first = read_response(sock).json()
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+        )
+        posted = read_response(sock).json()
+        sock.sendall(get("/echo?after=1"))
+        after = read_response(sock).json()
+    assert posted["body_sha256"] == hashlib.sha256(payload).hexdigest()
+    assert posted["connection"] == first["connection"]
+    assert after["target"] == "/echo?after=1"
+    records = access_records(gateway, 3)
+    assert records[1]["bytes_in"] >= len(payload)
+
+
+def test_body_stage_rejects_on_callbacks(start_gateway: Start, upstream: TestUpstream) -> None:
+    """A request-body stage sees a body that came with its head and can reject it."""
+    policy = {"protection": {"ssrf": {}}}
+    gateway = start_gateway(staged_target(upstream, policy))
+    payload = b'{"callback": "http://127.0.0.1:22/"}'
+    with connect(gateway.port) as sock:
+        sock.sendall(get("/echo"))
+        assert read_response(sock).status == 200
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+        )
+        rejected = read_response(sock)
+    assert rejected.status == 400
+    assert "destination" in rejected.json()["message"]
+    assert [item.target for item in upstream.requests] == ["/echo"]

@@ -1,4 +1,4 @@
-"""Relay a request without a body on a route whose stages never wait, by callbacks alone.
+"""Relay a request whose body came with its head, on a route whose stages never wait.
 
 The general path runs each exchange in a task that awaits the client and
 the upstream. For a plain-proxy request that task costs more than the
@@ -10,9 +10,11 @@ every step, so the bytes sent, the verdicts, the access log line and the
 metrics are the same.
 
 It serves only what it can finish without waiting on anything but the
-response head: a request without a body, on a route whose stages are all
-synchronous (the WAF's are), to a pool without ``max_concurrent``, over a
-pooled upstream connection. Any other exchange, a response body that does
+response head: a request without a body, or whose Content-Length body is
+all buffered already and fits the route's buffer cap, on a route whose
+stages are all synchronous (the WAF's are), to a pool without
+``max_concurrent``, over a pooled upstream connection. A request with
+``Expect: 100-continue`` takes the general path. Any other exchange, a response body that does
 not arrive with its head, and a failed attempt that may be retried go to the
 general path in a task, which carries on from the same state.
 """
@@ -48,7 +50,7 @@ from stockade.gateway.proxy import (
     upstream_fields,
     write_request_head,
 )
-from stockade.gateway.runtime import Runtime
+from stockade.gateway.runtime import Runtime, buffer_limit
 from stockade.gateway.upstream import Target, UpstreamConnection, UpstreamError, UpstreamPool
 from stockade.http.errors import ProtocolError
 from stockade.http.fields import Fields
@@ -68,40 +70,47 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     """
     match = exchange.match
     head = exchange.request
-    if (
-        match is None
-        or not match.pipeline.synchronous
-        or head.content_length
-        or head.framing is BodyFraming.CHUNKED
-    ):
+    if match is None or not match.pipeline.synchronous or head.framing is BodyFraming.CHUNKED:
         return False
+    length = head.content_length or 0
+    if length and (
+        head.expect_continue
+        or not client.parser.has_whole_length_body(buffer_limit(match.policy)[0])
+    ):
+        return False  # the body is still on its way: the general path reads it
     pool = runtime.pools[(match.tenant.id, match.service.id)]
     if pool.settings.max_concurrent is not None:
         return False  # admission may have to wait: the general path queues it
     if runtime.body_observers:
         client.capture_for_observers(runtime, exchange)
     pipeline = match.pipeline
-    if not pipeline.empty:
-        for phase in _REQUEST_PHASES:
-            if pipeline.has_phase(phase):
-                verdict = pipeline.run_now(exchange, phase)
-                if verdict.reject:
-                    keep_alive = client.reject_exchange(runtime, exchange, verdict)
-                    client.end_exchange(runtime, exchange, keep_alive)
-                    return True
+    if not pipeline.empty and pipeline.has_phase(Phase.REQUEST_HEADERS):
+        if _rejected(client, runtime, exchange, pipeline.run_now(exchange, Phase.REQUEST_HEADERS)):
+            return True
+    body = BodyReader(client, runtime, exchange, bool(length))
+    if length:
+        whole = client.parser.take_length_body()
+        assert whole is not None
+        body.prefix = whole[0]
+        body.complete = True
+        exchange.request_bytes += len(body.prefix)
+        if not pipeline.empty and pipeline.wants_request_body(exchange):
+            exchange.body = body.prefix
+    if not pipeline.empty and pipeline.has_phase(Phase.REQUEST_BODY):
+        if _rejected(client, runtime, exchange, pipeline.run_now(exchange, Phase.REQUEST_BODY)):
+            return True
     target = pool.pick()
     started = time.perf_counter()  # upstream_ms counts taking the connection, as in _exchange_with
     upstream = pool.take_idle(target)
     if upstream is None:
-        body = BodyReader(client, runtime, exchange, False)
         step = forward(client, runtime, exchange, body, target)
         client.resume_in_task(runtime, exchange, client.finish_guarded(runtime, exchange, step))
         return True
     fields = upstream_fields(runtime, exchange, target)
     exchange.upstream_target = target.address
-    relay = FastExchange(client, runtime, exchange, pool, target, upstream, fields, started)
+    relay = FastExchange(client, runtime, exchange, body, pool, target, upstream, fields, started)
     try:
-        write_request_head(upstream, exchange, None, fields)
+        write_request_head(upstream, exchange, body if length else None, fields)
     except UpstreamError as exc:
         relay.failed(exc)
         return True
@@ -112,13 +121,21 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     return True
 
 
-_REQUEST_PHASES = (Phase.REQUEST_HEADERS, Phase.REQUEST_BODY)
+def _rejected(client: ClientConnection, runtime: Runtime, exchange: Exchange,
+              verdict: Verdict) -> bool:
+    """Send a request stage's reject and end the exchange; return False when it passed."""
+    if not verdict.reject:
+        return False
+    keep_alive = client.reject_exchange(runtime, exchange, verdict)
+    client.end_exchange(runtime, exchange, keep_alive)
+    return True
 
 
 class FastExchange:
     """One exchange waiting for its response head on a pooled upstream connection."""
 
     __slots__ = (
+        "body",
         "client",
         "exchange",
         "fields",
@@ -134,6 +151,7 @@ class FastExchange:
         client: ClientConnection,
         runtime: Runtime,
         exchange: Exchange,
+        body: BodyReader,
         pool: UpstreamPool,
         target: Target,
         upstream: UpstreamConnection,
@@ -143,6 +161,7 @@ class FastExchange:
         self.client = client
         self.runtime = runtime
         self.exchange = exchange
+        self.body = body
         self.pool = pool
         self.target = target
         self.upstream = upstream
@@ -258,14 +277,14 @@ class FastExchange:
         """Send 502 or 504 to the client, or retry on the general path as ``forward`` would."""
         client, runtime, exchange, pool = self.client, self.runtime, self.exchange, self.pool
         self.upstream.listener = None
-        body = BodyReader(client, runtime, exchange, False)
+        body = self.body
         record_upstream_failure(pool, self.target, self.upstream, True, body, exc)
         method = exchange.request.method
         if may_retry(exc, 0, attempts_allowed(pool, method), body, method):
             target = pool.pick(exclude=self.target)
-            made = 0 if exc.stale else 1  # a stale connection does not use up a retry
+            attempts_made = 0 if exc.stale else 1  # a stale connection uses up no retry
             step = attempt_upstreams(
-                client, runtime, exchange, body, pool, self.fields, target, made
+                client, runtime, exchange, body, pool, self.fields, target, attempts_made
             )
             client.resume_in_task(
                 runtime, exchange, client.finish_guarded(runtime, exchange, step)

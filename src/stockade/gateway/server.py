@@ -49,12 +49,12 @@ class ClientConnection(ParserProtocol[RequestParser]):
     """One client connection, served by callbacks while it can and by a task otherwise.
 
     Between exchanges no task exists: ``data_received`` parses the next head
-    and ``start_fast_exchange`` relays a request without a body on a route
-    without stages (see fast_path.py). Anything else (a partial head, a
-    framing error, a body, stages, a new upstream connection) starts the
-    ``_serve`` task, which carries on from the same parser state. The task
-    hands the connection back to the callbacks when it is between messages
-    with nothing buffered.
+    and ``start_fast_exchange`` relays a request whose body came with it, on
+    a route whose stages never wait (see fast_path.py). Anything else (a
+    partial head, a framing error, a body still arriving, a stage that
+    waits, a new upstream connection) starts the ``_serve`` task, which
+    carries on from the same parser state. The task hands the connection
+    back to the callbacks when it is between messages with nothing buffered.
     """
 
     def __init__(self, worker: Worker, tls: bool) -> None:
