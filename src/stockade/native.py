@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 COMPILED: dict[str, tuple[str, ...]] = {
     "waf": (
-        "collections", "engine", "evaluation", "macros", "matches", "outcome", "prefilter",
+        "collections", "engine", "evaluation", "integers", "macros", "matches", "outcome",
+        "prefilter",
         "removals", "request", "request_vars", "rules", "ruleset", "screen",
         "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
     ),

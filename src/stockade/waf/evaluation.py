@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from stockade.waf import variables
+from stockade.waf.integers import parse_integer
 from stockade.waf.matches import MatchedVar
-from stockade.waf.operators._numeric_compare import parse_integer
 from stockade.waf.outcome import finish_match
 from stockade.waf.prefilter import (
     GROUP_SHIFT,

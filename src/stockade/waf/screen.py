@@ -38,8 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from stockade.waf import variables
+from stockade.waf.integers import parse_integer
 from stockade.waf.macros import parse_template
-from stockade.waf.operators._numeric_compare import NumericComparison, parse_integer
+from stockade.waf.operators._numeric_compare import NumericComparison
 from stockade.waf.prefilter import GROUP_SHIFT, UNSCANNED, Prefilter
 from stockade.waf.rules import Rule
 from stockade.waf.seclang.variables import VariableSpec

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from stockade.waf.bodies.xml import xml_values
 from stockade.waf.collections import Collection
 from stockade.waf.request_vars import to_text
-from stockade.waf.seclang.variables import VariableSpec
+from stockade.waf.seclang.variables import KeyPattern, VariableSpec
 
 if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
@@ -91,9 +91,9 @@ def resolve_values(transaction: Transaction, spec: VariableSpec) -> list[bytes]:
             return collection.get(spec.key)
         if spec.key is None and spec.key_pattern is None:
             return [value for _, value in collection]
-        assert spec.key_pattern is not None
-        selects = spec.key_pattern.selects
-        return [value for key, value in collection if selects(key)]
+        pattern = spec.key_pattern
+        assert pattern is not None
+        return [value for key, value in collection if _pattern_selects(pattern, key)]
     if name in NAMES_OF:
         return [key.encode("utf-8", "surrogateescape")
                 for key in _selected_keys(transaction.collections[NAMES_OF[name]], spec)]
@@ -107,11 +107,17 @@ def _select(collection: Collection, spec: VariableSpec) -> list[Pair]:
     prefix = spec.name
     pattern = spec.key_pattern
     if pattern is not None:
-        selects = pattern.selects
-        return [(f"{prefix}:{key}", value) for key, value in collection if selects(key)]
+        return [(f"{prefix}:{key}", value) for key, value in collection
+                if _pattern_selects(pattern, key)]
     if spec.key is not None:
         return [(f"{prefix}:{spec.key_text}", value) for value in collection.get(spec.key)]
     return [(f"{prefix}:{key}", value) for key, value in collection]
+
+
+def _pattern_selects(pattern: KeyPattern, key: str) -> bool:
+    """Return ``pattern.selects(key)``, reading a result already known without a call."""
+    known = pattern.results.get(key)
+    return known if known is not None else pattern.selects(key)
 
 
 def _selected_keys(collection: Collection, spec: VariableSpec) -> list[str]:

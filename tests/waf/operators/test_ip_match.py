@@ -53,3 +53,12 @@ def test_ip_match_from_file_names_bad_line(tmp_path: Path) -> None:
     (tmp_path / "list.txt").write_text("192.0.2.0/24\nnot-an-ip\n")
     with pytest.raises(OperatorError, match="not-an-ip"):
         build_operator("ipMatchFromFile", "list.txt", base_dir=tmp_path)
+
+
+def test_remembered_result_per_value() -> None:
+    operator = build_operator("ipMatch", "10.0.0.0/8")
+    context = RecordingContext()
+    for _ in range(3):
+        assert operator.evaluate(b"10.1.2.3", context)
+        assert not operator.evaluate(b"192.0.2.1", context)
+        assert not operator.evaluate(b"not an address", context)

@@ -5,29 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stockade.waf.operators import build_operator
-from stockade.waf.operators._numeric_compare import parse_integer
 from tests.waf.operators.recording import RecordingContext
-
-PARSE_CASES = [
-    (b"42", 42),
-    (b"-7", -7),
-    (b"+7", 7),
-    (b" \t12abc", 12),
-    (b"abc", 0),
-    (b"", 0),
-    (b"-", 0),
-    (b"0009", 9),
-    (b"1.9", 1),
-    (b"99999999999999999999999", 2**63 - 1),
-    (b"-99999999999999999999999", -(2**63)),
-    (b"1" * 10_000, 2**63 - 1),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), PARSE_CASES)
-def test_parse_integer_like_atoll(text: bytes, expected: int) -> None:
-    assert parse_integer(text) == expected
-
 
 CASES = [
     ("eq", "0", b"0", True),

@@ -72,8 +72,8 @@ class CompiledRegex:
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        # With dot-all set, "^.*$" matches every value as a whole. The CRS uses
-        # it to capture each header name and the User-Agent, so no engine runs.
+        # With dot-all set, "^.*$" matches every value as a whole, so no engine
+        # needs to run. The CRS applies it to every header name and User-Agent.
         self._whole = pattern == WHOLE_VALUE_PATTERN
         hyperscan_error = re2_error = ""
         self._hyperscan: hyperscan.Database | None = None

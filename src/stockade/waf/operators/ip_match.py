@@ -7,6 +7,9 @@ from pathlib import Path
 from stockade.waf.operators._ip_ranges import IpRanges, parse_address, parse_network
 from stockade.waf.operators._registry import Operator, OperatorContext, OperatorError, register
 
+MAX_REMEMBERED_VALUES = 4096
+"""Values whose result each @ipMatch keeps, at most."""
+
 
 class IpMatch:
     """Match when the value is an IPv4 or IPv6 address inside one of the listed networks.
@@ -20,10 +23,19 @@ class IpMatch:
     def __init__(self, name: str, ranges: IpRanges) -> None:
         self.name = name
         self.ranges = ranges
+        # REMOTE_ADDR repeats from request to request, and parsing an address
+        # costs more than the lookup, so each value's result is kept.
+        self._results: dict[bytes, bool] = {}
 
     def evaluate(self, value: bytes, ctx: OperatorContext) -> bool:
-        address = parse_address(value)
-        return address is not None and self.ranges.contains(address)
+        result = self._results.get(value)
+        if result is None:
+            address = parse_address(value)
+            result = address is not None and self.ranges.contains(address)
+            if len(self._results) >= MAX_REMEMBERED_VALUES:
+                self._results.clear()  # values come from requests, so the memory is bounded
+            self._results[value] = result
+        return result
 
 
 def parse_networks(operator: str, argument: str, items: list[str]) -> IpRanges:

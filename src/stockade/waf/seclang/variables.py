@@ -53,22 +53,22 @@ class KeyPattern:
     back in every request, so the result for each key is remembered.
     """
 
-    __slots__ = ("_compiled", "_results")
+    __slots__ = ("_compiled", "results")
 
     def __init__(self, pattern: str) -> None:
         options = re2.Options()
         options.case_sensitive = False
         options.dot_nl = True
         self._compiled = re2.compile(pattern.encode("utf-8", "surrogateescape"), options)
-        self._results: dict[str, bool] = {}
+        self.results: dict[str, bool] = {}  # each key's result so far, read by the rule loop
 
     def selects(self, key: str) -> bool:
-        result = self._results.get(key)
+        result = self.results.get(key)
         if result is None:
             result = self._compiled.search(key.encode("utf-8", "surrogateescape")) is not None
-            if len(self._results) >= MAX_REMEMBERED_KEYS:
-                self._results.clear()  # keys come from requests, so the memory is bounded
-            self._results[key] = result
+            if len(self.results) >= MAX_REMEMBERED_KEYS:
+                self.results.clear()  # keys come from requests, so the memory is bounded
+            self.results[key] = result
         return result
 
 
