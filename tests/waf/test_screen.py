@@ -379,3 +379,17 @@ SecRule ARGS "@contains %{tx.word}" "id:12,phase:2,pass,log,t:lowercase"
     assert logged(run(engine, get(b"/?a=ATTACK%20now&b=benign"))) == [10, 12]
     assert (rule.miss_slot, b"ATTACK now") not in engine.ruleset.misses
     assert logged(run(engine, get(b"/?a=ATTACK%20now&b=benign"))) == [10, 12]
+
+
+def test_target_scan_shared_between_transactions() -> None:
+    """A repeated request reuses its targets' scan, and a negated screen still decides."""
+    engine = engine_from("""
+SecRule ARGS "!@rx ^[a-z]+$" "id:140,phase:2,pass,log,logdata:'%{MATCHED_VAR}'"
+""")
+    prefilter = engine.ruleset.prefilter
+    assert prefilter is not None
+    for _ in range(3):
+        assert logged(run(engine, get(b"/?a=abc&b=d3f"))) == [140]
+        assert logged(run(engine, get(b"/?a=abc&b=def"))) == []
+    assert (b"abc", b"d3f") in prefilter.shared_target_scans
+    assert (b"abc", b"def") in prefilter.shared_target_scans

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from stockade.waf import variables
 from stockade.waf.integers import parse_integer
@@ -21,6 +21,7 @@ from stockade.waf.prefilter import (
     MAX_SCANNED_VALUE_BYTES,
     NO_IDS,
     SHARED_VALUE_BYTES,
+    TargetScan,
     remember,
 )
 from stockade.waf.rules import Rule
@@ -340,9 +341,10 @@ def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: Targe
         if pattern in unchanged or (screen.lowercases and pattern in lowered):
             return UNDECIDED
         return NO_MATCH
-    plain_scans = transaction.plain_scans
+    prefilter = transaction.engine.ruleset.prefilter
+    assert prefilter is not None
     for value, _ in scan.values:
-        _, value_unchanged, value_lowered = plain_scans[value]
+        _, value_unchanged, value_lowered = prefilter.scan_plain(transaction, value)
         if pattern not in (value_lowered if screen.lowercases else value_unchanged):
             return UNDECIDED  # this value does not match, so the negated rule may
     return NO_MATCH
@@ -351,14 +353,6 @@ def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: Targe
 _MISSING: frozenset[int] = frozenset({-1})
 SHARED_UNION_BYTES = 4 * SHARED_VALUE_BYTES
 """Target values up to this total length keep their union across transactions, in bytes."""
-
-
-class TargetScan(NamedTuple):
-    """The plain-set results for the values of some screen targets, for one phase."""
-
-    values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
-    mask: int  # every value's mask together
-    hits: tuple[frozenset[int], frozenset[int]]  # prefilter ids: [unchanged, lowercased]
 
 
 def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetScan:
@@ -389,11 +383,19 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
 def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None  # rules get prefilter screens only with a prefilter
+    found = variables.resolve_values(transaction, spec)
+    # The scan depends on the values alone, and most labels carry the same
+    # values from request to request (headers, a repeated query).
+    key = tuple(found)
+    shared = prefilter.shared_target_scans
+    scan = shared.get(key)
+    if scan is not None:
+        return scan
     values: list[tuple[bytes, int]] = []
     mask = 0
     unchanged: frozenset[int] = NO_IDS
     lowered: frozenset[int] = NO_IDS
-    for value in variables.resolve_values(transaction, spec):
+    for value in found:
         value_mask, value_unchanged, value_lowered = prefilter.scan_plain(transaction, value)
         values.append((value, value_mask))
         mask |= value_mask
@@ -401,7 +403,10 @@ def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
             unchanged = unchanged | value_unchanged
         if value_lowered:
             lowered = lowered | value_lowered
-    return TargetScan(tuple(values), mask, (unchanged, lowered))
+    scan = TargetScan(tuple(values), mask, (unchanged, lowered))
+    if sum(map(len, key)) <= SHARED_UNION_BYTES:
+        remember(shared, key, scan)
+    return scan
 
 
 def _prefilter_union(transaction: Transaction, rule: Rule, screen: PrefilterScreen,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import re2
 
@@ -81,6 +81,14 @@ ValueScan = tuple[int, frozenset[int], frozenset[int]]
 NO_IDS: frozenset[int] = frozenset()
 
 
+class TargetScan(NamedTuple):
+    """The plain-set results for the values of some screen targets, for one phase."""
+
+    values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
+    mask: int  # every value's mask together
+    hits: tuple[frozenset[int], frozenset[int]]  # prefilter ids: [unchanged, lowercased]
+
+
 @dataclass(slots=True)
 class Prefilter:
     sets: list[Any] = field(default_factory=list)
@@ -95,6 +103,8 @@ class Prefilter:
     plain_ids: list[tuple[int, ...]] = field(default_factory=list)  # set index -> prefilter id
     plain_halves: tuple[frozenset[int], frozenset[int]] = (NO_IDS, NO_IDS)
     shared_scans: dict[bytes, ValueScan] = field(default_factory=dict)
+    # The combined scan of a target's values, by those values (see evaluation._scan_spec).
+    shared_target_scans: dict[tuple[bytes, ...], TargetScan] = field(default_factory=dict)
 
     def scan_plain(self, transaction: Transaction, value: bytes) -> ValueScan:
         """Scan ``value`` with both plain sets, for every chain that leaves it unchanged.

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from stockade.waf import macros, request_vars
 from stockade.waf.bodies import default_processor, process_request_body
 from stockade.waf.collections import Collection, MapCollection
-from stockade.waf.evaluation import TargetScan, run_phase
+from stockade.waf.evaluation import run_phase
 from stockade.waf.matches import Interruption, Match, MatchedVar
-from stockade.waf.prefilter import ValueScan
+from stockade.waf.prefilter import TargetScan, ValueScan
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.request_vars import to_text
 from stockade.waf.variables import Pair, resolve_macro
