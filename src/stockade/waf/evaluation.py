@@ -384,7 +384,7 @@ def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None  # rules get prefilter screens only with a prefilter
     found = variables.resolve_values(transaction, spec)
-    # The scan depends on the values alone, and most labels carry the same
+    # The scan depends on the values alone, and many labels carry the same
     # values from request to request (headers, a repeated query).
     key = tuple(found)
     shared = prefilter.shared_target_scans
