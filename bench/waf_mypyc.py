@@ -4,21 +4,20 @@ Usage: .venv/bin/python bench/waf_mypyc.py [COMMIT] [--requests 500] [--rounds 3
 
 The commit's src/ (HEAD by default) is exported twice with git archive.
 One copy stays pure Python. In the other, mypyc (installed with mypy)
-compiles the WAF's core modules, listed in COMPILED, to C extensions,
+compiles the WAF modules that the commit's stockade/native.py lists (or,
+for a commit from before that file, the list in COMPILED) to C extensions,
 which Python imports in place of the .py files next to them. Both copies
 then run bench/waf_commits.py's in-process measurement: CRS from
 /usr/share/modsecurity-crs at paranoia level 1, all five phases, a
 repeated plain GET and a varied GET. Rounds alternate between the copies.
-
-This is an experiment for deciding whether to ship compiled modules: the
-project itself runs interpreted. The operator modules are left out
-because mypyc classes cannot be weakly referenced, which the @rx pattern
-cache needs.
+So the result is what scripts/bootstrap's compiled build gains over
+STOCKADE_NATIVE=0 for the WAF.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import subprocess
 import sys
@@ -36,14 +35,27 @@ COMPILED = (
     "removals", "request", "request_vars", "rules", "ruleset", "screen",
     "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
 )
-"""Modules of stockade.waf compiled in the second copy."""
+"""Modules of stockade.waf compiled for a commit without stockade/native.py."""
+
+
+def compiled_names(source: Path) -> tuple[str, ...]:
+    """Return the stockade.waf modules that the exported commit compiles."""
+    path = source / "stockade" / "native.py"
+    if not path.exists():
+        return COMPILED
+    spec = importlib.util.spec_from_file_location("exported_native", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.COMPILED["waf"])
 
 
 def compile_modules(source: Path) -> None:
-    """Compile COMPILED in place under ``source`` with mypyc; exit with its output on failure."""
+    """Compile the commit's WAF modules in place under ``source`` with mypyc; exit with its
+    output on failure."""
     # mypyc type-checks the modules first, and re2 ships no type stubs.
     (source / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\n")
-    modules = [f"stockade/waf/{name}.py" for name in COMPILED]
+    modules = [f"stockade/waf/{name}.py" for name in compiled_names(source)]
     mypyc = str(Path(sys.executable).parent / "mypyc")
     result = subprocess.run([mypyc, *modules], cwd=source, capture_output=True, text=True)
     if result.returncode != 0:
