@@ -466,16 +466,20 @@ def test_split_response_body_uses_task(
     assert after["connection"] == first["connection"]
 
 
+def json_post(path: str, payload: bytes) -> bytes:
+    """Return a POST of ``payload`` as JSON, head and body in one piece."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
 def test_small_body_on_callbacks(start_gateway: Start, upstream: TestUpstream) -> None:
     gateway = start_gateway(one_target(upstream))
     payload = b'{"item": 42, "quantity": 2}'
     with connect(gateway.port) as sock:
         sock.sendall(get("/echo"))
         first = read_response(sock).json()
-        sock.sendall(
-            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
-        )
+        sock.sendall(json_post("/echo", payload))
         posted = read_response(sock).json()
         sock.sendall(get("/echo?after=1"))
         after = read_response(sock).json()
@@ -487,17 +491,14 @@ def test_small_body_on_callbacks(start_gateway: Start, upstream: TestUpstream) -
 
 
 def test_body_stage_rejects_on_callbacks(start_gateway: Start, upstream: TestUpstream) -> None:
-    """A request-body stage sees a body that came with its head and can reject it."""
+    """A request-body stage gets a body that came with its head and can reject it."""
     policy = {"protection": {"ssrf": {}}}
     gateway = start_gateway(staged_target(upstream, policy))
     payload = b'{"callback": "http://127.0.0.1:22/"}'
     with connect(gateway.port) as sock:
         sock.sendall(get("/echo"))
         assert read_response(sock).status == 200
-        sock.sendall(
-            b"POST /echo HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
-        )
+        sock.sendall(json_post("/echo", payload))
         rejected = read_response(sock)
     assert rejected.status == 400
     assert "destination" in rejected.json()["message"]

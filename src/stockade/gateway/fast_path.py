@@ -1,10 +1,11 @@
-"""Relay a request whose body came with its head, on a route whose stages never wait.
+"""Relay, by callbacks alone, a request whose body came with its head, on a route whose
+stages never wait.
 
 The general path runs each exchange in a task that awaits the client and
 the upstream. For a plain-proxy request that task costs more than the
-relaying itself, so this path runs the request phases and sends the request
-head from the client's ``data_received``, then runs the response phases and
-sends the response from the upstream's ``data_received``, with no task,
+relaying itself. So this path runs the request phases and sends the request
+head from the client's ``data_received``. It then runs the response phases
+and sends the response from the upstream's ``data_received``, with no task,
 future or coroutine in between. It reuses the general path's helpers for
 every step, so the bytes sent, the verdicts, the access log line and the
 metrics are the same.
@@ -85,7 +86,8 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
         client.capture_for_observers(runtime, exchange)
     pipeline = match.pipeline
     if not pipeline.empty and pipeline.has_phase(Phase.REQUEST_HEADERS):
-        if _rejected(client, runtime, exchange, pipeline.run_now(exchange, Phase.REQUEST_HEADERS)):
+        verdict = pipeline.run_now(exchange, Phase.REQUEST_HEADERS)
+        if _request_rejected(client, runtime, exchange, verdict):
             return True
     body = BodyReader(client, runtime, exchange, bool(length))
     if length:
@@ -97,7 +99,8 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
         if not pipeline.empty and pipeline.wants_request_body(exchange):
             exchange.body = body.prefix
     if not pipeline.empty and pipeline.has_phase(Phase.REQUEST_BODY):
-        if _rejected(client, runtime, exchange, pipeline.run_now(exchange, Phase.REQUEST_BODY)):
+        verdict = pipeline.run_now(exchange, Phase.REQUEST_BODY)
+        if _request_rejected(client, runtime, exchange, verdict):
             return True
     target = pool.pick()
     started = time.perf_counter()  # upstream_ms counts taking the connection, as in _exchange_with
@@ -121,8 +124,8 @@ def start_fast_exchange(client: ClientConnection, runtime: Runtime, exchange: Ex
     return True
 
 
-def _rejected(client: ClientConnection, runtime: Runtime, exchange: Exchange,
-              verdict: Verdict) -> bool:
+def _request_rejected(client: ClientConnection, runtime: Runtime, exchange: Exchange,
+                      verdict: Verdict) -> bool:
     """Send a request stage's reject and end the exchange; return False when it passed."""
     if not verdict.reject:
         return False

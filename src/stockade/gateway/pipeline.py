@@ -149,6 +149,8 @@ class Pipeline:
 
     async def run(self, exchange: Exchange, phase: Phase) -> Verdict:
         """Run every stage of ``phase``; return the first reject that the mode lets through."""
+        if self.synchronous:
+            return self.run_now(exchange, phase)
         for stage in self._by_phase[phase]:
             result = stage.check(exchange, phase)
             verdict = await result if inspect.isawaitable(result) else result
@@ -161,14 +163,15 @@ class Pipeline:
         for stage in self._by_phase[phase]:
             verdict = stage.check(exchange, phase)
             if not isinstance(verdict, Verdict):
-                raise TypeError(f"stage {stage.name!r} says it is synchronous but its check "
-                                "returned an awaitable")
+                raise TypeError(f"stage {stage.name!r} is marked synchronous but its check "
+                                "returned an awaitable; return a Verdict or drop the mark")
             if verdict is not CONTINUE and self._apply(exchange, stage, verdict):
                 return verdict
         return CONTINUE
 
     def _apply(self, exchange: Exchange, stage: Stage, verdict: Verdict) -> bool:
-        """Record ``verdict`` as the mode says; return True when it blocks the exchange."""
+        """Record ``verdict`` under the stage layer's mode, and return True when it blocks the
+        exchange."""
         if not verdict.reject:
             exchange.events.extend(verdict.events)
             exchange.response_fields_extra.extend(verdict.fields)

@@ -470,8 +470,7 @@ async def _relay_response(
     if pipeline is not None and pipeline.empty:
         pipeline = None
     if pipeline is not None and pipeline.has_phase(Phase.RESPONSE_HEADERS):
-        verdict = (pipeline.run_now(exchange, Phase.RESPONSE_HEADERS) if pipeline.synchronous
-                   else await pipeline.run(exchange, Phase.RESPONSE_HEADERS))
+        verdict = await pipeline.run(exchange, Phase.RESPONSE_HEADERS)
         if verdict.reject:
             return reject_response(client, runtime, exchange, upstream, verdict)
     return await relay_checked_response(client, runtime, exchange, pool, upstream, response,
@@ -496,8 +495,7 @@ async def relay_checked_response(
         buffered, upstream_done = await _buffer_response(upstream, pool.settings.read_timeout)
         exchange.response_body = buffered
         if pipeline.has_phase(Phase.RESPONSE_BODY):
-            verdict = (pipeline.run_now(exchange, Phase.RESPONSE_BODY) if pipeline.synchronous
-                       else await pipeline.run(exchange, Phase.RESPONSE_BODY))
+            verdict = await pipeline.run(exchange, Phase.RESPONSE_BODY)
             if verdict.reject:
                 return reject_response(client, runtime, exchange, upstream, verdict)
             if upstream_done and exchange.response_body is not None:

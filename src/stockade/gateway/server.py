@@ -312,8 +312,7 @@ class ClientConnection(ParserProtocol[RequestParser]):
         pipeline = match.pipeline
         staged = not pipeline.empty
         if staged and pipeline.has_phase(Phase.REQUEST_HEADERS):
-            verdict = (pipeline.run_now(exchange, Phase.REQUEST_HEADERS) if pipeline.synchronous
-                       else await pipeline.run(exchange, Phase.REQUEST_HEADERS))
+            verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
             if verdict.reject:
                 return self.reject_exchange(runtime, exchange, verdict)
 
@@ -330,8 +329,7 @@ class ClientConnection(ParserProtocol[RequestParser]):
                 # first keeps a malformed body from reaching the upstream.
                 await body.prebuffer(buffer_limit(match.policy)[0])
             if staged and pipeline.has_phase(Phase.REQUEST_BODY):
-                verdict = (pipeline.run_now(exchange, Phase.REQUEST_BODY) if pipeline.synchronous
-                           else await pipeline.run(exchange, Phase.REQUEST_BODY))
+                verdict = await pipeline.run(exchange, Phase.REQUEST_BODY)
                 if verdict.reject:
                     return self.reject_exchange(runtime, exchange, verdict)
             return await forward(self, runtime, exchange, body)
