@@ -1,6 +1,7 @@
 """Python CPU time per request of the callback path, measured in-process without sockets.
 
 Usage: PYTHONPATH=src .venv/bin/python bench/gateway_inprocess.py [--requests 10000] [--batches 7]
+       [--waf]
 
 One worker with the config of bench/gateway.py gets a client connection and
 a pooled upstream connection whose transports only collect what is written.
@@ -11,6 +12,11 @@ is read or written. The access log file is flushed every 1000 requests.
 The result is the process CPU time per request, the minimum and the median
 over batches. It moves much less with other load on the machine than wrk's
 throughput does, but it leaves out the event loop and the kernel.
+
+With --waf, the config and the request are those of bench/waf.py's plain
+API GET: the CRS from /usr/share/modsecurity-crs at paranoia level 1 in
+block mode, and no access log. That measures the whole worker path of a
+WAF request, of which bench/waf_mypyc.py times only the engine.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import waf
 from gateway import UPSTREAM_BODY, stockade_config
 
 from stockade.config.loader import load_config
@@ -41,6 +48,11 @@ UPSTREAM_PORT = 9
 """Never connected to: the upstream connection is made by hand and pooled."""
 
 REQUEST = b"GET /items/42 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+WAF_REQUEST = (
+    b"GET /api/items/42?fields=name,price HTTP/1.1\r\nHost: localhost\r\n"
+    b"User-Agent: stockade-bench/1.0\r\nAccept: application/json\r\n\r\n"
+)
+"""wrk's request for bench/waf.py's plain API GET."""
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sat, 05 Dec 2026 06:50:00 GMT\r\n"
     b"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
@@ -76,12 +88,18 @@ class CollectingTransport:
         pass
 
 
-async def measure(requests: int, batches: int) -> list[float]:
+async def measure(requests: int, batches: int, with_waf: bool) -> list[float]:
     """Return the CPU microseconds per request of each batch."""
     folder = Path(tempfile.mkdtemp(prefix="stockade-inprocess-"))
-    config = stockade_config(UPSTREAM_PORT, None)
+    request = WAF_REQUEST if with_waf else REQUEST
+    if with_waf:
+        if not waf.CRS_DIR.is_dir():
+            sys.exit(f"--waf needs the CRS in {waf.CRS_DIR}; run scripts/system-packages --bench")
+        config = waf.stockade_config(UPSTREAM_PORT)
+    else:
+        config = stockade_config(UPSTREAM_PORT, None)
+        config["access_log"] = {"path": str(folder / "access.log")}
     config["listeners"] = [{"name": "public", "address": LISTEN_ADDRESS}]
-    config["access_log"] = {"path": str(folder / "access.log")}
     path = folder / "stockade.yaml"
     path.write_text(yaml.safe_dump(config))
     worker = Worker(str(path), load_config(str(path)))
@@ -97,7 +115,7 @@ async def measure(requests: int, batches: int) -> list[float]:
 
     def relay(count: int) -> None:
         for number in range(count):
-            client.data_received(REQUEST)
+            client.data_received(request)
             upstream.data_received(RESPONSE)
             if number % FLUSH_EVERY == 0:
                 client_transport.written.clear()
@@ -125,8 +143,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=10000, help="Requests per batch.")
     parser.add_argument("--batches", type=int, default=7, help="Batches measured.")
+    parser.add_argument(
+        "--waf", action="store_true", help="Run bench/waf.py's CRS config and plain API GET."
+    )
     args = parser.parse_args()
-    results = uvloop.run(measure(args.requests, args.batches))
+    results = uvloop.run(measure(args.requests, args.batches, args.waf))
     print(
         f"CPU per request: min {min(results):.1f} us, median {statistics.median(results):.1f} us "
         f"({args.batches} batches of {args.requests})"

@@ -66,8 +66,8 @@ def _outcomes(install: CrsInstall, ruleset: RuleSet, paranoia: int) -> list[tupl
 @pytest.mark.parametrize("paranoia", [1, 2, 4])
 def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
                                              paranoia: int) -> None:
-    """Screens, phase plans, fixed outcomes, remembered misses and TX setup replays change
-    nothing."""
+    """Screens, phase plans, fixed outcomes, remembered misses, shared target lists and TX
+    setup replays change nothing."""
     install, ruleset = crs_v4
     assert any(ruleset.tx_setups.values())
     assert any(plan.checks for plan in ruleset.plans.values())
@@ -80,6 +80,7 @@ def test_crs_outcomes_same_without_shortcuts(crs_v4: tuple[CrsInstall, RuleSet],
             rule.fixed_outcome = None
             for link in rule.links():
                 link.miss_slot = None
+                link.targets_key = None
         ruleset.plans = {}
         ruleset.tx_setups = {phase: () for phase in original_setups}
         full = _outcomes(install, ruleset, paranoia)
@@ -393,3 +394,44 @@ SecRule ARGS "!@rx ^[a-z]+$" "id:140,phase:2,pass,log,logdata:'%{MATCHED_VAR}'"
         assert logged(run(engine, get(b"/?a=abc&b=def"))) == []
     assert (b"abc", b"d3f") in prefilter.shared_target_scans
     assert (b"abc", b"def") in prefilter.shared_target_scans
+
+
+def _matched(transaction: Transaction) -> list[tuple[int, str]]:
+    return [(match.rule_id, match.variable) for match in transaction.matches]
+
+
+def test_same_targets_share_one_list() -> None:
+    engine = engine_from("""
+SecRule REQUEST_URI "@contains drop" "id:149,phase:1,pass,nolog,ctl:ruleRemoveTargetById=151;ARGS:a"
+SecRule ARGS|!ARGS:b "@contains x" "id:150,phase:2,pass,log"
+SecRule ARGS|!ARGS:b "@contains y" "id:151,phase:2,pass,log"
+SecRule ARGS "@contains y" "id:152,phase:2,pass,log"
+SecRule TX:a "@contains y" "id:153,phase:2,pass,log"
+""")
+    rules = engine.ruleset.by_id
+    assert rules[150].targets_key == rules[151].targets_key == "ARGS|!ARGS:b"
+    assert rules[152].targets_key == "ARGS"
+    assert rules[153].targets_key is None  # TX changes while a phase runs
+    transaction = run(engine, get(b"/?a=xy&b=xy"))
+    assert _matched(transaction) == [(150, "ARGS:a"), (151, "ARGS:a"), (152, "ARGS:b")]
+    # A target removed from one rule by ctl leaves the other rules' shared list whole.
+    transaction = run(engine, get(b"/drop?a=xy&b=xy"))
+    assert _matched(transaction) == [(150, "ARGS:a"), (152, "ARGS:b")]
+
+
+def test_visits_reused_across_values() -> None:
+    """Requests whose values differ but hit the same patterns reuse one set of visits."""
+    engine = engine_from("""
+SecRule ARGS "@rx attack" "id:160,phase:2,pass,log"
+SecRule ARGS "@rx ^probe" "id:161,phase:2,pass,log"
+SecRule ARGS "@rx ^other" "id:162,phase:2,pass,log"
+""")
+    plan = engine.ruleset.plans[2]
+    outcomes = [logged(run(engine, get(b"/?q=" + value)))
+                for value in (b"one", b"attack1", b"two", b"attack2", b"probe3", b"attack%20probe")]
+    assert outcomes == [[], [160], [], [160], [161], [160]]
+    (check,) = plan.checks
+    # No hit, the first pattern, the second, and the first with the mask of a
+    # value that was URL-encoded.
+    assert len(check.live) == 4
+    assert len(plan.merged) == 2

@@ -29,6 +29,7 @@ from stockade.waf.ruleset import SkipTargets
 from stockade.waf.screen import (
     EVERY_STEP,
     PLAIN,
+    LabelCheck,
     NumericScreen,
     PhasePlan,
     PrefilterScreen,
@@ -110,31 +111,49 @@ def _visits(transaction: Transaction, plan: PhasePlan) -> Sequence[int]:
     if not plan.checks:
         return plan.always
     scans = transaction.spec_scans
-    live: set[int] = set()
+    found: list[frozenset[int]] = []
     for check in plan.checks:
         scan = scans.get(check.label)
         if scan is None:
             scan = scans[check.label] = _scan_spec(transaction, check.spec)
-        mask = scan.mask
-        if mask:
-            for chain_mask, positions in check.by_mask:
-                if mask & chain_mask:
-                    live.update(positions)
-        unchanged, lowered = scan.hits
-        for pattern in unchanged:
-            hit = check.unchanged.get(pattern)
-            if hit:
-                live.update(hit)
-        for pattern in lowered:
-            hit = check.lowered.get(pattern)
-            if hit:
-                live.update(hit)
-    if not live:
+        signature = (scan.mask, scan.hits)
+        live = check.live.get(signature)
+        if live is None:
+            live = _live(check, scan)
+            remember(check.live, signature, live)
+        if live:
+            found.append(live)
+    if not found:
         return plan.always
-    visits = list(plan.always)
-    visits.extend(live)
-    visits.sort()
+    key = tuple(found)
+    visits = plan.merged.get(key)
+    if visits is None:
+        merged = set(plan.always)
+        for live in found:
+            merged.update(live)
+        visits = tuple(sorted(merged))
+        remember(plan.merged, key, visits)
     return visits
+
+
+def _live(check: LabelCheck, scan: TargetScan) -> frozenset[int]:
+    """Return the positions of ``check``'s rules that ``scan`` may match."""
+    live: set[int] = set()
+    mask = scan.mask
+    if mask:
+        for chain_mask, positions in check.by_mask:
+            if mask & chain_mask:
+                live.update(positions)
+    unchanged, lowered = scan.hits
+    for pattern in unchanged:
+        hit = check.unchanged.get(pattern)
+        if hit:
+            live.update(hit)
+    for pattern in lowered:
+        hit = check.lowered.get(pattern)
+        if hit:
+            live.update(hit)
+    return frozenset(live)
 
 
 def _matches(transaction: Transaction, rule: Rule) -> bool:
@@ -535,8 +554,22 @@ def _run_actions(transaction: Transaction, link: Rule) -> None:
 
 def collect_targets(transaction: Transaction, link: Rule,
                     excluded: list[VariableSpec]) -> list[Target]:
-    """Resolve the link's variables, minus ``!`` exclusions and ctl-removed targets."""
-    exclusions = [*link.exclusions, *excluded] if excluded else link.exclusions
+    """Resolve the link's variables, minus ``!`` exclusions and ctl-removed targets.
+
+    The list returned may be shared with other links, so callers never change it.
+    """
+    key = link.targets_key
+    if key is not None and not excluded:
+        known = transaction.link_targets.get(key)
+        if known is None:
+            known = transaction.link_targets[key] = _collect(transaction, link, link.exclusions)
+        return known
+    return _collect(transaction, link, [*link.exclusions, *excluded] if excluded
+                    else link.exclusions)
+
+
+def _collect(transaction: Transaction, link: Rule,
+             exclusions: Sequence[VariableSpec]) -> list[Target]:
     targets: list[Target] = []
     resolved = transaction.resolved_targets
     for spec in link.variables:

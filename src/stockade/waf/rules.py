@@ -79,6 +79,9 @@ class Rule:
     # Set when the link's result for a value depends on the value alone, so the rule
     # set can remember the values it does not match (RuleSet.misses).
     miss_slot: int | None = None
+    # Set when every variable of the link stays fixed while a phase runs: its labels
+    # joined, exclusions included, which name the link's whole target list in a phase.
+    targets_key: str | None = None
 
     @property
     def is_marker(self) -> bool:

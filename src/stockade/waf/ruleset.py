@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from stockade.waf.operators import has_pure_result
 from stockade.waf.outcome import fixed_outcome
 from stockade.waf.rules import PHASES, EngineSettings, Rule
-from stockade.waf.screen import PhasePlan, attach_screens, plan_phase
+from stockade.waf.screen import PhasePlan, attach_screens, plan_phase, targets_key
 from stockade.waf.tx_setup import TxSetup, find_setups
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ class RuleSet:
         for rule in self.rules:
             rule.fixed_outcome = None if rule.is_marker else fixed_outcome(rule)
             for link in rule.links():
+                link.targets_key = targets_key(link)
                 link.miss_slot = None
                 if link.operator is not None and has_pure_result(link.operator_name,
                                                                   link.operator_argument):

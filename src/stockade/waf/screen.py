@@ -35,7 +35,7 @@ Two kinds cover most of the CRS:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from stockade.waf import variables
 from stockade.waf.integers import parse_integer
@@ -107,6 +107,11 @@ class LabelCheck:
     unchanged: dict[int, tuple[int, ...]]  # prefilter id -> positions, unchanged half
     lowered: dict[int, tuple[int, ...]]  # prefilter id -> positions, lowercased half
     by_mask: tuple[tuple[int, tuple[int, ...]], ...]  # trigger mask -> positions
+    # The positions a scan of the label makes live, by the scan's mask and hits, kept
+    # across transactions: values that differ from request to request mostly give
+    # the same mask and hits.
+    live: dict[tuple[int, tuple[frozenset[int], frozenset[int]]], frozenset[int]] = field(
+        default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,10 @@ class PhasePlan:
     always: tuple[int, ...]  # sorted positions
     checks: tuple[LabelCheck, ...]
     setups: dict[int, TxSetup]  # by the position of their first rule
+    # The sorted visits, by the live positions of each check that has some, kept
+    # across transactions.
+    merged: dict[tuple[frozenset[int], ...], tuple[int, ...]] = field(
+        default_factory=dict, compare=False)
 
 
 def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan:
@@ -208,6 +217,20 @@ def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
 def _is_phase_static(spec: VariableSpec) -> bool:
     """Return True when ``spec``'s values cannot change while one phase runs."""
     return not spec.count and spec.name in variables.PHASE_STATIC
+
+
+def targets_key(link: Rule) -> str | None:
+    """Return the key under which a transaction keeps ``link``'s targets for a phase.
+
+    That is the labels of its variables, exclusions included, when each of them
+    reads values that stay fixed while a phase runs; else None. Links with the
+    same key resolve to the same targets, as the CRS repeats one target list in
+    many rules.
+    """
+    if not link.variables or not all(spec.name in variables.PHASE_STATIC
+                                     for spec in link.variables):
+        return None
+    return "|".join(spec.label() for spec in link.variables)
 
 
 def _numeric_screen(rule: Rule) -> NumericScreen | None:

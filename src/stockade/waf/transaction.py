@@ -64,6 +64,7 @@ class Transaction:
         self.screen_values: dict[int, TargetScan] = {}  # per phase, by targets_id
         self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
         self.resolved_targets: dict[str, list[Pair]] = {}  # per phase, by VariableSpec.selection
+        self.link_targets: dict[str, list[Pair]] = {}  # per phase, by Rule.targets_key
         self.plain_scans: dict[bytes, ValueScan] = {}  # see Prefilter.scan_plain
         self.values_generation = 0  # grows each time the values above are forgotten
         # By NumericScreen.memo_key: the TX version and the pairs the comparison matched.
@@ -98,6 +99,7 @@ class Transaction:
         self.screen_values.clear()
         self.spec_scans.clear()
         self.resolved_targets.clear()
+        self.link_targets.clear()
 
     # --- collections used by actions -------------------------------------------------
 
