@@ -15,8 +15,9 @@ MAX_RECORDS = 100_000
 
 
 class CollectionStore:
-    def __init__(self, timeout_seconds: int = 3600) -> None:
+    def __init__(self, timeout_seconds: int = 3600, max_records: int = MAX_RECORDS) -> None:
         self.timeout_seconds = timeout_seconds
+        self.max_records = max_records
         self._records: dict[tuple[str, str], tuple[float, dict[str, tuple[str, bytes]]]] = {}
         self._expiry: dict[tuple[str, str, str], float] = {}
 
@@ -33,10 +34,13 @@ class CollectionStore:
         return record
 
     def save(self, collection: str, key: str, record: MapCollection) -> None:
-        if len(self._records) >= MAX_RECORDS:
-            oldest = min(self._records, key=lambda item: self._records[item][0])
-            del self._records[oldest]
-        self._records[(collection, key)] = (time.monotonic(), record.snapshot())
+        # Records stay in the order they were last saved, so the first is the oldest
+        # and a full store drops it without a search.
+        records = self._records
+        records.pop((collection, key), None)
+        if len(records) >= self.max_records:
+            del records[next(iter(records))]
+        records[(collection, key)] = (time.monotonic(), record.snapshot())
 
     def expire(self, collection: str, record: MapCollection, variable: str, seconds: int) -> None:
         key = record.first("__key")
