@@ -9,7 +9,7 @@ from stockade.waf.crs import CrsInstall, tenant_engine
 from stockade.waf.engine import Engine
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.ruleset import RuleSet
-from stockade.waf.screen import EVERY_STEP, NEGATED, NumericScreen, PrefilterScreen
+from stockade.waf.screen import EVERY_STEP, NEGATED, ChainScreen, NumericScreen, PrefilterScreen
 from stockade.waf.transaction import Transaction
 from stockade.waf.tx_setup import TxSetup
 from tests.waf.engine_helpers import engine_from, get, logged, post, run
@@ -435,3 +435,39 @@ SecRule ARGS "@rx ^other" "id:162,phase:2,pass,log"
     # value that was URL-encoded.
     assert len(check.live) == 4
     assert len(plan.merged) == 2
+
+
+def test_chain_screen_decides_numeric_chains() -> None:
+    engine = engine_from("""
+SecRule &TX:a "@eq 0" "id:170,phase:1,pass,nolog,chain,skipAfter:END"
+    SecRule &TX:b "@eq 0" "chain"
+    SecRule &TX:c "@eq 0"
+SecAction "id:171,phase:1,pass,log"
+SecMarker END
+SecAction "id:172,phase:1,pass,nolog,setvar:tx.e=1"
+SecRule TX:e "@eq 1" "id:173,phase:1,pass,log,chain"
+    SecRule TX:f "@eq 1"
+SecRule MATCHED_VAR "@streq 1" "id:174,phase:1,pass,log"
+""")
+    assert isinstance(engine.ruleset.by_id[170].screen, ChainScreen)
+    assert isinstance(engine.ruleset.by_id[173].screen, ChainScreen)
+    # 170 matches and skips 171. The first link of 173 matches and its second does
+    # not, which leaves MATCHED_VAR at the first link's value, as evaluate does.
+    assert logged(run(engine, get(b"/"))) == [174]
+
+
+def test_multimatch_union_covers_middle_steps() -> None:
+    """A triggered value of a multiMatch rule is decided from every step's set results."""
+    engine = engine_from("""
+SecRule ARGS "@rx ^ATTACK$" "id:180,phase:2,pass,log,t:urlDecodeUni,t:lowercase,multiMatch"
+""")
+    screen = engine.ruleset.by_id[180].screen
+    assert isinstance(screen, PrefilterScreen)
+    assert screen.kind == EVERY_STEP
+    prefilter = engine.ruleset.prefilter
+    assert prefilter is not None
+    # Only the middle step, after urlDecodeUni and before lowercase, matches.
+    assert logged(run(engine, get(b"/?a=%2541TTACK"))) == [180]
+    assert logged(run(engine, get(b"/?a=%2541TTACKS"))) == []
+    assert (b"%41TTACKS",) in [values for values, _, every_step in prefilter.shared_unions
+                               if every_step]

@@ -28,7 +28,8 @@ from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
 from stockade.waf.screen import (
     EVERY_STEP,
-    PLAIN,
+    NEGATED,
+    ChainScreen,
     LabelCheck,
     NumericScreen,
     PhasePlan,
@@ -269,15 +270,18 @@ UNDECIDED = 2
 def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
     """Decide ``rule`` from its screen: NO_MATCH, MATCH (state set as evaluate sets it),
     or UNDECIDED when the rule needs a full evaluation."""
-    if not isinstance(screen, NumericScreen):
+    if isinstance(screen, PrefilterScreen):
         scan = transaction.screen_values.get(screen.targets_id)
         if scan is None:
             scan = _scan_targets(transaction, screen)
             transaction.screen_values[screen.targets_id] = scan
-        if screen.kind != PLAIN:
-            return _screen_other(transaction, screen, scan)
-        if screen.prefilter_id in scan.hits[screen.lowercases]:
+        if screen.kind == NEGATED:
+            return _screen_negated(transaction, screen, scan)
+        pattern = screen.prefilter_id
+        if pattern in scan.hits[screen.lowercases]:
             return UNDECIDED
+        if screen.kind == EVERY_STEP and pattern in scan.hits[0]:
+            return UNDECIDED  # the value before its transformations is tested too
         if not scan.mask & screen.mask:
             return NO_MATCH  # every value reached the pattern unchanged or lowercased
         unions = transaction.screen_unions
@@ -287,32 +291,61 @@ def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
             unions[screen.union_key] = union
         return NO_MATCH if union is not None and screen.index not in union else UNDECIDED
 
-    memo_key = screen.memo_key
-    if memo_key is None:
-        found = _numeric_matches(transaction, screen)
-        if found is None:
-            return UNDECIDED
-        matched = found
-    else:
-        # A condition on TX alone gives the same values until TX changes, and the
-        # paranoia-level checks repeat one condition in every file of the CRS.
-        version = transaction.tx.version
-        known = transaction.numeric_results.get(memo_key)
-        if known is not None and known[0] == version:
-            matched = known[1]
-        else:
-            matched = _numeric_matches(transaction, screen) or []
-            transaction.numeric_results[memo_key] = (version, matched)
+    if isinstance(screen, ChainScreen):
+        return _screen_chain(transaction, rule, screen)
+    matched = _numeric_result(transaction, screen)
+    if matched is None:
+        return UNDECIDED
     if not matched:
         return NO_MATCH
     if not screen.decides_match or transaction.removals.removes_targets():
         return UNDECIDED
+    _set_matched(transaction, rule, matched)
+    return MATCH
 
+
+def _set_matched(transaction: Transaction, rule: Rule, matched: list[tuple[str, bytes]]) -> None:
+    """Set the state evaluate leaves after ``rule`` matched the (label, value) pairs."""
     transaction.current_rule = rule
     transaction.capture = False
     transaction.matched_var.name, transaction.matched_var.value = matched[-1]
     transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
+
+
+def _screen_chain(transaction: Transaction, rule: Rule, screen: ChainScreen) -> int:
+    """Decide a chain of numeric comparisons link by link, as evaluate does."""
+    if transaction.removals.removes_targets():
+        return UNDECIDED  # an excluded target changes what a link reads
+    matched: list[tuple[str, bytes]] = []
+    for link in screen.links:
+        found = _numeric_result(transaction, link)
+        if found is None:
+            return UNDECIDED
+        if not found:
+            if matched:  # evaluate leaves the earlier links' matches behind
+                _set_matched(transaction, rule, matched)
+            return NO_MATCH
+        matched.extend(found)
+    _set_matched(transaction, rule, matched)
     return MATCH
+
+
+def _numeric_result(transaction: Transaction,
+                    screen: NumericScreen) -> list[tuple[str, bytes]] | None:
+    """Return the pairs ``screen``'s comparison matches, remembered while TX is unchanged
+    for a screen with a memo key, or None when the screen cannot decide."""
+    memo_key = screen.memo_key
+    if memo_key is None:
+        return _numeric_matches(transaction, screen)
+    # A condition on TX alone gives the same values until TX changes, and the
+    # paranoia-level checks repeat one condition in every file of the CRS.
+    version = transaction.tx.version
+    known = transaction.numeric_results.get(memo_key)
+    if known is not None and known[0] == version:
+        return known[1]
+    matched = _numeric_matches(transaction, screen) or []
+    transaction.numeric_results[memo_key] = (version, matched)
+    return matched
 
 
 def _numeric_matches(transaction: Transaction,
@@ -350,16 +383,11 @@ def _numeric_matches(transaction: Transaction,
     return matched
 
 
-def _screen_other(transaction: Transaction, screen: PrefilterScreen, scan: TargetScan) -> int:
-    """Decide a NEGATED or EVERY_STEP prefilter screen from the plain sets alone."""
+def _screen_negated(transaction: Transaction, screen: PrefilterScreen, scan: TargetScan) -> int:
+    """Decide a NEGATED prefilter screen from the plain sets alone."""
     if scan.mask & screen.mask:
         return UNDECIDED  # a value triggers the chain, or the plain sets lack the pattern
     pattern = screen.prefilter_id
-    if screen.kind == EVERY_STEP:
-        unchanged, lowered = scan.hits
-        if pattern in unchanged or (screen.lowercases and pattern in lowered):
-            return UNDECIDED
-        return NO_MATCH
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None
     for value, _ in scan.values:
@@ -431,35 +459,37 @@ def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
 def _prefilter_union(transaction: Transaction, rule: Rule, screen: PrefilterScreen,
                      scan: TargetScan) -> frozenset[int] | None:
     """Return every pattern of the screen's set that matches one of the target values
-    that trigger its chain.
+    that trigger its chain, after the chain or, for EVERY_STEP, after any of its steps.
 
     Return None when a value is too long for the set, so the rules decide.
     """
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None
     values = tuple(value for value, value_mask in scan.values if value_mask & screen.mask)
+    every_step = screen.kind == EVERY_STEP
     group = screen.group
     shared = prefilter.shared_unions
-    key = (values, group)
+    key = (values, group, every_step)
     union = shared.get(key, _MISSING)
     if union is not _MISSING:
         return union
-    union = _union_of(transaction, rule, values, group)
+    union = _union_of(transaction, rule, values, group, every_step)
     if sum(len(value) for value in values) <= SHARED_UNION_BYTES:
         remember(shared, key, union)
     return union
 
 
 def _union_of(transaction: Transaction, rule: Rule, values: tuple[bytes, ...],
-              group: int) -> frozenset[int] | None:
+              group: int, every_step: bool) -> frozenset[int] | None:
     prefilter = transaction.engine.ruleset.prefilter
     assert prefilter is not None
     found: set[int] = set()
     for value in values:
-        final = _transform_steps(transaction, rule, value)[-1]
-        if len(final) > MAX_SCANNED_VALUE_BYTES:
-            return None
-        found.update(prefilter.hits(transaction, final, group))
+        steps = _transform_steps(transaction, rule, value)
+        for step in steps if every_step else steps[-1:]:
+            if len(step) > MAX_SCANNED_VALUE_BYTES:
+                return None
+            found.update(prefilter.hits(transaction, step, group))
     return frozenset(found)
 
 

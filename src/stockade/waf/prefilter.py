@@ -95,8 +95,8 @@ class Prefilter:
     sizes: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (rule id, reason)
     shared_hits: dict[tuple[bytes, int], frozenset[int]] = field(default_factory=dict)
-    # A screen's union for (its target values, group); see screen.py.
-    shared_unions: dict[tuple[tuple[bytes, ...], int], frozenset[int] | None] = field(
+    # A screen's union for (its target values, group, over every step); see screen.py.
+    shared_unions: dict[tuple[tuple[bytes, ...], int, bool], frozenset[int] | None] = field(
         default_factory=dict)
     # Two sets over the patterns of every chain that chain_mask covers: [unchanged, lowercased].
     plain_sets: list[Any] = field(default_factory=list)

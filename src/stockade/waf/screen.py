@@ -30,6 +30,9 @@ Two kinds cover most of the CRS:
   is a TX or other keyed collection entry, a scalar such as REQBODY_ERROR,
   a request collection entry, or the count of one of those. For a rule of
   one link without per-match actions the screen also decides a match.
+- ``ChainScreen``: a chain whose every link a NumericScreen covers and
+  runs no per-match action, such as the checks of the CRS that count
+  several TX entries before a skipAfter. It decides the whole chain.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ class PrefilterScreen:
     targets: tuple[VariableSpec, ...]  # the first link's variables, without its exclusions
     labels: tuple[str, ...]  # each target's label, which names its values within a phase
     targets_id: int  # the same for every rule with the same targets
-    union_key: tuple[int, int]  # (targets_id, group): the rules that share one union
+    # (targets_id, group, kind is EVERY_STEP): the rules that share one union
+    union_key: tuple[int, int, bool]
     group: int
     index: int  # the pattern's index in the group's set
     prefilter_id: int
@@ -95,7 +99,12 @@ class NumericScreen:
     memo_key: int | None = None
 
 
-Screen = PrefilterScreen | NumericScreen
+@dataclass(frozen=True, slots=True)
+class ChainScreen:
+    links: tuple[NumericScreen, ...]  # one per link of the chain, in order
+
+
+Screen = PrefilterScreen | NumericScreen | ChainScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +179,37 @@ def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
         rule.screen = None
         if rule.is_marker or rule.operator is None:
             continue
-        numeric = _numeric_screen(rule)
-        if numeric is not None and _reads_tx_only(numeric):
-            # Each operator has its own bound compare method, so compare by function.
-            function = getattr(numeric.compare, "__func__", numeric.compare)
-            condition = (numeric.targets, function, numeric.operand, numeric.operand_key,
-                         numeric.negated)
-            numeric = replace(numeric, memo_key=memo_keys.setdefault(condition, len(memo_keys)))
+        numeric = _remembered(_numeric_screen(rule), memo_keys)
+        if numeric is not None and rule.chain is not None:
+            rule.screen = _chain_screen(rule, numeric, memo_keys) or numeric
+            continue
         rule.screen = numeric or _prefilter_screen(rule, target_ids, prefilter)
+
+
+def _remembered(screen: NumericScreen | None,
+                memo_keys: dict[tuple[object, ...], int]) -> NumericScreen | None:
+    """Give ``screen`` a memo key when it compares TX entries alone."""
+    if screen is None or not _reads_tx_only(screen):
+        return screen
+    # Each operator has its own bound compare method, so compare by function.
+    function = getattr(screen.compare, "__func__", screen.compare)
+    condition = (screen.targets, function, screen.operand, screen.operand_key, screen.negated)
+    return replace(screen, memo_key=memo_keys.setdefault(condition, len(memo_keys)))
+
+
+def _chain_screen(rule: Rule, first: NumericScreen,
+                  memo_keys: dict[tuple[object, ...], int]) -> ChainScreen | None:
+    """Return a screen for ``rule``'s whole chain when every link has a numeric screen."""
+    screens = [first]
+    for link in rule.links():
+        if link.per_match_actions or link.capture:
+            return None
+        if link is not rule:
+            screen = _remembered(_numeric_screen(link), memo_keys)
+            if screen is None:
+                return None
+            screens.append(screen)
+    return ChainScreen(tuple(screens))
 
 
 def _reads_tx_only(screen: NumericScreen) -> bool:
@@ -210,8 +242,8 @@ def _prefilter_screen(rule: Rule, target_ids: dict[tuple[str, ...], int],
     if not all(rule.prefilter_id in half for half in needed):
         mask = ANY_VALUE
     mask |= UNSCANNED
-    return PrefilterScreen(targets, labels, targets_id, (targets_id, group), group, index,
-                           rule.prefilter_id, mask, lowercases, kind)
+    return PrefilterScreen(targets, labels, targets_id, (targets_id, group, kind == EVERY_STEP),
+                           group, index, rule.prefilter_id, mask, lowercases, kind)
 
 
 def _is_phase_static(spec: VariableSpec) -> bool:

@@ -60,7 +60,7 @@ class Transaction:
         self.transform_cache: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = {}
         self.prefilter_cache: dict[tuple[bytes, int], frozenset[int]] = {}
         # Per phase: the patterns of a screen's set matched by its targets (see screen.py).
-        self.screen_unions: dict[tuple[int, int], frozenset[int] | None] = {}
+        self.screen_unions: dict[tuple[int, int, bool], frozenset[int] | None] = {}
         self.screen_values: dict[int, TargetScan] = {}  # per phase, by targets_id
         self.spec_scans: dict[str, TargetScan] = {}  # per phase, by variable label
         self.resolved_targets: dict[str, list[Pair]] = {}  # per phase, by VariableSpec.selection
