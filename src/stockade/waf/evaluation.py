@@ -309,7 +309,10 @@ def _set_matched(transaction: Transaction, rule: Rule, matched: list[tuple[str, 
     transaction.current_rule = rule
     transaction.capture = False
     transaction.matched_var.name, transaction.matched_var.value = matched[-1]
-    transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
+    if rule.fixed_outcome is None:
+        # A rule with a fixed outcome runs no action and logs nothing, so nothing reads
+        # its MATCHED_VARS before the next evaluation replaces them.
+        transaction.matched_vars = [MatchedVar(label, value) for label, value in matched]
 
 
 def _screen_chain(transaction: Transaction, rule: Rule, screen: ChainScreen) -> int:
