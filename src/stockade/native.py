@@ -33,7 +33,7 @@ COMPILED: dict[str, tuple[str, ...]] = {
     "waf": (
         "collections", "engine", "evaluation", "integers", "macros", "matches", "outcome",
         "prefilter",
-        "removals", "request", "request_vars", "rules", "ruleset", "screen",
+        "removals", "request", "request_vars", "rules", "ruleset", "screen", "stage",
         "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
     ),
     "http": (

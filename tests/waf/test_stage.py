@@ -155,14 +155,18 @@ def test_waf_policy_rejects_detection_below_blocking() -> None:
         Policy.model_validate({"waf": {"paranoia_level": 2, "detection_paranoia_level": 1}})
 
 
-async def test_engine_error_fails_closed(resources: Resources,
+async def test_engine_error_fails_closed(resources: Resources, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    pipeline = _pipeline(_config({}), resources)
+    rules = tmp_path / "local.conf"
+    rules.write_text('SecRule REQUEST_METHOD "@streq GET" "id:10002,phase:1,pass,nolog"\n')
+    pipeline = _pipeline(_config({"extra_rule_files": [str(rules)]}), resources)
 
-    def broken(self: object) -> None:
+    def broken(self: object, value: bytes, context: object) -> bool:
         raise RuntimeError("simulated engine bug")
 
-    monkeypatch.setattr("stockade.waf.transaction.Transaction.process_request_headers", broken)
+    # Operators stay interpreted, so the engine's call to one reaches the patch
+    # whether or not the rest of the engine is compiled.
+    monkeypatch.setattr("stockade.waf.operators.streq.Streq.evaluate", broken)
     exchange = _exchange(b"GET", b"/ok")
     verdict = await pipeline.run(exchange, Phase.REQUEST_HEADERS)
     assert verdict.reject
