@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import re2
 
@@ -81,7 +81,8 @@ ValueScan = tuple[int, frozenset[int], frozenset[int]]
 NO_IDS: frozenset[int] = frozenset()
 
 
-class TargetScan(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TargetScan:
     """The plain-set results for the values of some screen targets, for one phase."""
 
     values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
@@ -105,6 +106,11 @@ class Prefilter:
     shared_scans: dict[bytes, ValueScan] = field(default_factory=dict)
     # The combined scan of a target's values, by those values (see evaluation._scan_spec).
     shared_target_scans: dict[tuple[bytes, ...], TargetScan] = field(default_factory=dict)
+    # The prefilter ids of a plain set's match indexes, by half and those indexes: many
+    # values match the same few patterns.
+    plain_hit_ids: tuple[dict[tuple[int, ...], frozenset[int]],
+                         dict[tuple[int, ...], frozenset[int]]] = field(
+        default_factory=lambda: ({}, {}))
 
     def scan_plain(self, transaction: Transaction, value: bytes) -> ValueScan:
         """Scan ``value`` with both plain sets, for every chain that leaves it unchanged.
@@ -134,8 +140,14 @@ class Prefilter:
     def _plain_hits(self, half: int, indexes: list[int] | None) -> frozenset[int]:
         if not indexes:
             return NO_IDS
-        ids = self.plain_ids[half]
-        return frozenset(ids[index] for index in indexes)
+        key = tuple(indexes)
+        known = self.plain_hit_ids[half]
+        found = known.get(key)
+        if found is None:
+            ids = self.plain_ids[half]
+            found = frozenset([ids[index] for index in key])
+            remember(known, key, found)
+        return found
 
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
         """Return False only when ``link``'s pattern does not match ``value``."""
