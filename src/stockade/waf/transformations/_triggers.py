@@ -86,6 +86,9 @@ def _sequence_set() -> tuple[Any, tuple[int, ...]]:
 
 
 _SEQUENCES, _SEQUENCE_BITS = _sequence_set()
+_SEQUENCE_BYTES = b"/*<-#.\\"
+"""Every sequence trigger holds one of these bytes, so a value without them needs no scan."""
+_NOT_SEQUENCE_BYTES = bytes(byte for byte in range(256) if byte not in _SEQUENCE_BYTES)
 
 
 def value_mask(value: bytes) -> int:
@@ -95,10 +98,11 @@ def value_mask(value: bytes) -> int:
     if present:
         for byte in set(present):
             mask |= _BITS_OF_BYTE[byte]
-    found = _SEQUENCES.Match(value)
-    if found:
-        for index in found:
-            mask |= _SEQUENCE_BITS[index]
+    if value.translate(None, _NOT_SEQUENCE_BYTES):
+        found = _SEQUENCES.Match(value)
+        if found:
+            for index in found:
+                mask |= _SEQUENCE_BITS[index]
     return mask
 
 
