@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from stockade.waf import variables
 from stockade.waf.integers import parse_integer
@@ -27,7 +27,11 @@ from stockade.waf.prefilter import (
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
 from stockade.waf.screen import (
+    EQ,
     EVERY_STEP,
+    GE,
+    GT,
+    LE,
     NEGATED,
     ChainScreen,
     LabelCheck,
@@ -62,7 +66,7 @@ def run_phase(transaction: Transaction, phase: int) -> None:
     _run_planned(transaction, rules, ruleset.skip_targets[phase], phase, plan)
 
 
-STOPPED = -1
+STOPPED: Final = -1
 """The position _run_rules returns when a rule stopped the phase."""
 
 
@@ -262,9 +266,9 @@ def _position_after(targets: SkipTargets, name: str, position: int, end: int) ->
     return end
 
 
-NO_MATCH = 0
-MATCH = 1
-UNDECIDED = 2
+NO_MATCH: Final = 0
+MATCH: Final = 1
+UNDECIDED: Final = 2
 
 
 def _screen(transaction: Transaction, rule: Rule, screen: Screen) -> int:
@@ -361,7 +365,7 @@ def _numeric_matches(transaction: Transaction,
     if screen.operand_key is not None:  # as the operator reads "%{tx.key}": missing is 0
         text = transaction.tx.first(screen.operand_key)
         operand = parse_integer(text) if text is not None else 0
-    compare = screen.compare
+    comparison = screen.comparison
     negated = screen.negated
     matched: list[tuple[str, bytes]] = []
     for target in screen.targets:
@@ -381,9 +385,22 @@ def _numeric_matches(transaction: Transaction,
                 return None  # an excluded target changes the count
             values = [str(len(values)).encode()]
         for value in values:
-            if compare(parse_integer(value), operand) != negated:
+            if _compares(comparison, parse_integer(value), operand) != negated:
                 matched.append((target.label, value))
     return matched
+
+
+def _compares(comparison: int, value: int, operand: int) -> bool:
+    """Compare ``value`` with ``operand`` as the numeric operator of ``comparison`` does."""
+    if comparison == EQ:
+        return value == operand
+    if comparison == GE:
+        return value >= operand
+    if comparison == GT:
+        return value > operand
+    if comparison == LE:
+        return value <= operand
+    return value < operand
 
 
 def _screen_negated(transaction: Transaction, screen: PrefilterScreen, scan: TargetScan) -> int:
@@ -400,8 +417,8 @@ def _screen_negated(transaction: Transaction, screen: PrefilterScreen, scan: Tar
     return NO_MATCH
 
 
-_MISSING: frozenset[int] = frozenset({-1})
-SHARED_UNION_BYTES = 4 * SHARED_VALUE_BYTES
+_MISSING: Final[frozenset[int]] = frozenset({-1})
+SHARED_UNION_BYTES: Final = 4 * SHARED_VALUE_BYTES
 """Target values up to this total length keep their union across transactions, in bytes."""
 
 

@@ -6,11 +6,13 @@ stockade/native.py): TX comparisons read a number at every step.
 
 from __future__ import annotations
 
-_C_WHITESPACE = b" \t\n\v\f\r"
-_DIGITS = b"0123456789"
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
-_MAX_INT64_DIGITS = 19  # digits in 2**63 - 1; a longer number saturates
+from typing import Final
+
+_C_WHITESPACE: Final = b" \t\n\v\f\r"
+_DIGITS: Final = b"0123456789"
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+_MAX_INT64_DIGITS: Final = 19  # digits in 2**63 - 1; a longer number saturates
 
 
 def parse_integer(text: bytes) -> int:

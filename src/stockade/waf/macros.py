@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 Resolver = Callable[[str, str | None], str | None]
 """Return the text for a variable name and optional key, or None when it has no value."""
 
-MAX_MACRO_NAME = 256
+MAX_MACRO_NAME: Final = 256
 """Characters allowed between %{ and }; longer text is left as written."""
 
 
-MAX_TEMPLATES = 16384
+MAX_TEMPLATES: Final = 16384
 """Parsed texts kept; texts come from the loaded rules, so this is only a safety bound."""
 
 Template = tuple[str | tuple[str, str | None], ...]

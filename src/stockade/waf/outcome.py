@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from stockade.waf.matches import Interruption, Match
 from stockade.waf.rules import Rule
@@ -11,8 +11,8 @@ from stockade.waf.rules import Rule
 if TYPE_CHECKING:
     from stockade.waf.transaction import Transaction
 
-DEFAULT_DENY_STATUS = 403
-INTERRUPTING = frozenset({"deny", "drop", "redirect"})
+DEFAULT_DENY_STATUS: Final = 403
+INTERRUPTING: Final = frozenset({"deny", "drop", "redirect"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Outcome:
     skip_after: str | None = None
 
 
-CONTINUE = Outcome()
+CONTINUE: Final = Outcome()
 
 
 def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import re2
 
@@ -39,27 +39,27 @@ log = logging.getLogger(__name__)
 Key = TypeVar("Key")
 Value = TypeVar("Value")
 
-SET_MEMORY_BYTES = 64 * 1024 * 1024
+SET_MEMORY_BYTES: Final = 64 * 1024 * 1024
 """RE2 memory budget per set, in bytes; the CRS's largest group needs under 16 MiB."""
-MAX_SCANNED_VALUE_BYTES = 64 * 1024
+MAX_SCANNED_VALUE_BYTES: Final = 64 * 1024
 """Longer values skip the sets and go to each rule's own operator, in bytes.
 
 RE2 reports a set that ran out of DFA memory only in its own log, with no
 match, and long values are where that could happen.
 """
-ALL_CHAINS = -1
+ALL_CHAINS: Final = -1
 """The mask of a value too long to scan: every chain must look at it on its own."""
-UNSCANNED = 1 << 48
+UNSCANNED: Final = 1 << 48
 """In every screen's mask, so that a value too long for the plain sets reaches its chain."""
-GROUP_SHIFT = 16
+GROUP_SHIFT: Final = 16
 """A rule's prefilter_id is group << GROUP_SHIFT | index within the group."""
-SHARED_VALUE_BYTES = 256
+SHARED_VALUE_BYTES: Final = 256
 """Values up to this length keep their scan results across transactions, in bytes.
 
 Short values (header values, argument names, small parameters) repeat from
 request to request, and a scan result depends only on the value.
 """
-SHARED_ENTRIES = 16384
+SHARED_ENTRIES: Final = 16384
 """Entries of each cache kept across transactions; past it the cache starts again.
 
 With SHARED_VALUE_BYTES this bounds the four caches (transformations, scans,
@@ -78,7 +78,7 @@ def _options() -> re2.Options:
 
 ValueScan = tuple[int, frozenset[int], frozenset[int]]
 """A value's trigger mask and the prefilter ids matched by the value and by its lowercase."""
-NO_IDS: frozenset[int] = frozenset()
+NO_IDS: Final[frozenset[int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

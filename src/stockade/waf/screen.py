@@ -37,8 +37,8 @@ Two kinds cover most of the CRS:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from stockade.waf import variables
 from stockade.waf.integers import parse_integer
@@ -67,11 +67,11 @@ class PrefilterScreen:
     kind: int  # PLAIN, NEGATED or EVERY_STEP
 
 
-PLAIN = 0
+PLAIN: Final = 0
 """A prefilter screen of a rule that matches when its pattern matches a value."""
-NEGATED = 1
+NEGATED: Final = 1
 """A prefilter screen of a ``!@rx`` rule: it cannot match when the pattern matches every value."""
-EVERY_STEP = 2
+EVERY_STEP: Final = 2
 """A prefilter screen of a multiMatch rule, which tests the value before and after each
 transformation; without triggers those are the value and its lowercase."""
 
@@ -89,7 +89,7 @@ class NumericTarget:
 @dataclass(frozen=True, slots=True)
 class NumericScreen:
     targets: tuple[NumericTarget, ...]  # in the rule's order
-    compare: Callable[[int, int], bool]
+    comparison: int  # EQ, GE, GT, LE or LT: the value against the operand
     operand: int
     operand_key: str | None  # the TX key of an operand written as one macro, "%{tx.key}"
     negated: bool
@@ -191,9 +191,8 @@ def _remembered(screen: NumericScreen | None,
     """Give ``screen`` a memo key when it compares TX entries alone."""
     if screen is None or not _reads_tx_only(screen):
         return screen
-    # Each operator has its own bound compare method, so compare by function.
-    function = getattr(screen.compare, "__func__", screen.compare)
-    condition = (screen.targets, function, screen.operand, screen.operand_key, screen.negated)
+    condition = (screen.targets, screen.comparison, screen.operand, screen.operand_key,
+                 screen.negated)
     return replace(screen, memo_key=memo_keys.setdefault(condition, len(memo_keys)))
 
 
@@ -265,9 +264,21 @@ def targets_key(link: Rule) -> str | None:
     return "|".join(spec.label() for spec in link.variables)
 
 
+EQ: Final = 0
+GE: Final = 1
+GT: Final = 2
+LE: Final = 3
+LT: Final = 4
+COMPARISONS = {"eq": EQ, "ge": GE, "gt": GT, "le": LE, "lt": LT}
+"""The comparison of each numeric operator, by its name."""
+
+
 def _numeric_screen(rule: Rule) -> NumericScreen | None:
     operator = rule.operator
     if not isinstance(operator, NumericComparison):
+        return None
+    comparison = COMPARISONS.get(operator.name)
+    if comparison is None:
         return None
     operand_key = None
     if operator.argument.constant is None:
@@ -285,7 +296,7 @@ def _numeric_screen(rule: Rule) -> NumericScreen | None:
     decides_match = rule.chain is None and not rule.per_match_actions and not rule.capture
     constant = operator.argument.constant
     operand = parse_integer(constant) if constant is not None else 0
-    return NumericScreen(tuple(targets), operator.compare, operand, operand_key, rule.negated,
+    return NumericScreen(tuple(targets), comparison, operand, operand_key, rule.negated,
                          decides_match)
 
 

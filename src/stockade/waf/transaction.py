@@ -9,7 +9,7 @@ response body, logging. Each phase runs its rules once.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from stockade.waf import macros, request_vars
 from stockade.waf.bodies import default_processor, process_request_body
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from stockade.waf.rules import Rule
 
 
-CAPTURE_KEYS = tuple(str(index) for index in range(10))
+CAPTURE_KEYS: Final = tuple(str(index) for index in range(10))
 """The TX keys that hold a match's captures."""
 
 

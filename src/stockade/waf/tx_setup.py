@@ -23,19 +23,20 @@ matched is not remembered, so only runs without such effects are replayed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from stockade.waf.actions.setvar import SetVar
 from stockade.waf.macros import parse_template
 from stockade.waf.matches import MatchedVar
 from stockade.waf.rules import Rule
 
-SETUP_MACROS = frozenset({"TX", "MATCHED_VAR", "MATCHED_VAR_NAME", "RULE"})
+SETUP_MACROS: Final = frozenset({"TX", "MATCHED_VAR", "MATCHED_VAR_NAME", "RULE"})
 """Macros a setup rule may expand: their values come from TX or from the rule itself."""
 
-MIN_SETUP_RULES = 3
+MIN_SETUP_RULES: Final = 3
 """Shorter runs cost about as much to replay as to run."""
 
-MAX_REMEMBERED_SETUPS = 256
+MAX_REMEMBERED_SETUPS: Final = 256
 """Starting states an engine remembers; past it the memory starts again."""
 
 

@@ -7,7 +7,7 @@ MATCHED_VAR_NAME reports (``ARGS:id``, ``REQUEST_URI``).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from stockade.waf.bodies.xml import xml_values
 from stockade.waf.collections import Collection
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 Pair = tuple[str, bytes]
 
-NAMES_OF = {
+NAMES_OF: Final = {
     "ARGS_NAMES": "ARGS",
     "ARGS_GET_NAMES": "ARGS_GET",
     "ARGS_POST_NAMES": "ARGS_POST",
@@ -28,12 +28,12 @@ NAMES_OF = {
     "RESPONSE_HEADERS_NAMES": "RESPONSE_HEADERS",
     "FILES_NAMES": "FILES",
 }
-STORED_COLLECTIONS = frozenset({
+STORED_COLLECTIONS: Final = frozenset({
     "ARGS", "ARGS_GET", "ARGS_POST", "REQUEST_HEADERS", "REQUEST_COOKIES", "RESPONSE_HEADERS",
     "FILES", "FILES_SIZES", "FILES_TMPNAMES", "MULTIPART_PART_HEADERS",
 })
-KEYED_STATE = frozenset({"TX", "IP", "GLOBAL", "SESSION", "USER", "RESOURCE"})
-SCALARS = frozenset({
+KEYED_STATE: Final = frozenset({"TX", "IP", "GLOBAL", "SESSION", "USER", "RESOURCE"})
+SCALARS: Final = frozenset({
     "REQUEST_METHOD", "REQUEST_URI", "REQUEST_URI_RAW", "REQUEST_FILENAME", "REQUEST_BASENAME",
     "REQUEST_LINE", "REQUEST_PROTOCOL", "QUERY_STRING", "PATH_INFO", "REMOTE_ADDR",
     "REMOTE_HOST", "REMOTE_PORT", "SERVER_ADDR", "SERVER_PORT", "SERVER_NAME", "UNIQUE_ID",
@@ -49,15 +49,15 @@ SCALARS = frozenset({
     "MULTIPART_INVALID_PART", "MULTIPART_INVALID_HEADER_FOLDING", "MULTIPART_FILE_LIMIT_EXCEEDED",
     "MULTIPART_FILENAME", "MULTIPART_NAME", "MULTIPART_SEMICOLON_MISSING",
 })
-COMPUTED = frozenset({
+COMPUTED: Final = frozenset({
     "ARGS_COMBINED_SIZE", "MATCHED_VAR", "MATCHED_VAR_NAME", "MATCHED_VARS",
     "MATCHED_VARS_NAMES", "DURATION", "TIME", "TIME_EPOCH", "TIME_YEAR", "TIME_MON", "TIME_DAY",
     "TIME_HOUR", "TIME_MIN", "TIME_SEC", "TIME_WDAY", "HIGHEST_SEVERITY", "XML", "ENV", "GEO",
     "RULE", "WEBAPPID", "SESSIONID", "USERID", "MODSEC_BUILD", "REQBODY_PROCESSOR_ERROR",
     "WEBSERVER_ERROR_LOG", "USERAGENT_IP",
 })
-KNOWN_VARIABLES = SCALARS | COMPUTED | STORED_COLLECTIONS | KEYED_STATE | frozenset(NAMES_OF)
-PHASE_STATIC = STORED_COLLECTIONS | frozenset(NAMES_OF) | SCALARS | frozenset({"XML"})
+KNOWN_VARIABLES: Final = SCALARS | COMPUTED | STORED_COLLECTIONS | KEYED_STATE | frozenset(NAMES_OF)
+PHASE_STATIC: Final = STORED_COLLECTIONS | frozenset(NAMES_OF) | SCALARS | frozenset({"XML"})
 """Variables whose values depend only on the message, so they stay fixed while a phase runs.
 
 Only ``ctl:requestBodyProcessor`` changes one within a phase, and it makes the
