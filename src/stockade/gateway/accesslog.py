@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from json.encoder import encode_basestring_ascii
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from stockade.config.models import AccessLog as AccessLogSettings
 from stockade.gateway.exchange import Exchange
@@ -191,16 +191,16 @@ def _format_line(entry: _Entry) -> str:
     return line + "}"
 
 
-_LINE_FORMAT = (
+_LINE_FORMAT: Final = (
     '{"time":%s,"request_id":%s,%s,"client":%s,"method":%s,"host":%s,"path":%s,'
     '"status":%d,"bytes_in":%d,"bytes_out":%d,"duration_ms":%s,"upstream":%s,'
     '"upstream_ms":%s,"consumer":%s,"verdicts":%s'
 )
 """An access line without its optional last field and closing brace."""
 
-_NO_ROUTE_JSON = '"tenant":null,"service":null,"route":null'
+_NO_ROUTE_JSON: Final = '"tenant":null,"service":null,"route":null'
 
-_METHOD_JSON = {
+_METHOD_JSON: Final = {
     method: encode_basestring_ascii(method.decode("ascii"))
     for method in (b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS")
 }
@@ -224,7 +224,7 @@ def _route_json(match: RouteMatch) -> str:
 ROUTE_JSON_CACHE_SIZE = 4096
 """Distinct (tenant, service, route) members kept formatted; the cache restarts when full."""
 
-_ROUTE_JSON: dict[tuple[str, str, str], str] = {}
+_ROUTE_JSON: Final[dict[tuple[str, str, str], str]] = {}
 
 
 def _json_text(value: str | None) -> str:

@@ -11,10 +11,11 @@ import functools
 import itertools
 import os
 from collections.abc import Iterable
+from typing import Final
 
 from stockade.http.fields import Fields
 
-HOP_BY_HOP = frozenset(
+HOP_BY_HOP: Final = frozenset(
     {
         b"connection",
         b"keep-alive",
@@ -29,24 +30,25 @@ HOP_BY_HOP = frozenset(
 )
 """Fields that describe one connection and never travel past it."""
 
-FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+FRAMING: Final = frozenset({b"content-length", b"transfer-encoding"})
 """Written anew by the gateway on every forwarded message."""
 
-FORWARDING = frozenset(
+FORWARDING: Final = frozenset(
     {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
 )
 """Client-supplied copies are dropped: a client must not choose what the backend believes."""
 
-_REQUEST_DROP = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}  # the gateway answers 100-continue
-_RESPONSE_DROP = HOP_BY_HOP | FRAMING
+# The gateway answers 100-continue itself, so Expect is not forwarded.
+_REQUEST_DROP: Final = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}
+_RESPONSE_DROP: Final = HOP_BY_HOP | FRAMING
 
 FORWARDING_CACHE_SIZE = 1024
 """Client, scheme and host combinations whose forwarding fields are cached."""
 
-MAX_REQUEST_ID_BYTES = 128
+MAX_REQUEST_ID_BYTES: Final = 128
 """Longer incoming ids are replaced rather than passed on."""
 
-_ID_CHARACTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
+_ID_CHARACTERS: Final = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
 """Bytes allowed in an incoming request id and in an unquoted Forwarded value."""
 
 
@@ -55,7 +57,7 @@ def connection_nominated(fields: Fields) -> set[bytes]:
     return _listed_names(fields.get_all(b"connection"))
 
 
-_COMMON_CONNECTION = {
+_COMMON_CONNECTION: Final = {
     b"keep-alive": frozenset({b"keep-alive"}),
     b"close": frozenset({b"close"}),
 }
@@ -87,7 +89,7 @@ class RequestIds:
         return f"{self._prefix}{next(self._counter):016x}"
 
 
-_REQUEST_IDS = RequestIds()
+_REQUEST_IDS: Final = RequestIds()
 
 
 def request_id_from(fields: Fields, header: bytes) -> str:

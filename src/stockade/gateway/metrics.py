@@ -16,7 +16,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -104,7 +104,7 @@ class _Histogram:
         self.count += 1
 
 
-_STATUS_LABELS = {status: str(status) for status in range(100, 600)}
+_STATUS_LABELS: Final = {status: str(status) for status in range(100, 600)}
 
 
 def _status_label(status: int) -> str:

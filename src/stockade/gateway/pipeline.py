@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from stockade.events.model import Action, SecurityEvent, Severity
 from stockade.gateway.exchange import Exchange, VerdictRecord
@@ -48,7 +48,7 @@ class Verdict:
     close: bool = False  # drop the client connection after answering
 
 
-CONTINUE = Verdict()
+CONTINUE: Final = Verdict()
 
 
 def reject(

@@ -10,7 +10,7 @@ again and that failed before the upstream answered anything.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stockade.config.models import Policy, Service
 from stockade.events.model import Severity
@@ -40,13 +40,13 @@ from stockade.http.serialize import (
 if TYPE_CHECKING:
     from stockade.gateway.server import ClientConnection
 
-IDEMPOTENT_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
+IDEMPOTENT_METHODS: Final = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
 """RFC 9110 section 9.2.2: repeating these has the same effect as sending them once."""
 
-METHODS_WITH_BODY = frozenset({b"POST", b"PUT", b"PATCH"})
+METHODS_WITH_BODY: Final = frozenset({b"POST", b"PUT", b"PATCH"})
 """Methods for which an empty body is still announced with Content-Length: 0."""
 
-RESPONSE_BUFFER_MAX = 1024 * 1024
+RESPONSE_BUFFER_MAX: Final = 1024 * 1024
 """Largest response body buffered for stages that inspect whole responses; the rest streams."""
 
 
@@ -436,8 +436,8 @@ def body_before_head() -> UpstreamError:
     return UpstreamError("upstream sent body bytes before a response head", 502, reached=True)
 
 
-_CHUNKED_FIELD = ((b"Transfer-Encoding", b"chunked"),)
-_EMPTY_LENGTH_FIELD = ((b"Content-Length", b"0"),)
+_CHUNKED_FIELD: Final = ((b"Transfer-Encoding", b"chunked"),)
+_EMPTY_LENGTH_FIELD: Final = ((b"Content-Length", b"0"),)
 
 
 def _upstream_write(upstream: UpstreamConnection, data: bytes) -> None:
@@ -651,9 +651,9 @@ def certificate_subject(certificate: dict[str, Any]) -> str:
     return ",".join(parts)
 
 
-_NO_NAMES: frozenset[bytes] = frozenset()
+_NO_NAMES: Final[frozenset[bytes]] = frozenset()
 
-_RDN_NAMES = {
+_RDN_NAMES: Final = {
     "commonName": "CN",
     "organizationName": "O",
     "organizationalUnitName": "OU",

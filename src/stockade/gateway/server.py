@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from stockade.access.client_address import resolve_client_address
 from stockade.config.models import Policy
@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 _Resumed = tuple[Runtime, Exchange, Coroutine[Any, Any, bool]]
 """An exchange begun by callbacks: its runtime, and the step that finishes it."""
 
-CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+CONTINUE_RESPONSE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-OBSERVER_CAPTURE_BYTES = 64 * 1024
+OBSERVER_CAPTURE_BYTES: Final = 64 * 1024
 """Bytes of each body copied for a sampling log observer that sets no max_body_bytes."""
 
 
@@ -442,7 +442,7 @@ def request_id_from_empty() -> str:
     return os.urandom(16).hex()
 
 
-DEFAULT_IDENTITY_FIELDS = frozenset({b"x-consumer-id"})
+DEFAULT_IDENTITY_FIELDS: Final = frozenset({b"x-consumer-id"})
 """The authentication layer's default consumer field, dropped even where no auth is set."""
 
 
@@ -456,7 +456,7 @@ def identity_field_names(policy: Policy) -> frozenset[bytes]:
     return DEFAULT_IDENTITY_FIELDS | names
 
 
-_METHOD_TEXT = {
+_METHOD_TEXT: Final = {
     method: method.decode("ascii")
     for method in (b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS")
 }

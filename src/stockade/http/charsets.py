@@ -8,32 +8,33 @@ the parser's hot path free of per-byte Python loops and of regular expressions.
 from __future__ import annotations
 
 import string
+from typing import Final
 
-_DIGITS = string.digits.encode("ascii")
-_LETTERS = string.ascii_letters.encode("ascii")
+_DIGITS: Final = string.digits.encode("ascii")
+_LETTERS: Final = string.ascii_letters.encode("ascii")
 
-TOKEN_CHARS = b"!#$%&'*+-.^_`|~" + _DIGITS + _LETTERS
+TOKEN_CHARS: Final = b"!#$%&'*+-.^_`|~" + _DIGITS + _LETTERS
 """tchar of RFC 9110 section 5.6.2: field names, methods, codings, extension names."""
 
-HEX_DIGITS = b"0123456789abcdefABCDEF"
+HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
 """HEXDIG of RFC 5234, the alphabet of chunk-size."""
 
-VISIBLE_CHARS = bytes(range(0x21, 0x7F))
+VISIBLE_CHARS: Final = bytes(range(0x21, 0x7F))
 """VCHAR of RFC 5234."""
 
-OBS_TEXT = bytes(range(0x80, 0x100))
+OBS_TEXT: Final = bytes(range(0x80, 0x100))
 """obs-text of RFC 9110 section 5.5: bytes above ASCII, allowed in values."""
 
-LINE_TEXT_CHARS = VISIBLE_CHARS + OBS_TEXT + b" \t"
+LINE_TEXT_CHARS: Final = VISIBLE_CHARS + OBS_TEXT + b" \t"
 """Bytes allowed inside one start line, field line or chunk line: no control characters."""
 
-HEAD_TEXT_CHARS = LINE_TEXT_CHARS + b"\r\n"
+HEAD_TEXT_CHARS: Final = LINE_TEXT_CHARS + b"\r\n"
 """Bytes allowed in a whole message head; CR and LF are checked to come as CRLF pairs."""
 
-QDTEXT_CHARS = bytes(sorted(set(LINE_TEXT_CHARS) - set(b'"\\')))
+QDTEXT_CHARS: Final = bytes(sorted(set(LINE_TEXT_CHARS) - set(b'"\\')))
 """qdtext of RFC 9110 section 5.6.4: what a quoted-string holds besides quoted-pairs."""
 
-REG_NAME_CHARS = _LETTERS + _DIGITS + b"-._~"
+REG_NAME_CHARS: Final = _LETTERS + _DIGITS + b"-._~"
 """Host names: RFC 3986 unreserved characters only.
 
 RFC 3986 also allows sub-delims and percent-encoding in a reg-name; no DNS name
@@ -41,7 +42,7 @@ needs them, and a Host such as ``a.example,b.example`` means different hosts to
 different servers, so they are rejected.
 """
 
-IP_LITERAL_CHARS = HEX_DIGITS + b":."
+IP_LITERAL_CHARS: Final = HEX_DIGITS + b":."
 """Characters inside the brackets of an IPv6 address literal."""
 
 

@@ -12,13 +12,15 @@ forwards them lets the upstream read a line the gateway did not.
 
 from __future__ import annotations
 
+from typing import Final
+
 from stockade.http.charsets import HEX_DIGITS, LINE_TEXT_CHARS, QDTEXT_CHARS, is_token
 from stockade.http.errors import ProtocolError
 
-MAX_CHUNK_SIZE_DIGITS = 16
+MAX_CHUNK_SIZE_DIGITS: Final = 16
 """Hex digits of a chunk size: 16 digits fill 64 bits, more is an overflow attempt."""
 
-_WHITESPACE = b" \t"
+_WHITESPACE: Final = b" \t"
 
 
 def parse_chunk_line(line: bytes, max_extension_bytes: int) -> int:

@@ -9,6 +9,8 @@ they may carry credentials.
 
 from __future__ import annotations
 
+from typing import Final
+
 from stockade.http.charsets import (
     HEAD_TEXT_CHARS,
     LINE_TEXT_CHARS,
@@ -18,15 +20,15 @@ from stockade.http.charsets import (
 )
 from stockade.http.errors import ProtocolError
 
-FRAMING_FIELD_NAMES = frozenset(
+FRAMING_FIELD_NAMES: Final = frozenset(
     {b"content-length", b"transfer-encoding", b"host", b"connection", b"expect"}
 )
 """Lower-cased names whose values the parser interprets while reading a head."""
 
-MAX_NAME_IN_REASON = 40
+MAX_NAME_IN_REASON: Final = 40
 """Bytes of a bad field name quoted in an error reason, so reasons stay one short line."""
 
-_NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
+_NAME_LIST_CHARS: Final = TOKEN_CHARS + b"\n"
 
 FieldItems = list[tuple[bytes, bytes]]
 FramingValues = dict[bytes, list[bytes]]

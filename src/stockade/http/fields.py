@@ -14,8 +14,9 @@ Adding a field updates the index, and removing one drops it.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Iterator
+from typing import Final
 
-SCAN_MAX_FIELDS = 8
+SCAN_MAX_FIELDS: Final = 8
 """Sections with at most this many fields are searched by ``get`` without building an index."""
 
 

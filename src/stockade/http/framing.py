@@ -7,13 +7,15 @@ because a proxy that repairs it forwards something the client did not mean.
 
 from __future__ import annotations
 
+from typing import Final
+
 from stockade.http.charsets import is_token
 from stockade.http.errors import ProtocolError
 
-MAX_CONTENT_LENGTH_DIGITS = 18
+MAX_CONTENT_LENGTH_DIGITS: Final = 18
 """Digits of a Content-Length value; 18 keeps every value below 2**63 for any upstream."""
 
-REQUEST_PROTECTED_FIELDS = frozenset(
+REQUEST_PROTECTED_FIELDS: Final = frozenset(
     {b"content-length", b"transfer-encoding", b"host", b"authorization"}
 )
 """Fields a request's Connection must not name.
@@ -23,10 +25,10 @@ naming framing, routing or credential fields makes the gateway and the
 upstream see different messages.
 """
 
-RESPONSE_PROTECTED_FIELDS = frozenset({b"content-length", b"transfer-encoding"})
+RESPONSE_PROTECTED_FIELDS: Final = frozenset({b"content-length", b"transfer-encoding"})
 """Fields a response's Connection must not name: the ones that frame its body."""
 
-FORBIDDEN_TRAILER_FIELDS = frozenset(
+FORBIDDEN_TRAILER_FIELDS: Final = frozenset(
     {
         # framing and connection management
         b"content-length", b"transfer-encoding", b"trailer", b"connection", b"keep-alive",
@@ -94,7 +96,7 @@ def check_chunked_only(values: list[bytes]) -> None:
     raise ProtocolError(f"transfer coding {unknown[:32]!r} is not implemented", 501)
 
 
-_COMMON_OPTIONS = {
+_COMMON_OPTIONS: Final = {
     b"keep-alive": frozenset({b"keep-alive"}),
     b"close": frozenset({b"close"}),
 }

@@ -18,6 +18,8 @@ close the connection.
 
 from __future__ import annotations
 
+from typing import Final
+
 from stockade.http.chunks import MAX_CHUNK_SIZE_DIGITS, parse_chunk_line
 from stockade.http.errors import ProtocolError
 from stockade.http.field_lines import parse_field_lines, split_section
@@ -26,21 +28,21 @@ from stockade.http.framing import check_trailer_names
 from stockade.http.limits import ParserLimits
 from stockade.http.messages import NEED_DATA, BodyFraming, Data, EndOfMessage, ParserEvent
 
-MAX_LEADING_EMPTY_LINES = 1
+MAX_LEADING_EMPTY_LINES: Final = 1
 """Empty lines skipped before a start line; RFC 9112 section 2.2 recommends skipping one."""
 
-_CR = 0x0D
+_CR: Final = 0x0D
 
 # Parser states.
-_HEAD = 0  # reading a start line and header section
-_LENGTH = 1  # reading a Content-Length body (or none: zero bytes left)
-_CHUNK_LINE = 2  # reading a chunk-size line
-_CHUNK_DATA = 3  # reading chunk data
-_CHUNK_END = 4  # reading the CRLF after chunk data
-_TRAILERS = 5  # reading the trailer section after the last chunk
-_UNTIL_CLOSE = 6  # reading a body that ends when the peer closes
-_DONE = 7  # EndOfMessage returned; waiting for start_next_message()
-_FAILED = 8  # a ProtocolError was raised; it is raised again
+_HEAD: Final = 0  # reading a start line and header section
+_LENGTH: Final = 1  # reading a Content-Length body (or none: zero bytes left)
+_CHUNK_LINE: Final = 2  # reading a chunk-size line
+_CHUNK_DATA: Final = 3  # reading chunk data
+_CHUNK_END: Final = 4  # reading the CRLF after chunk data
+_TRAILERS: Final = 5  # reading the trailer section after the last chunk
+_UNTIL_CLOSE: Final = 6  # reading a body that ends when the peer closes
+_DONE: Final = 7  # EndOfMessage returned; waiting for start_next_message()
+_FAILED: Final = 8  # a ProtocolError was raised; it is raised again
 
 
 class MessageParser:

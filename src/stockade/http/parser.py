@@ -25,6 +25,7 @@ in HTTP/2 field values) have no place here until it is.
 from __future__ import annotations
 
 import functools
+from typing import Final
 
 from stockade.http.charsets import LINE_TEXT_CHARS, OBS_TEXT, VISIBLE_CHARS, is_token
 from stockade.http.errors import ProtocolError
@@ -50,16 +51,18 @@ from stockade.http.target import request_authority, split_target
 
 __all__ = ["ParserLimits", "RequestParser", "ResponseParser"]
 
-_TARGET_CHARS = VISIBLE_CHARS + OBS_TEXT
-_NO_OPTIONS: frozenset[bytes] = frozenset()
-_VERSIONS = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
-_COMMON_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
+_TARGET_CHARS: Final = VISIBLE_CHARS + OBS_TEXT
+_NO_OPTIONS: Final[frozenset[bytes]] = frozenset()
+_VERSIONS: Final = {b"HTTP/1.1": b"1.1", b"HTTP/1.0": b"1.0"}
+_COMMON_METHODS: Final = frozenset(
+    {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
+)
 """Methods known to be tokens, so the per-request token check is skipped for them."""
-_NO_BODY_STATUSES = (204, 304)
-_MIN_STATUS = 100
-_MAX_STATUS = 599
-_SWITCHING_PROTOCOLS = 101
-_UPSTREAM_ERROR_STATUS = 502
+_NO_BODY_STATUSES: Final = (204, 304)
+_MIN_STATUS: Final = 100
+_MAX_STATUS: Final = 599
+_SWITCHING_PROTOCOLS: Final = 101
+_UPSTREAM_ERROR_STATUS: Final = 502
 
 
 class RequestParser(MessageParser):

@@ -10,16 +10,17 @@ so the upstream would read another field or message than the gateway meant.
 from __future__ import annotations
 
 import operator
+from typing import Final
 
 from stockade.http.charsets import TOKEN_CHARS, is_token
 from stockade.http.fields import Fields
 
-LAST_CHUNK = b"0\r\n\r\n"
+LAST_CHUNK: Final = b"0\r\n\r\n"
 """The last chunk of a chunked body, with an empty trailer section."""
 
-_FORBIDDEN_BYTES = (b"\r", b"\n", b"\x00")
-_COLON_SPACE = b": "
-_NAME_LIST_CHARS = TOKEN_CHARS + b"\n"
+_FORBIDDEN_BYTES: Final = (b"\r", b"\n", b"\x00")
+_COLON_SPACE: Final = b": "
+_NAME_LIST_CHARS: Final = TOKEN_CHARS + b"\n"
 
 
 def serialize_request_head(
@@ -77,10 +78,10 @@ def serialize_fields(fields: Fields) -> bytes:
     return lines
 
 
-_START_LINE_SPACES = 2
-_LINE_BYTES = bytes(byte for byte in range(256) if byte not in b"\r\n\x00")
+_START_LINE_SPACES: Final = 2
+_LINE_BYTES: Final = bytes(byte for byte in range(256) if byte not in b"\r\n\x00")
 """Every byte but CR, LF and NUL: what ``_is_well_formed`` deletes from a head."""
-_NAME = operator.itemgetter(0)
+_NAME: Final = operator.itemgetter(0)
 
 
 def _item_list(fields: Fields | list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

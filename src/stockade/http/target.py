@@ -8,16 +8,17 @@ for CONNECT, which the parser rejects before it gets here.
 from __future__ import annotations
 
 import functools
+from typing import Final
 
 from stockade.http.charsets import IP_LITERAL_CHARS, REG_NAME_CHARS
 from stockade.http.errors import ProtocolError
 
-MAX_PORT_DIGITS = 5
+MAX_PORT_DIGITS: Final = 5
 """Digits of a port: 65535 has five."""
 
-MAX_PORT = 65535
+MAX_PORT: Final = 65535
 
-_SCHEME_PREFIXES = (b"http://", b"https://")
+_SCHEME_PREFIXES: Final = (b"http://", b"https://")
 
 
 def split_target(method: bytes, target: bytes) -> tuple[bytes, bytes | None]:
