@@ -44,7 +44,7 @@ def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
     if rule.log:
         transaction.matches.append(_record(transaction, rule, phase, action))
     if transaction.rule_engine != "On":
-        return Outcome(skip=skip, skip_after=skip_after)
+        return _continue(skip, skip_after)
     if action in INTERRUPTING:
         status = rule.status or rule.default_status or DEFAULT_DENY_STATUS
         location = rule.disruptive_argument if action == "redirect" else None
@@ -54,6 +54,13 @@ def finish_match(transaction: Transaction, rule: Rule, phase: int) -> Outcome:
         return Outcome(stop_phase=True)
     if action == "allow":
         return _allow(transaction, rule)
+    return _continue(skip, skip_after)
+
+
+def _continue(skip: int, skip_after: str | None) -> Outcome:
+    """Return the outcome of a match that lets the phase go on, shared when it jumps nowhere."""
+    if not skip and skip_after is None:
+        return CONTINUE
     return Outcome(skip=skip, skip_after=skip_after)
 
 
