@@ -224,7 +224,7 @@ def _run_setup(transaction: Transaction, setup: TxSetup, rules: list[Rule],
     if transaction.removals.changed:  # a ctl removed rules or targets
         return _run_rules(transaction, rules, targets, phase, start, stop)
     tx = transaction.tx
-    key = (phase, start, transaction.rule_engine, tuple(map(tx.first, setup.reads)))
+    key = (phase, start, transaction.rule_engine, tuple([tx.first(name) for name in setup.reads]))
     known = engine.tx_setups.get(key)
     if known is not None:
         tx.apply(known.writes, known.removed)
@@ -371,6 +371,12 @@ def _numeric_matches(transaction: Transaction,
     for target in screen.targets:
         source = target.source
         key = target.key
+        if source == "TX" and key is not None and not target.count:
+            value = transaction.tx.first(key)  # one value at most, read without a list
+            if value is not None and _compares(comparison, parse_integer(value),
+                                               operand) != negated:
+                matched.append((target.label, value))
+            continue
         if source == "TX" and key is not None:
             values = transaction.tx.get(key)
         elif key is None:
