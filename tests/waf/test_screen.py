@@ -471,3 +471,21 @@ SecRule ARGS "@rx ^ATTACK$" "id:180,phase:2,pass,log,t:urlDecodeUni,t:lowercase,
     assert logged(run(engine, get(b"/?a=%2541TTACKS"))) == []
     assert (b"%41TTACKS",) in [values for values, _, every_step in prefilter.shared_unions
                                if every_step]
+
+
+def test_combined_scans_shared_for_short_values() -> None:
+    engine = engine_from("""
+SecRule ARGS|REQUEST_HEADERS:User-Agent "@rx attack" "id:190,phase:2,pass,log"
+""")
+    prefilter = engine.ruleset.prefilter
+    assert prefilter is not None
+    for _ in range(2):
+        assert logged(run(engine, get(b"/?a=one", [(b"User-Agent", b"attack")]))) == [190]
+        assert logged(run(engine, get(b"/?a=two", [(b"User-Agent", b"curl")]))) == []
+    # Only the first request needs the rule's combined scan: the plan skips the rule
+    # for the second, whose labels hit no pattern.
+    assert len(prefilter.shared_combined_scans) == 1
+    long_value = b"x" * 2000
+    agent = [(b"User-Agent", b"attack")]
+    assert logged(run(engine, get(b"/?a=" + long_value, agent))) == [190]
+    assert len(prefilter.shared_combined_scans) == 1  # too long to keep

@@ -436,14 +436,31 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
         if scan is None:
             scan = scans[screen.labels[0]] = _scan_spec(transaction, screen.targets[0])
         return scan
-    values: list[tuple[bytes, int]] = []
-    mask = 0
-    unchanged: frozenset[int] = NO_IDS
-    lowered: frozenset[int] = NO_IDS
+    parts: list[TargetScan] = []
     for spec, label in zip(screen.targets, screen.labels, strict=True):
         scan = scans.get(label)
         if scan is None:
             scan = scans[label] = _scan_spec(transaction, spec)
+        parts.append(scan)
+    # Scans of repeated values are shared between transactions (see _scan_spec), so
+    # their combination is too, by the scans themselves.
+    key = tuple(parts)
+    prefilter = transaction.engine.ruleset.prefilter
+    assert prefilter is not None
+    combined = prefilter.shared_combined_scans.get(key)
+    if combined is None:
+        combined = _combined(parts)
+        if sum(len(value) for value, _ in combined.values) <= SHARED_UNION_BYTES:
+            remember(prefilter.shared_combined_scans, key, combined)
+    return combined
+
+
+def _combined(parts: list[TargetScan]) -> TargetScan:
+    values: list[tuple[bytes, int]] = []
+    mask = 0
+    unchanged: frozenset[int] = NO_IDS
+    lowered: frozenset[int] = NO_IDS
+    for scan in parts:
         values.extend(scan.values)
         mask |= scan.mask
         if scan.hits[0]:

@@ -62,9 +62,9 @@ request to request, and a scan result depends only on the value.
 SHARED_ENTRIES: Final = 16384
 """Entries of each cache kept across transactions; past it the cache starts again.
 
-With SHARED_VALUE_BYTES this bounds the four caches (transformations, scans,
-unions, and the misses of RuleSet.misses) to an estimated 75 MB per rule set
-and worker at worst.
+With SHARED_VALUE_BYTES this bounds the five caches (transformations, scans,
+combined scans, unions, and the misses of RuleSet.misses) to an estimated
+100 MB per rule set and worker at worst.
 """
 
 
@@ -81,9 +81,12 @@ ValueScan = tuple[int, frozenset[int], frozenset[int]]
 NO_IDS: Final[frozenset[int]] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TargetScan:
-    """The plain-set results for the values of some screen targets, for one phase."""
+    """The plain-set results for the values of some screen targets, for one phase.
+
+    Scans compare and hash by identity, which is what keys a combination of them.
+    """
 
     values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
     mask: int  # every value's mask together
@@ -106,6 +109,9 @@ class Prefilter:
     shared_scans: dict[bytes, ValueScan] = field(default_factory=dict)
     # The combined scan of a target's values, by those values (see evaluation._scan_spec).
     shared_target_scans: dict[tuple[bytes, ...], TargetScan] = field(default_factory=dict)
+    # The combination of several targets' scans, by those scans (see evaluation.py).
+    shared_combined_scans: dict[tuple[TargetScan, ...], TargetScan] = field(
+        default_factory=dict)
     # The prefilter ids of a plain set's match indexes, by half and those indexes: many
     # values match the same few patterns.
     plain_hit_ids: tuple[dict[tuple[int, ...], frozenset[int]],
