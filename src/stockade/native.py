@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 COMPILED: dict[str, tuple[str, ...]] = {
     "waf": (
-        "collections", "engine", "evaluation", "integers", "macros", "matches", "outcome",
+        "collections", "engine", "evaluation", "events", "integers", "macros", "matches", "outcome",
         "prefilter",
         "removals", "request", "request_vars", "rules", "ruleset", "screen", "stage",
         "settings_directives", "store", "transaction", "tx_setup", "urlencoding", "variables",
