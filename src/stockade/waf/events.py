@@ -42,7 +42,7 @@ _QUOTED: dict[int, str] = {
     ord('"'): '\\"',
     ord("\\"): "\\\\",
 }
-"""What ``_quote`` writes in place of each character it escapes."""
+"""The escape ``_quote`` writes in place of each character it escapes."""
 
 
 def _quote(text: str) -> str:
