@@ -21,6 +21,7 @@ from stockade.waf.prefilter import (
     MAX_SCANNED_VALUE_BYTES,
     NO_IDS,
     SHARED_VALUE_BYTES,
+    Prefilter,
     TargetScan,
     remember,
 )
@@ -449,13 +450,13 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
     assert prefilter is not None
     combined = prefilter.shared_combined_scans.get(key)
     if combined is None:
-        combined = _combined(parts)
+        combined = _combined(prefilter, parts)
         if sum(len(value) for value, _ in combined.values) <= SHARED_UNION_BYTES:
             remember(prefilter.shared_combined_scans, key, combined)
     return combined
 
 
-def _combined(parts: list[TargetScan]) -> TargetScan:
+def _combined(prefilter: Prefilter, parts: list[TargetScan]) -> TargetScan:
     values: list[tuple[bytes, int]] = []
     mask = 0
     unchanged: frozenset[int] = NO_IDS
@@ -467,7 +468,7 @@ def _combined(parts: list[TargetScan]) -> TargetScan:
             unchanged = unchanged | scan.hits[0]
         if scan.hits[1]:
             lowered = lowered | scan.hits[1]
-    return TargetScan(tuple(values), mask, (unchanged, lowered))
+    return TargetScan(tuple(values), mask, prefilter.intern_hits(unchanged, lowered))
 
 
 def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
@@ -493,7 +494,7 @@ def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
             unchanged = unchanged | value_unchanged
         if value_lowered:
             lowered = lowered | value_lowered
-    scan = TargetScan(tuple(values), mask, (unchanged, lowered))
+    scan = TargetScan(tuple(values), mask, prefilter.intern_hits(unchanged, lowered))
     if sum(map(len, key)) <= SHARED_UNION_BYTES:
         remember(shared, key, scan)
     return scan

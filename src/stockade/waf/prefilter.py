@@ -112,6 +112,11 @@ class Prefilter:
     # The combination of several targets' scans, by those scans (see evaluation.py).
     shared_combined_scans: dict[tuple[TargetScan, ...], TargetScan] = field(
         default_factory=dict)
+    # One object per distinct pair of hit sets. Target scans of different values mostly
+    # hit the same few patterns, and every set kept alive is work for the garbage
+    # collector.
+    interned_hits: dict[tuple[frozenset[int], frozenset[int]],
+                        tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
     # The prefilter ids of a plain set's match indexes, by half and those indexes: many
     # values match the same few patterns.
     plain_hit_ids: tuple[dict[tuple[int, ...], frozenset[int]],
@@ -154,6 +159,16 @@ class Prefilter:
             found = frozenset([ids[index] for index in key])
             remember(known, key, found)
         return found
+
+    def intern_hits(self, unchanged: frozenset[int],
+                    lowered: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
+        """Return the shared (unchanged, lowered) pair equal to these hit sets."""
+        pair = (unchanged, lowered)
+        known = self.interned_hits.get(pair)
+        if known is None:
+            known = pair
+            remember(self.interned_hits, pair, known)
+        return known
 
     def may_match(self, transaction: Transaction, link: Rule, value: bytes) -> bool:
         """Return False only when ``link``'s pattern does not match ``value``."""
