@@ -72,10 +72,11 @@ print(json.dumps(result))
 """
 
 
-def measure(source: Path, requests: int) -> dict[str, float]:
+def measure(source: Path, requests: int, crs: str = CRS_DIR) -> dict[str, float]:
+    """Run MEASURE on the sources in ``source`` with the CRS in ``crs``; return its result."""
     environment = dict(os.environ, PYTHONPATH=str(source))
     output = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "-c", MEASURE, CRS_DIR, str(requests)],
+        [str(ROOT / ".venv/bin/python"), "-c", MEASURE, crs, str(requests)],
         capture_output=True, text=True, check=True, env=environment,
     ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))

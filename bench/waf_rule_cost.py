@@ -17,12 +17,9 @@ is an estimate of the rule's cost, not an exact figure.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, machine_line
-from waf_commits import CRS_DIR, MEASURE
+from waf_commits import CRS_DIR, measure
 
 RULE_START = ("SecRule", "SecAction")
 ID_PATTERN = re.compile(r"\bid:'?(\d+)")
@@ -85,15 +82,6 @@ def copy_without(folder: Path, rule_id: str | None) -> Path:
     return target
 
 
-def measure(crs: Path, requests: int) -> dict[str, float]:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    output = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "-c", MEASURE, str(crs), str(requests)],
-        capture_output=True, text=True, check=True, env=environment,
-    ).stdout
-    return dict(json.loads(output.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("rules", nargs="+", help="CRS rule ids to leave out, one at a time.")
@@ -109,7 +97,7 @@ def main() -> None:
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in copies}
         for _ in range(args.rounds):
             for name, crs in copies.items():
-                samples[name].append(measure(crs, args.requests))
+                samples[name].append(measure(ROOT / "src", args.requests, str(crs)))
     medians = {
         name: {workload: statistics.median(sample[workload] for sample in rounds)
                for workload in ("same", "varied")}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.client import connect, is_closed, read_response, request
+from tests.support.client import RawResponse, connect, is_closed, read_response, request
 from tests.support.gateway import GatewayProcess, service_config
 from tests.support.upstream import TestUpstream
 
@@ -324,18 +324,24 @@ def closing_upstream() -> Iterator[ClosingUpstream]:
     server.close()
 
 
+def _send_in_turn(port: int, requests: list[bytes]) -> list[RawResponse]:
+    """Send ``requests`` one after another on one connection and return the responses."""
+    responses = []
+    with connect(port) as sock:
+        for raw in requests:
+            sock.sendall(raw)
+            responses.append(read_response(sock))
+    return responses
+
+
 def test_stale_pooled_connection_retried(
     start_gateway: Start, closing_upstream: ClosingUpstream
 ) -> None:
     config = service_config([f"127.0.0.1:{closing_upstream.port}"])
     gateway = start_gateway(config)
-    with connect(gateway.port) as sock:
-        sock.sendall(get("/first"))
-        first = read_response(sock)
-        sock.sendall(get("/second"))
-        second = read_response(sock)
-        sock.sendall(get("/third"))
-        third = read_response(sock)
+    first, second, third = _send_in_turn(
+        gateway.port, [get("/first"), get("/second"), get("/third")]
+    )
     assert first.json() == {"connection": 1}
     assert second.status == 200
     assert second.json() == {"connection": 2}
@@ -350,11 +356,7 @@ def test_stale_retry_uses_no_retries(
     config = service_config([f"127.0.0.1:{closing_upstream.port}"])
     config["tenants"][0]["services"][0]["upstream"]["retries"] = 0
     gateway = start_gateway(config)
-    with connect(gateway.port) as sock:
-        sock.sendall(get("/first"))
-        first = read_response(sock)
-        sock.sendall(get("/second"))
-        second = read_response(sock)
+    first, second = _send_in_turn(gateway.port, [get("/first"), get("/second")])
     assert first.json() == {"connection": 1}
     assert second.json() == {"connection": 2}
 
@@ -364,11 +366,8 @@ def test_stale_connection_post_not_retried(
 ) -> None:
     config = service_config([f"127.0.0.1:{closing_upstream.port}"])
     gateway = start_gateway(config)
-    with connect(gateway.port) as sock:
-        sock.sendall(get("/first"))
-        first = read_response(sock)
-        sock.sendall(get("/second", "Content-Length: 2\r\n", method="POST") + b"{}")
-        second = read_response(sock)
+    post = get("/second", "Content-Length: 2\r\n", method="POST") + b"{}"
+    first, second = _send_in_turn(gateway.port, [get("/first"), post])
     assert first.json() == {"connection": 1}
     assert second.status == 502
     assert second.json()["error"] == "bad_gateway"

@@ -409,7 +409,8 @@ SecRule ARGS "@contains y" "id:152,phase:2,pass,log"
 SecRule TX:a "@contains y" "id:153,phase:2,pass,log"
 """)
     rules = engine.ruleset.by_id
-    assert rules[150].targets_key == rules[151].targets_key == "ARGS|!ARGS:b"
+    assert rules[150].targets_key == "ARGS|!ARGS:b"
+    assert rules[151].targets_key == rules[150].targets_key
     assert rules[152].targets_key == "ARGS"
     assert rules[153].targets_key is None  # TX changes while a phase runs
     transaction = run(engine, get(b"/?a=xy&b=xy"))

@@ -38,7 +38,7 @@ FORWARDING: Final = frozenset(
 )
 """Client-supplied copies are dropped: a client must not choose what the backend believes."""
 
-# The gateway answers 100-continue itself, so Expect is not forwarded.
+# The gateway sends 100 Continue itself, so Expect is not forwarded.
 _REQUEST_DROP: Final = HOP_BY_HOP | FRAMING | FORWARDING | {b"expect"}
 _RESPONSE_DROP: Final = HOP_BY_HOP | FRAMING
 

@@ -372,13 +372,13 @@ def _numeric_matches(transaction: Transaction,
     for target in screen.targets:
         source = target.source
         key = target.key
-        if source == "TX" and key is not None and not target.count:
-            value = transaction.tx.first(key)  # one value at most, read without a list
-            if value is not None and _compares(comparison, parse_integer(value),
-                                               operand) != negated:
-                matched.append((target.label, value))
-            continue
         if source == "TX" and key is not None:
+            if not target.count:  # one value at most, read without a list
+                value = transaction.tx.first(key)
+                if value is not None and _compares(comparison, parse_integer(value),
+                                                   operand) != negated:
+                    matched.append((target.label, value))
+                continue
             values = transaction.tx.get(key)
         elif key is None:
             scalar = transaction.scalars.get(source)
@@ -457,6 +457,7 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
 
 
 def _combined(prefilter: Prefilter, parts: list[TargetScan]) -> TargetScan:
+    """Return one scan of the values of every part, in order."""
     values: list[tuple[bytes, int]] = []
     mask = 0
     unchanged: frozenset[int] = NO_IDS

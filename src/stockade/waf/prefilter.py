@@ -85,7 +85,8 @@ NO_IDS: Final[frozenset[int]] = frozenset()
 class TargetScan:
     """The plain-set results for the values of some screen targets, for one phase.
 
-    Scans compare and hash by identity, which is what keys a combination of them.
+    Scans compare and hash by identity, so a combination of scans is keyed by the
+    scans themselves.
     """
 
     values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target

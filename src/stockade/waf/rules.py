@@ -80,7 +80,7 @@ class Rule:
     # set can remember the values it does not match (RuleSet.misses).
     miss_slot: int | None = None
     # Set when every variable of the link stays fixed while a phase runs: its labels
-    # joined, exclusions included, which name the link's whole target list in a phase.
+    # joined, exclusions included. It names the link's whole target list in a phase.
     targets_key: str | None = None
 
     @property

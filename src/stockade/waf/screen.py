@@ -179,14 +179,14 @@ def attach_screens(rules: list[Rule], prefilter: Prefilter | None) -> None:
         rule.screen = None
         if rule.is_marker or rule.operator is None:
             continue
-        numeric = _remembered(_numeric_screen(rule), memo_keys)
+        numeric = _with_memo_key(_numeric_screen(rule), memo_keys)
         if numeric is not None and rule.chain is not None:
             rule.screen = _chain_screen(rule, numeric, memo_keys) or numeric
             continue
         rule.screen = numeric or _prefilter_screen(rule, target_ids, prefilter)
 
 
-def _remembered(screen: NumericScreen | None,
+def _with_memo_key(screen: NumericScreen | None,
                 memo_keys: dict[tuple[object, ...], int]) -> NumericScreen | None:
     """Give ``screen`` a memo key when it compares TX entries alone."""
     if screen is None or not _reads_tx_only(screen):
@@ -204,7 +204,7 @@ def _chain_screen(rule: Rule, first: NumericScreen,
         if link.per_match_actions or link.capture:
             return None
         if link is not rule:
-            screen = _remembered(_numeric_screen(link), memo_keys)
+            screen = _with_memo_key(_numeric_screen(link), memo_keys)
             if screen is None:
                 return None
             screens.append(screen)

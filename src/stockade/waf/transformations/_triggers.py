@@ -87,7 +87,7 @@ def _sequence_set() -> tuple[Any, tuple[int, ...]]:
 
 _SEQUENCES, _SEQUENCE_BITS = _sequence_set()
 _SEQUENCE_BYTES = b"/*<-#.\\"
-"""Every sequence trigger holds one of these bytes, so a value without them needs no scan."""
+"""Bytes of which every sequence trigger contains one, so a value without them needs no scan."""
 _NOT_SEQUENCE_BYTES = bytes(byte for byte in range(256) if byte not in _SEQUENCE_BYTES)
 
 
