@@ -45,7 +45,6 @@ async def server(
     auth_server.introspection = answers(
         {
             "tok-active": {"sub": "client-9", "scope": "read", "exp": now + 600},
-            "tok-short": {"client_id": "client-9", "exp": now + 1},
             "tok-unknown-sub": {"sub": "someone", "exp": now + 600},
         }
     )
@@ -87,12 +86,23 @@ async def test_responses_cached_both_ways(server: LocalAuthServer) -> None:
 
 
 async def test_cache_never_outlives_token(server: LocalAuthServer) -> None:
+    # The expiry is set when the server answers, so a slow machine cannot see the token
+    # expire before its first use.
+    issued: list[int] = []
+
+    def short_lived(form: dict[str, str], authorization: str | None) -> tuple[int, Any]:
+        if not issued:
+            issued.append(int(time.time()) + 2)
+        return 200, {"active": True, "client_id": "client-9", "exp": issued[0]}
+
+    server.introspection = short_lived
     gate = introspection_gate(server, cache_seconds=600)
     assert not (await gate.request(headers=bearer("tok-short")))[0].reject
-    time.sleep(1.1)
+    time.sleep(max(0.0, issued[0] - time.time()) + 0.05)
     verdict, _ = await gate.request(headers=bearer("tok-short"))
     await gate.close()
-    # The cached response expired with the token; the server was called again and returned inactive.
+    # The cached response expired with the token; the server was called again and its
+    # answer, past its exp, counts as inactive.
     assert len(server.posts) == 2
     assert verdict.status == 401
     assert verdict.reason == "token-inactive"
