@@ -86,7 +86,7 @@ async def test_responses_cached_both_ways(server: LocalAuthServer) -> None:
 
 
 async def test_cache_never_outlives_token(server: LocalAuthServer) -> None:
-    # The expiry is set when the server answers, so a slow machine cannot see the token
+    # The server sets the expiry when it responds, so a slow machine cannot see the token
     # expire before its first use.
     issued: list[int] = []
 
@@ -101,8 +101,8 @@ async def test_cache_never_outlives_token(server: LocalAuthServer) -> None:
     time.sleep(max(0.0, issued[0] - time.time()) + 0.05)
     verdict, _ = await gate.request(headers=bearer("tok-short"))
     await gate.close()
-    # The cached response expired with the token; the server was called again and its
-    # answer, past its exp, counts as inactive.
+    # The cached response expired with the token. The server was called again, and its
+    # response, past its exp, counts as inactive.
     assert len(server.posts) == 2
     assert verdict.status == 401
     assert verdict.reason == "token-inactive"
