@@ -19,7 +19,9 @@ class CollectionStore:
         self.timeout_seconds = timeout_seconds
         self.max_records = max_records
         self._records: dict[tuple[str, str], tuple[float, dict[str, tuple[str, bytes]]]] = {}
-        self._expiry: dict[tuple[str, str, str], float] = {}
+        # Deadlines of expirevar, by record and then by lowercased variable name. They
+        # are dropped with their record, and kept in the order they were last set.
+        self._deadlines: dict[tuple[str, str], dict[str, float]] = {}
 
     def load(self, collection: str, key: str) -> MapCollection:
         now = time.monotonic()
@@ -27,10 +29,15 @@ class CollectionStore:
         record = MapCollection(collection)
         if stored is None or now - stored[0] > self.timeout_seconds:
             return record
-        for lowered, (name, value) in stored[1].items():
-            deadline = self._expiry.get((collection, key, lowered))
-            if deadline is None or deadline > now:
-                record.set(name, value)
+        deadlines = self._deadlines.get((collection, key))
+        if deadlines:
+            for lowered, deadline in list(deadlines.items()):
+                if deadline <= now:
+                    # Removed from the stored record, so a later setvar without expirevar lasts.
+                    stored[1].pop(lowered, None)
+                    del deadlines[lowered]
+        for name, value in stored[1].values():
+            record.set(name, value)
         return record
 
     def save(self, collection: str, key: str, record: MapCollection) -> None:
@@ -39,13 +46,21 @@ class CollectionStore:
         records = self._records
         records.pop((collection, key), None)
         if len(records) >= self.max_records:
-            del records[next(iter(records))]
+            oldest = next(iter(records))
+            del records[oldest]
+            self._deadlines.pop(oldest, None)
         records[(collection, key)] = (time.monotonic(), record.snapshot())
 
     def expire(self, collection: str, record: MapCollection, variable: str, seconds: int) -> None:
         key = record.first("__key")
         if key is None:
             return
-        deadline = time.monotonic() + seconds
-        record_key = key.decode("utf-8", "surrogateescape")
-        self._expiry[(collection, record_key, variable.lower())] = deadline
+        record_key = (collection, key.decode("utf-8", "surrogateescape"))
+        deadlines = self._deadlines.pop(record_key, None) or {}
+        deadlines[variable.lower()] = time.monotonic() + seconds
+        self._deadlines[record_key] = deadlines
+        if len(self._deadlines) > self.max_records:
+            # The record goes with its deadlines, so that no variable outlives its deadline.
+            oldest = next(iter(self._deadlines))
+            del self._deadlines[oldest]
+            self._records.pop(oldest, None)
