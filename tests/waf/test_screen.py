@@ -490,3 +490,93 @@ SecRule ARGS|REQUEST_HEADERS:User-Agent "@rx attack" "id:190,phase:2,pass,log"
     agent = [(b"User-Agent", b"attack")]
     assert logged(run(engine, get(b"/?a=" + long_value, agent))) == [190]
     assert len(prefilter.shared_combined_scans) == 1  # too long to keep
+
+
+GATED_RULES = """
+SecRule REQUEST_HEADERS:X-Level "@rx ^\\d$" "id:200,phase:1,nolog,capture,setvar:tx.level=%{tx.0}"
+SecRule REQUEST_HEADERS:X-Drop "@streq 1" "id:201,phase:2,pass,nolog,ctl:ruleRemoveById=203"
+SecRule TX:level "@lt 1" "id:202,phase:2,pass,nolog,skipAfter:END-GATED"
+SecRule TX:level "@lt 2" "id:203,phase:2,pass,nolog,skipAfter:END-GATED"
+SecRule REQUEST_HEADERS:Host "@rx ." "id:204,phase:2,pass,log"
+SecMarker END-GATED
+SecAction "id:205,phase:2,pass,log"
+"""
+
+
+def test_gates_folded_out_of_visits() -> None:
+    engine = engine_from(GATED_RULES)
+    plan = engine.ruleset.plans[2]
+    assert sorted(engine.ruleset.by_phase[2][position].id for position in plan.gates) == [202, 203]
+    assert plan.gate_keys == ("level",)
+    for _ in range(2):
+        assert logged(run(engine, get(b"/", [(b"X-Level", b"1")]))) == [205]
+        assert logged(run(engine, get(b"/", [(b"X-Level", b"2")]))) == [204, 205]
+        # Without TX:level the gates have no value to compare, so neither matches.
+        assert logged(run(engine, get(b"/"))) == [204, 205]
+    assert engine.fold_allowed(2, plan)
+    # One fold per value of TX:level, from the start of the phase.
+    (visits,) = plan.merged.values()  # every request has the Host header of rule 204
+    assert set(visits.folds) == {(0, (b"1",)), (0, (b"2",)), (0, (None,))}
+
+
+def test_removed_gate_stops_folding() -> None:
+    engine = engine_from(GATED_RULES)
+    assert logged(run(engine, get(b"/", [(b"X-Level", b"1")]))) == [205]
+    # A ctl removes gate 203 after the phase folded it: the rule behind it runs.
+    removed = run(engine, get(b"/", [(b"X-Level", b"1"), (b"X-Drop", b"1")]))
+    assert logged(removed) == [204, 205]
+
+
+def test_key_written_outside_setups_no_gate() -> None:
+    engine = engine_from("""
+SecRule REQUEST_HEADERS:X-Up "@streq 1" "id:210,phase:2,pass,nolog,setvar:tx.level=3"
+SecRule TX:level "@lt 2" "id:211,phase:2,pass,nolog,skipAfter:END"
+SecRule REQUEST_HEADERS:X-Name "@rx ^(\\w+)$" "id:212,phase:2,nolog,capture,setvar:tx.key_%{tx.1}=1"
+SecRule &TX:key_a "@eq 0" "id:213,phase:2,pass,nolog,skipAfter:END"
+SecRule &TX:other "@eq 0" "id:214,phase:2,pass,nolog,skipAfter:END"
+SecAction "id:215,phase:2,pass,log"
+SecMarker END
+""")
+    plan = engine.ruleset.plans[2]
+    # 211 reads a key that 210 writes, and 213 one that 212 may write through its macro.
+    assert [engine.ruleset.by_phase[2][position].id for position in plan.gates] == [214]
+    assert logged(run(engine, get(b"/", [(b"X-Up", b"1"), (b"X-Name", b"a")]))) == []
+    assert logged(run(engine, get(b"/", [(b"X-Up", b"1"), (b"X-Name", b"b")]))) == []
+
+
+def test_fold_stops_inside_jumped_setup() -> None:
+    """A jump into a setup run runs its rules one by one, and a gate after one that writes
+    the gate's key reads the new value."""
+    engine = engine_from("""
+SecAction "id:219,phase:1,pass,nolog,setvar:tx.level=1"
+SecRule REQUEST_HEADERS:X-Jump "@streq 1" "id:220,phase:2,pass,nolog,skipAfter:MIDDLE"
+SecAction "id:221,phase:2,pass,nolog,setvar:tx.level=1"
+SecAction "id:222,phase:2,pass,nolog,setvar:tx.a=1"
+SecMarker MIDDLE
+SecAction "id:223,phase:2,pass,nolog,setvar:tx.level=5"
+SecAction "id:224,phase:2,pass,nolog,setvar:tx.b=1"
+SecRule TX:level "@lt 2" "id:225,phase:2,pass,nolog,skipAfter:END"
+SecAction "id:226,phase:2,pass,log"
+SecMarker END
+SecAction "id:227,phase:2,pass,log"
+""")
+    ruleset = engine.ruleset
+    assert [setup.start for setup in ruleset.tx_setups[2]] == [1]
+    plan = ruleset.plans[2]
+    assert [ruleset.by_phase[2][position].id for position in plan.gates] == [225]
+    for _ in range(2):
+        assert logged(run(engine, get(b"/"))) == [226, 227]
+        assert logged(run(engine, get(b"/", [(b"X-Jump", b"1")]))) == [226, 227]
+
+
+def test_earlier_match_reader_stops_folding() -> None:
+    engine = engine_from("""
+SecAction "id:230,phase:1,pass,nolog,setvar:tx.level=1"
+SecRule TX:level "@lt 2" "id:231,phase:2,pass,nolog,skipAfter:END"
+SecMarker END
+SecRule MATCHED_VAR "@streq 1" "id:232,phase:2,pass,log"
+""")
+    plan = engine.ruleset.plans[2]
+    assert plan.gates
+    assert not engine.fold_allowed(2, plan)
+    assert logged(run(engine, get(b"/"))) == [232]  # the MATCHED_VAR gate 231 left

@@ -9,6 +9,7 @@ from stockade.waf.removals import Removals
 from stockade.waf.request import WafRequest
 from stockade.waf.rules import PHASES, Rule
 from stockade.waf.ruleset import RuleSet, SkipTargets, skip_targets
+from stockade.waf.screen import PhasePlan, reads_earlier_match
 from stockade.waf.store import CollectionStore
 from stockade.waf.transaction import Transaction
 from stockade.waf.tx_setup import SetupResult
@@ -33,6 +34,9 @@ class Engine:
     # Results of the shared rules' TX setup runs: by phase, start, rule engine mode, TX values read.
     tx_setups: dict[tuple[int, int, str, tuple[bytes | None, ...]], SetupResult] = field(
         default_factory=dict)
+    # Whether this tenant's transactions may fold a phase's gates, by phase, with the
+    # plan it was decided for (see fold_allowed).
+    folds: dict[int, tuple[PhasePlan, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store.timeout_seconds = self.ruleset.settings.collection_timeout
@@ -43,3 +47,24 @@ class Engine:
 
     def transaction(self, request: WafRequest) -> Transaction:
         return Transaction(self, request)
+
+    def fold_allowed(self, phase: int, plan: PhasePlan) -> bool:
+        """Return True when transactions may leave ``plan``'s gates out of their visits.
+
+        Not when the tenant removes a gate or a target, or when one of the
+        rules may read the MATCHED_VAR that a gate's match sets.
+        """
+        known = self.folds.get(phase)
+        if known is not None and known[0] is plan:
+            return known[1]
+        rules = self.ruleset.by_phase[phase]
+        removals = self.removals
+        allowed = (
+            bool(plan.gates)
+            and not self.ruleset.reads_earlier_match
+            and not any(reads_earlier_match(rule) for rule in self.prelude)
+            and not removals.removes_targets()
+            and not any(removals.removes(rules[position]) for position in plan.gates)
+        )
+        self.folds[phase] = (plan, allowed)
+        return allowed

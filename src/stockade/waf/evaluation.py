@@ -40,6 +40,7 @@ from stockade.waf.screen import (
     PhasePlan,
     PrefilterScreen,
     Screen,
+    Visits,
 )
 from stockade.waf.seclang.variables import VariableSpec
 from stockade.waf.tx_setup import MAX_REMEMBERED_SETUPS, SetupResult, TxSetup
@@ -62,8 +63,9 @@ def run_phase(transaction: Transaction, phase: int) -> None:
     rules = ruleset.by_phase[phase]
     plan = ruleset.plans.get(phase)
     if plan is None:  # visit every rule, as after a change to the rules' screens
-        plan = PhasePlan(tuple(range(len(rules))), (),
-                         {setup.start: setup for setup in ruleset.tx_setups[phase]})
+        every = tuple(range(len(rules)))
+        plan = PhasePlan(every, (), {setup.start: setup for setup in ruleset.tx_setups[phase]},
+                         Visits(every))
     _run_planned(transaction, rules, ruleset.skip_targets[phase], phase, plan)
 
 
@@ -74,10 +76,14 @@ STOPPED: Final = -1
 def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTargets,
                  phase: int, plan: PhasePlan) -> None:
     """Run the rules of ``plan``'s visits in order, with TX setup runs and jumps."""
-    visits = _visits(transaction, plan)
+    found = _visits(transaction, plan)
     generation = transaction.values_generation
     setups = plan.setups
     removals = transaction.removals
+    folding = (not removals.changed and bool(plan.gates)
+               and transaction.engine.fold_allowed(phase, plan))
+    visits = (_folded(transaction, plan, found, 0, rules, targets) if folding
+              else found.positions)
     end = len(rules)
     index = 0
     while index < len(visits):
@@ -87,35 +93,90 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
             position = _run_setup(transaction, setup, rules, targets, phase)
             if position == STOPPED:
                 return
-            index = bisect_left(visits, position, index)
+            if folding:  # the setup may have changed what the gates read
+                visits = _folded(transaction, plan, found, position, rules, targets)
+                index = 0
+            else:
+                index = bisect_left(visits, position, index)
             continue
         index += 1
         rule = rules[position]
-        if rule.marker is not None or removals.removes(rule):
+        following = position + 1
+        if rule.marker is None and not removals.removes(rule) and _matches(transaction, rule):
+            outcome = finish_match(transaction, rule, phase)
+            if outcome.stop_phase:
+                return
+            if outcome.skip_after is not None:
+                following = _position_after(targets, outcome.skip_after, following, end)
+            if outcome.skip:
+                following = _skip_rules(rules, following, outcome.skip)
+        elif not (folding and position in plan.barriers):
             continue
-        if not _matches(transaction, rule):
+        if transaction.values_generation != generation:  # a ctl changed a request variable
+            generation = transaction.values_generation
+            found = _visits(transaction, plan)
+        elif following == position + 1 and not (
+                folding and (removals.changed or position in plan.barriers)):
             continue
-        outcome = finish_match(transaction, rule, phase)
-        if outcome.stop_phase:
-            return
+        if folding and removals.changed:  # a ctl removed a rule, which may be a gate
+            folding = False
+        if folding:
+            visits = _folded(transaction, plan, found, following, rules, targets)
+            index = 0
+        else:
+            visits = found.positions
+            index = bisect_left(visits, following)
+
+
+def _folded(transaction: Transaction, plan: PhasePlan, found: Visits, start: int,
+            rules: list[Rule], targets: SkipTargets) -> tuple[int, ...]:
+    """Return ``found``'s positions from ``start`` on, without the gates before the next
+    setup run or barrier and without the rules that a matching gate among them jumps over.
+
+    Only the rules of setup runs write the TX entries the gates read, so the gates'
+    decisions are known until the next setup run or barrier, where the fold stops.
+    """
+    tx = transaction.tx
+    key = (start, tuple([tx.first(name) for name in plan.gate_keys]))
+    folded = found.folds.get(key)
+    if folded is not None:
+        return folded
+    positions = found.positions
+    visited: list[int] = []
+    end = len(rules)
+    count = len(positions)
+    index = bisect_left(positions, start)
+    while index < count:
+        position = positions[index]
+        if position in plan.setups or position in plan.barriers:
+            visited.extend(positions[index:])
+            break
+        screen = plan.gates.get(position)
+        matched = None if screen is None else _numeric_result(transaction, screen)
+        if matched is None:
+            visited.append(position)
+            index += 1
+            continue
+        index += 1
+        outcome = rules[position].fixed_outcome
+        if not matched or outcome is None:
+            continue
         following = position + 1
         if outcome.skip_after is not None:
             following = _position_after(targets, outcome.skip_after, following, end)
         if outcome.skip:
             following = _skip_rules(rules, following, outcome.skip)
-        if transaction.values_generation != generation:  # a ctl changed a request variable
-            generation = transaction.values_generation
-            visits = _visits(transaction, plan)
-            index = bisect_left(visits, following)
-        elif following != position + 1:
-            index = bisect_left(visits, following, index)
+        index = bisect_left(positions, following, index)
+    folded = tuple(visited)
+    remember(found.folds, key, folded)
+    return folded
 
 
-def _visits(transaction: Transaction, plan: PhasePlan) -> Sequence[int]:
-    """Return the sorted positions to visit: the plan's fixed ones and the screened rules
+def _visits(transaction: Transaction, plan: PhasePlan) -> Visits:
+    """Return the positions to visit: the plan's fixed ones and the screened rules
     that a value of one of their labels may match."""
     if not plan.checks:
-        return plan.always
+        return plan.always_visits
     scans = transaction.spec_scans
     found: list[frozenset[int]] = []
     for check in plan.checks:
@@ -130,14 +191,14 @@ def _visits(transaction: Transaction, plan: PhasePlan) -> Sequence[int]:
         if live:
             found.append(live)
     if not found:
-        return plan.always
+        return plan.always_visits
     key = tuple(found)
     visits = plan.merged.get(key)
     if visits is None:
         merged = set(plan.always)
         for live in found:
             merged.update(live)
-        visits = tuple(sorted(merged))
+        visits = Visits(tuple(sorted(merged)))
         remember(plan.merged, key, visits)
     return visits
 

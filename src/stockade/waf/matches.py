@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+CAPTURE_KEYS: Final = tuple(str(index) for index in range(10))
+"""The TX keys that hold a match's captures."""
 
 
 @dataclass(frozen=True, slots=True)

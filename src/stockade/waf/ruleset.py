@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 from stockade.waf.operators import has_pure_result
 from stockade.waf.outcome import fixed_outcome
 from stockade.waf.rules import PHASES, EngineSettings, Rule
-from stockade.waf.screen import PhasePlan, attach_screens, plan_phase, targets_key
+from stockade.waf.screen import (
+    PhasePlan,
+    attach_screens,
+    plan_phase,
+    reads_earlier_match,
+    targets_key,
+)
 from stockade.waf.tx_setup import TxSetup, find_setups
 
 if TYPE_CHECKING:
@@ -66,6 +72,9 @@ class RuleSet:
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
     # Short values a link with a miss_slot does not match, as (miss_slot, value).
     misses: dict[tuple[int, bytes], bool] = field(default_factory=dict)
+    # True when a rule may read the MATCHED_VAR an earlier rule left, which the gates
+    # left out of a fold would no longer set.
+    reads_earlier_match: bool = False
 
     def __post_init__(self) -> None:
         self.index()
@@ -104,6 +113,7 @@ class RuleSet:
                     link.miss_slot = slots
                     slots += 1
         self.misses.clear()
+        self.reads_earlier_match = any(reads_earlier_match(rule) for rule in self.rules)
         self.plans = {phase: plan_phase(rules, self.tx_setups[phase])
                       for phase, rules in self.by_phase.items()}
 

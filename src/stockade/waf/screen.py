@@ -41,8 +41,10 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from stockade.waf import variables
+from stockade.waf.actions.setvar import SetVar
 from stockade.waf.integers import parse_integer
 from stockade.waf.macros import parse_template
+from stockade.waf.matches import CAPTURE_KEYS
 from stockade.waf.operators._numeric_compare import NumericComparison
 from stockade.waf.prefilter import GROUP_SHIFT, UNSCANNED, Prefilter
 from stockade.waf.rules import Rule
@@ -123,6 +125,20 @@ class LabelCheck:
         default_factory=dict, compare=False)
 
 
+@dataclass(slots=True, eq=False)
+class Visits:
+    """The sorted positions a transaction visits in a phase, and their folds.
+
+    A fold leaves out the gates from one position on, and the rules a
+    matching gate jumps over, for one set of values of the gates' TX keys.
+    Folds are kept across transactions, by that position and those values.
+    """
+
+    positions: tuple[int, ...]
+    folds: dict[tuple[int, tuple[bytes | None, ...]], tuple[int, ...]] = field(
+        default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class PhasePlan:
     """The rules of a phase that each transaction visits.
@@ -130,19 +146,31 @@ class PhasePlan:
     A rule with a PLAIN prefilter screen is visited only when one of its
     target labels hit its pattern in the plain sets or carries a value that
     triggers its chain. Every other rule, markers aside, is always visited.
+
+    Gates are rules that only pass or jump, decided by a numeric screen of
+    TX entries that no rule of the phase writes outside its setup runs, such
+    as the paranoia-level checks of the CRS. Up to the next setup run or
+    barrier their decisions are known in advance, so a transaction can leave
+    them out of its visits (see evaluation._folded).
     """
 
     always: tuple[int, ...]  # sorted positions
     checks: tuple[LabelCheck, ...]
     setups: dict[int, TxSetup]  # by the position of their first rule
+    always_visits: Visits  # ``always`` alone, with its folds
+    gates: dict[int, NumericScreen] = field(default_factory=dict)  # by position
+    gate_keys: tuple[str, ...] = ()  # the TX keys the gates read, in lower case
+    # Positions of the setup runs' rules that write TX. A jump can land inside a
+    # setup run, whose rules then run one by one, so a fold stops at them too.
+    barriers: frozenset[int] = frozenset()
     # The sorted visits, by the live positions of each check that has some, kept
     # across transactions.
-    merged: dict[tuple[frozenset[int], ...], tuple[int, ...]] = field(
+    merged: dict[tuple[frozenset[int], ...], Visits] = field(
         default_factory=dict, compare=False)
 
 
 def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan:
-    """Index the PLAIN-screened rules of one phase by target label."""
+    """Index the PLAIN-screened rules of one phase by target label, and find its gates."""
     starts = {setup.start for setup in setups}
     always: list[int] = []
     by_label: dict[str, tuple[VariableSpec, dict[int, list[int]], dict[int, list[int]],
@@ -164,7 +192,88 @@ def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan
                    tuple((mask, tuple(positions)) for mask, positions in by_mask.items()))
         for label, (spec, unchanged, lowered, by_mask) in by_label.items()
     )
-    return PhasePlan(tuple(always), checks, {setup.start: setup for setup in setups})
+    in_setups: set[int] = set()
+    for setup in setups:
+        in_setups.update(range(setup.start, setup.start + setup.length))
+    gates = _gates(rules, in_setups)
+    keys = sorted({key for screen in gates.values() for key in _tx_keys(screen)})
+    barriers = frozenset(position for position in in_setups if _writes_tx(rules[position]))
+    return PhasePlan(tuple(always), checks, {setup.start: setup for setup in setups},
+                     Visits(tuple(always)), gates, tuple(keys), barriers)
+
+
+def _writes_tx(rule: Rule) -> bool:
+    return any(link.capture or any(isinstance(action, SetVar) and action.collection == "TX"
+                                   for action in (*link.actions, *link.per_match_actions))
+               for link in rule.links())
+
+
+def _gates(rules: list[Rule], in_setups: set[int]) -> dict[int, NumericScreen]:
+    """Return the gates of a phase by position: see PhasePlan."""
+    written: set[str] = set()
+    # A key made with a macro, such as "header_name_%{tx.0}", may be any key that
+    # starts with its text before the macro.
+    prefixes: set[str] = set()
+    for position, rule in enumerate(rules):
+        if position in in_setups or rule.is_marker:
+            continue
+        for link in rule.links():
+            if link.capture:
+                written.update(CAPTURE_KEYS)
+            for action in (*link.actions, *link.per_match_actions):
+                if isinstance(action, SetVar) and action.collection == "TX":
+                    key = action.key.lower()
+                    if "%{" in key:
+                        prefixes.add(key[:key.index("%{")])
+                    else:
+                        written.add(key)
+    gates: dict[int, NumericScreen] = {}
+    for position, rule in enumerate(rules):
+        screen = rule.screen
+        if (rule.fixed_outcome is None or not isinstance(screen, NumericScreen)
+                or not screen.decides_match
+                or not all(target.source == "TX" and target.key is not None
+                           for target in screen.targets)):
+            continue
+        keys = _tx_keys(screen)
+        if written.isdisjoint(keys) and not any(
+                key.startswith(prefix) for key in keys for prefix in prefixes):
+            gates[position] = screen
+    return gates
+
+
+def _tx_keys(screen: NumericScreen) -> list[str]:
+    """Return the TX keys a screen of TX entries or their counts reads, its operand's
+    included. An entry's count follows from its value, since TX keeps one per key."""
+    keys = [target.key for target in screen.targets if target.key is not None]
+    if screen.operand_key is not None:
+        keys.append(screen.operand_key)
+    return keys
+
+
+MATCHED_NAMES: Final = frozenset({"MATCHED_VAR", "MATCHED_VARS", "MATCHED_VAR_NAME",
+                                  "MATCHED_VARS_NAMES"})
+
+
+def reads_earlier_match(rule: Rule) -> bool:
+    """Return True when ``rule`` may read the MATCHED_VAR an earlier rule left behind.
+
+    A rule reads its own match in its actions and later links, but its first
+    link's targets and operator argument, and the actions of a SecAction,
+    come before it matches anything.
+    """
+    if rule.is_marker:
+        return False
+    if any(spec.name in MATCHED_NAMES for spec in rule.variables):
+        return True
+    if "MATCHED_VAR" in rule.operator_argument.upper():
+        return True
+    if rule.operator is not None:
+        return False
+    texts = [rule.msg or "", rule.logdata or ""]
+    for link in rule.links():
+        texts.extend(repr(action) for action in (*link.actions, *link.per_match_actions))
+    return any("MATCHED_VAR" in text.upper() for text in texts)
 
 
 def _frozen(positions_by_id: dict[int, list[int]]) -> dict[int, tuple[int, ...]]:

@@ -9,13 +9,13 @@ response body, logging. Each phase runs its rules once.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from stockade.waf import macros, request_vars
 from stockade.waf.bodies import default_processor, process_request_body
 from stockade.waf.collections import Collection, MapCollection
 from stockade.waf.evaluation import run_phase
-from stockade.waf.matches import Interruption, Match, MatchedVar
+from stockade.waf.matches import CAPTURE_KEYS, Interruption, Match, MatchedVar
 from stockade.waf.prefilter import TargetScan, ValueScan
 from stockade.waf.request import WafRequest, WafResponse
 from stockade.waf.request_vars import to_text
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from stockade.waf.rules import Rule
 
 
-CAPTURE_KEYS: Final = tuple(str(index) for index in range(10))
-"""The TX keys that hold a match's captures."""
 
 
 class Transaction:
