@@ -1,7 +1,7 @@
 """Python CPU time per request of the callback path, measured in-process without sockets.
 
 Usage: PYTHONPATH=src .venv/bin/python bench/gateway_inprocess.py [--requests 10000] [--batches 7]
-       [--waf]
+       [--waf] [--varied]
 
 One worker with the config of bench/gateway.py gets a client connection and
 a pooled upstream connection whose transports only collect what is written.
@@ -16,7 +16,10 @@ throughput does, but it leaves out the event loop and the kernel.
 With --waf, the config and the request are those of bench/waf.py's plain
 API GET: the CRS from /usr/share/modsecurity-crs at paranoia level 1 in
 block mode, and no access log. That measures the whole worker path of a
-WAF request, of which bench/waf_mypyc.py times only the engine.
+WAF request, of which bench/waf_mypyc.py times only the engine. With
+--varied as well, each request is one of bench/waf.py's varied GETs: a new
+item id, query values and request id every time. They are made before the
+timing starts.
 """
 
 from __future__ import annotations
@@ -88,10 +91,24 @@ class CollectingTransport:
         pass
 
 
-async def measure(requests: int, batches: int, with_waf: bool) -> list[float]:
+def varied_request(number: int) -> bytes:
+    """Return bench/waf.py's varied GET number ``number``, as its wrk script makes it."""
+    target = f"/api/items/{number}?page={number % 97}&fields=name,price&q=item{number * 7}"
+    request_id = f"{number * 2654435761 % 4294967296:08x}-{number}"
+    return (
+        f"GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: stockade-bench/1.0\r\n"
+        f"Accept: application/json\r\nX-Request-Id: {request_id}\r\n\r\n"
+    ).encode()
+
+
+async def measure(requests: int, batches: int, with_waf: bool,
+                  varied: bool = False) -> list[float]:
     """Return the CPU microseconds per request of each batch."""
     folder = Path(tempfile.mkdtemp(prefix="stockade-inprocess-"))
     request = WAF_REQUEST if with_waf else REQUEST
+    # One request per relay, made in advance: the warm-up's, then each batch's.
+    sent = ([varied_request(number) for number in range(1, FLUSH_EVERY + requests * batches + 1)]
+            if varied else [])
     if with_waf:
         if not waf.CRS_DIR.is_dir():
             sys.exit(f"--waf needs the CRS in {waf.CRS_DIR}; run scripts/system-packages --bench")
@@ -113,9 +130,16 @@ async def measure(requests: int, batches: int, with_waf: bool) -> list[float]:
     upstream.connection_made(upstream_transport)  # type: ignore[arg-type]
     pool.targets[0].idle.append(upstream)
 
+    position = 0
+
     def relay(count: int) -> None:
+        nonlocal position
         for number in range(count):
-            client.data_received(request)
+            if sent:
+                client.data_received(sent[position])
+                position += 1
+            else:
+                client.data_received(request)
             upstream.data_received(RESPONSE)
             if number % FLUSH_EVERY == 0:
                 client_transport.written.clear()
@@ -146,8 +170,13 @@ def main() -> None:
     parser.add_argument(
         "--waf", action="store_true", help="Run bench/waf.py's CRS config and plain API GET."
     )
+    parser.add_argument(
+        "--varied", action="store_true", help="With --waf, send bench/waf.py's varied GETs."
+    )
     args = parser.parse_args()
-    results = uvloop.run(measure(args.requests, args.batches, args.waf))
+    if args.varied and not args.waf:
+        parser.error("--varied needs --waf")
+    results = uvloop.run(measure(args.requests, args.batches, args.waf, args.varied))
     print(
         f"CPU per request: min {min(results):.1f} us, median {statistics.median(results):.1f} us "
         f"({args.batches} batches of {args.requests})"

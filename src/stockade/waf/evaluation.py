@@ -82,22 +82,29 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
     removals = transaction.removals
     folding = (not removals.changed and bool(plan.gates)
                and transaction.engine.fold_allowed(phase, plan))
-    visits = (_folded(transaction, plan, found, 0, rules, targets) if folding
-              else found.positions)
+    folds: dict[int, tuple[int, ...]] = {}
+    if folding:
+        folds = _folds(transaction, plan, found)
+        visits = _folded(transaction, plan, found.positions, folds, 0, rules, targets)
+    else:
+        visits = found.positions
     end = len(rules)
     index = 0
     while index < len(visits):
         position = visits[index]
         setup = setups.get(position)
         if setup is not None:
-            position = _run_setup(transaction, setup, rules, targets, phase)
-            if position == STOPPED:
+            following = _run_setup(transaction, setup, rules, targets, phase)
+            if following == STOPPED:
                 return
-            if folding:  # the setup may have changed what the gates read
-                visits = _folded(transaction, plan, found, position, rules, targets)
+            if folding:
+                if position in plan.writing_setups:  # it may have changed what the gates read
+                    folds = _folds(transaction, plan, found)
+                visits = _folded(transaction, plan, found.positions, folds, following, rules,
+                                 targets)
                 index = 0
             else:
-                index = bisect_left(visits, position, index)
+                index = bisect_left(visits, following, index)
             continue
         index += 1
         rule = rules[position]
@@ -121,27 +128,38 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
         if folding and removals.changed:  # a ctl removed a rule, which may be a gate
             folding = False
         if folding:
-            visits = _folded(transaction, plan, found, following, rules, targets)
+            folds = _folds(transaction, plan, found)
+            visits = _folded(transaction, plan, found.positions, folds, following, rules, targets)
             index = 0
         else:
             visits = found.positions
             index = bisect_left(visits, following)
 
 
-def _folded(transaction: Transaction, plan: PhasePlan, found: Visits, start: int,
-            rules: list[Rule], targets: SkipTargets) -> tuple[int, ...]:
-    """Return ``found``'s positions from ``start`` on, without the gates before the next
-    setup run or barrier and without the rules that a matching gate among them jumps over.
+def _folds(transaction: Transaction, plan: PhasePlan, found: Visits) -> dict[int, tuple[int, ...]]:
+    """Return the folds of ``found`` for the current values of the TX entries the gates read."""
+    tx = transaction.tx
+    state = tuple([tx.first(name) for name in plan.gate_keys])
+    folds = found.folds.get(state)
+    if folds is None:
+        folds = {}
+        remember(found.folds, state, folds)
+    return folds
+
+
+def _folded(transaction: Transaction, plan: PhasePlan, positions: tuple[int, ...],
+            folds: dict[int, tuple[int, ...]], start: int, rules: list[Rule],
+            targets: SkipTargets) -> tuple[int, ...]:
+    """Return ``positions`` from ``start`` on, without the gates before the next setup run
+    or barrier and without the rules that a matching gate among them jumps over.
 
     Only the rules of setup runs write the TX entries the gates read, so the gates'
     decisions are known until the next setup run or barrier, where the fold stops.
+    ``folds`` keeps the results by ``start`` for the current values of those entries.
     """
-    tx = transaction.tx
-    key = (start, tuple([tx.first(name) for name in plan.gate_keys]))
-    folded = found.folds.get(key)
+    folded = folds.get(start)
     if folded is not None:
         return folded
-    positions = found.positions
     visited: list[int] = []
     end = len(rules)
     count = len(positions)
@@ -168,7 +186,7 @@ def _folded(transaction: Transaction, plan: PhasePlan, found: Visits, start: int
             following = _skip_rules(rules, following, outcome.skip)
         index = bisect_left(positions, following, index)
     folded = tuple(visited)
-    remember(found.folds, key, folded)
+    remember(folds, start, folded)
     return folded
 
 

@@ -135,7 +135,8 @@ class Visits:
     """
 
     positions: tuple[int, ...]
-    folds: dict[tuple[int, tuple[bytes | None, ...]], tuple[int, ...]] = field(
+    # By the values of the gates' TX keys, then by the position a fold starts from.
+    folds: dict[tuple[bytes | None, ...], dict[int, tuple[int, ...]]] = field(
         default_factory=dict)
 
 
@@ -163,6 +164,8 @@ class PhasePlan:
     # Positions of the setup runs' rules that write TX. A jump can land inside a
     # setup run, whose rules then run one by one, so a fold stops at them too.
     barriers: frozenset[int] = frozenset()
+    # The first positions of the setup runs with a rule that writes TX.
+    writing_setups: frozenset[int] = frozenset()
     # The sorted visits, by the live positions of each check that has some, kept
     # across transactions.
     merged: dict[tuple[frozenset[int], ...], Visits] = field(
@@ -198,8 +201,10 @@ def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan
     gates = _gates(rules, in_setups)
     keys = sorted({key for screen in gates.values() for key in _tx_keys(screen)})
     barriers = frozenset(position for position in in_setups if _writes_tx(rules[position]))
+    writing = frozenset(setup.start for setup in setups
+                        if not barriers.isdisjoint(range(setup.start, setup.start + setup.length)))
     return PhasePlan(tuple(always), checks, {setup.start: setup for setup in setups},
-                     Visits(tuple(always)), gates, tuple(keys), barriers)
+                     Visits(tuple(always)), gates, tuple(keys), barriers, writing)
 
 
 def _writes_tx(rule: Rule) -> bool:
