@@ -44,7 +44,7 @@ from gateway import UPSTREAM_BODY, stockade_config
 from stockade.config.loader import load_config
 from stockade.gateway.server import ClientConnection
 from stockade.gateway.upstream import UpstreamConnection
-from stockade.gateway.worker import Worker
+from stockade.gateway.worker import YOUNG_COLLECTION_ALLOCATIONS, Worker
 
 LISTEN_ADDRESS = "127.0.0.1:8080"
 UPSTREAM_PORT = 9
@@ -154,6 +154,7 @@ async def measure(requests: int, batches: int, with_waf: bool,
         )
     gc.collect()
     gc.freeze()  # as the worker does after loading its config
+    gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS)
     results = []
     for _ in range(batches):
         started = time.process_time()

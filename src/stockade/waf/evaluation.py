@@ -24,6 +24,7 @@ from stockade.waf.prefilter import (
     Prefilter,
     TargetScan,
     remember,
+    remember_repeated,
 )
 from stockade.waf.rules import Rule
 from stockade.waf.ruleset import SkipTargets
@@ -531,7 +532,7 @@ def _scan_targets(transaction: Transaction, screen: PrefilterScreen) -> TargetSc
     if combined is None:
         combined = _combined(prefilter, parts)
         if sum(len(value) for value, _ in combined.values) <= SHARED_UNION_BYTES:
-            remember(prefilter.shared_combined_scans, key, combined)
+            remember_repeated(prefilter.shared_combined_scans, prefilter.seen, key, combined)
     return combined
 
 
@@ -576,7 +577,7 @@ def _scan_spec(transaction: Transaction, spec: VariableSpec) -> TargetScan:
             lowered = lowered | value_lowered
     scan = TargetScan(tuple(values), mask, prefilter.intern_hits(unchanged, lowered))
     if sum(map(len, key)) <= SHARED_UNION_BYTES:
-        remember(shared, key, scan)
+        remember_repeated(shared, prefilter.seen, key, scan)
     return scan
 
 
@@ -599,7 +600,7 @@ def _prefilter_union(transaction: Transaction, rule: Rule, screen: PrefilterScre
         return union
     union = _union_of(transaction, rule, values, group, every_step)
     if sum(len(value) for value in values) <= SHARED_UNION_BYTES:
-        remember(shared, key, union)
+        remember_repeated(shared, prefilter.seen, key, union)
     return union
 
 
@@ -663,7 +664,7 @@ def _evaluate_link(transaction: Transaction, link: Rule, excluded: list[Variable
                 break
         else:
             if slot is not None and len(value) <= SHARED_VALUE_BYTES:
-                remember(misses, (slot, value), True)
+                remember_repeated(misses, transaction.engine.ruleset.seen, (slot, value), True)
     if not matched:
         return False
     transaction.matched_vars.extend(MatchedVar(name, value) for name, value in matched)
@@ -686,7 +687,7 @@ def _prefiltered(transaction: Transaction, link: Rule, targets: list[Target]) ->
         elif index in prefilter.hits(transaction, final, group):
             kept.append((name, value))
         elif slot is not None and len(value) <= SHARED_VALUE_BYTES:
-            remember(misses, (slot, value), True)
+            remember_repeated(misses, transaction.engine.ruleset.seen, (slot, value), True)
     return kept
 
 
@@ -794,7 +795,7 @@ def _transform_steps(transaction: Transaction, link: Rule, value: bytes) -> list
             current = function(current)
             steps.append(current)
         if shared is not None:
-            remember(shared, key, steps)
+            remember_repeated(shared, transaction.engine.ruleset.seen, key, steps)
     transaction.transform_cache[key] = steps
     return steps
 

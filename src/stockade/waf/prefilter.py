@@ -59,6 +59,8 @@ SHARED_VALUE_BYTES: Final = 256
 Short values (header values, argument names, small parameters) repeat from
 request to request, and a scan result depends only on the value.
 """
+SEEN_HASHES: Final = 65536
+"""Key hashes remember_repeated keeps; past it the set starts again."""
 SHARED_ENTRIES: Final = 16384
 """Entries of each cache kept across transactions; past it the cache starts again.
 
@@ -123,6 +125,8 @@ class Prefilter:
     plain_hit_ids: tuple[dict[tuple[int, ...], frozenset[int]],
                          dict[tuple[int, ...], frozenset[int]]] = field(
         default_factory=lambda: ({}, {}))
+    # Hashes of the keys the shared caches have met once (see remember_repeated).
+    seen: set[int] = field(default_factory=set)
 
     def scan_plain(self, transaction: Transaction, value: bytes) -> ValueScan:
         """Scan ``value`` with both plain sets, for every chain that leaves it unchanged.
@@ -145,7 +149,7 @@ class Prefilter:
                 found = (value_mask(value), self._plain_hits(0, unchanged.Match(value)),
                          self._plain_hits(1, lowered.Match(value.lower())))
             if shared is not None:
-                remember(shared, value, found)
+                remember_repeated(shared, self.seen, value, found)
         transaction.plain_scans[value] = found
         return found
 
@@ -194,7 +198,7 @@ class Prefilter:
         if found is None:
             found = frozenset(self.sets[group].Match(value) or ())
             if shared is not None:
-                remember(shared, key, found)
+                remember_repeated(shared, self.seen, key, found)
         transaction.prefilter_cache[key] = found
         return found
 
@@ -207,6 +211,23 @@ def remember(cache: dict[Key, Value], key: Key, value: Value) -> None:
     if len(cache) >= SHARED_ENTRIES:
         cache.clear()
     cache[key] = value
+
+
+def remember_repeated(cache: dict[Key, Value], seen: set[int], key: Key, value: Value) -> None:
+    """Store ``value`` as remember does, but only for a key whose hash ``seen`` has.
+
+    The first time, only the hash goes into ``seen``. Values that appear once,
+    such as request ids, then leave no cache entry behind: an entry's objects
+    would live until the cache fills, and the garbage collector traces every
+    one of them at each collection until then.
+    """
+    digest = hash(key)
+    if digest in seen:
+        remember(cache, key, value)
+        return
+    if len(seen) >= SEEN_HASHES:
+        seen.clear()
+    seen.add(digest)
 
 
 def _patterns(ruleset: RuleSet) -> Iterator[tuple[Rule, str]]:

@@ -72,6 +72,8 @@ class RuleSet:
     shared_steps: dict[tuple[bytes, tuple[str, ...]], list[bytes]] = field(default_factory=dict)
     # Short values a link with a miss_slot does not match, as (miss_slot, value).
     misses: dict[tuple[int, bytes], bool] = field(default_factory=dict)
+    # Hashes of the keys of shared_steps and misses met once (see remember_repeated).
+    seen: set[int] = field(default_factory=set)
     # True when a rule may read the MATCHED_VAR an earlier rule left, which the gates
     # left out of a fold would no longer set.
     reads_earlier_match: bool = False
