@@ -1,7 +1,7 @@
 """Python CPU time per request of the callback path, measured in-process without sockets.
 
 Usage: PYTHONPATH=src .venv/bin/python bench/gateway_inprocess.py [--requests 10000] [--batches 7]
-       [--waf] [--varied]
+       [--waf] [--varied] [--gc]
 
 One worker with the config of bench/gateway.py gets a client connection and
 a pooled upstream connection whose transports only collect what is written.
@@ -19,7 +19,8 @@ block mode, and no access log. That measures the whole worker path of a
 WAF request, of which bench/waf_mypyc.py times only the engine. With
 --varied as well, each request is one of bench/waf.py's varied GETs: a new
 item id, query values and request id every time. They are made before the
-timing starts.
+timing starts. --gc adds the garbage collector's runs, wall time per
+request and longest pause, by generation, during the timed batches.
 """
 
 from __future__ import annotations
@@ -101,8 +102,39 @@ def varied_request(number: int) -> bytes:
     ).encode()
 
 
+class CollectionTimes:
+    """Runs of the garbage collector and their wall time, by generation, while registered
+    in gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        elapsed = time.perf_counter() - self._started
+        generation = info["generation"]
+        self.runs[generation] += 1
+        self.seconds[generation] += elapsed
+        self.longest[generation] = max(self.longest[generation], elapsed)
+
+    def report(self, requests: int) -> str:
+        lines = ["garbage collection during the batches:"]
+        for generation in range(3):
+            lines.append(
+                f"  generation {generation}: {self.runs[generation]} runs, "
+                f"{self.seconds[generation] / requests * 1e6:.1f} us per request, "
+                f"longest {self.longest[generation] * 1e3:.1f} ms"
+            )
+        return "\n".join(lines)
+
+
 async def measure(requests: int, batches: int, with_waf: bool,
-                  varied: bool = False) -> list[float]:
+                  varied: bool = False, collections: CollectionTimes | None = None) -> list[float]:
     """Return the CPU microseconds per request of each batch."""
     folder = Path(tempfile.mkdtemp(prefix="stockade-inprocess-"))
     request = WAF_REQUEST if with_waf else REQUEST
@@ -156,10 +188,14 @@ async def measure(requests: int, batches: int, with_waf: bool,
     gc.freeze()  # as the worker does after loading its config
     gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS)
     results = []
+    if collections is not None:
+        gc.callbacks.append(collections)
     for _ in range(batches):
         started = time.process_time()
         relay(requests)
         results.append((time.process_time() - started) / requests * 1e6)
+    if collections is not None:
+        gc.callbacks.remove(collections)
     worker.access_log.close()
     return results
 
@@ -174,14 +210,22 @@ def main() -> None:
     parser.add_argument(
         "--varied", action="store_true", help="With --waf, send bench/waf.py's varied GETs."
     )
+    parser.add_argument(
+        "--gc", action="store_true", help="Also report the garbage collector's runs and time."
+    )
     args = parser.parse_args()
     if args.varied and not args.waf:
         parser.error("--varied needs --waf")
-    results = uvloop.run(measure(args.requests, args.batches, args.waf, args.varied))
+    collections = CollectionTimes() if args.gc else None
+    results = uvloop.run(
+        measure(args.requests, args.batches, args.waf, args.varied, collections)
+    )
     print(
         f"CPU per request: min {min(results):.1f} us, median {statistics.median(results):.1f} us "
         f"({args.batches} batches of {args.requests})"
     )
+    if collections is not None:
+        print(collections.report(args.requests * args.batches))
 
 
 if __name__ == "__main__":
