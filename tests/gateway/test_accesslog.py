@@ -105,3 +105,38 @@ def test_flushed_lines_equal_access_line(tmp_path: Path) -> None:
     asyncio.run(record_all())
     lines = (tmp_path / "access.log").read_text().splitlines()
     assert lines == [access_line(exchange) for exchange in exchanges]
+
+
+class FailingFile:
+    """A file whose writes fail, as on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_unwritable_log_keeps_newest_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("stockade.gateway.accesslog.MAX_PENDING_LINES", 3)
+    access_log = AccessLog(AccessLogSettings(path=str(tmp_path / "access.log")))
+    assert access_log._file is not None
+    access_log._file.close()
+    access_log._file = FailingFile()  # type: ignore[assignment]
+    exchanges = [exchange_with(f"request-{number}", b"x") for number in range(5)]
+
+    async def record_all() -> None:
+        for exchange in exchanges:
+            access_log.record(exchange)
+        access_log.flush()
+
+    asyncio.run(record_all())
+    assert "cannot write the access log" in caplog.text
+    assert access_log.dropped == 2
+    written = tmp_path / "access.log"
+    access_log._file = open(written, "a", encoding="utf-8")  # the disk has space again
+    access_log.close()
+    lines = written.read_text().splitlines()
+    assert [json.loads(line)["request_id"] for line in lines] == [
+        "request-2", "request-3", "request-4"]

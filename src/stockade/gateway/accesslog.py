@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections import deque
 from json.encoder import encode_basestring_ascii
 from typing import IO, Any, Final
 
@@ -34,7 +35,8 @@ class AccessLog:
         self.enabled = settings.enabled
         self.path = settings.path
         self._file: IO[str] | None = None
-        self._pending: list[_Entry] = []
+        # Full, it drops its oldest line at each append, without moving the others.
+        self._pending: deque[_Entry] = deque(maxlen=MAX_PENDING_LINES)
         self._handle: asyncio.TimerHandle | None = None
         self.dropped = 0
         if self.enabled:
@@ -48,10 +50,9 @@ class AccessLog:
         if not self.enabled:
             return
         pending = self._pending
+        if len(pending) == pending.maxlen:
+            self.dropped += 1
         pending.append(_entry(exchange))
-        if len(pending) > MAX_PENDING_LINES:
-            self.dropped += len(pending) - MAX_PENDING_LINES
-            del pending[: len(pending) - MAX_PENDING_LINES]
         if self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self.flush)
 
