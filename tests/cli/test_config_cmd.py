@@ -55,3 +55,25 @@ def test_validate_builds_security_layers(tmp_path: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert "a security layer cannot be set up" in err
     assert "STOCKADE_TEST_UNSET_SECRET is not set" in err
+
+
+def test_validate_names_missing_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "waf.yaml"
+    missing = tmp_path / "no-crs"
+    path.write_text(
+        "tenants:\n"
+        "  - id: acme\n"
+        f"    policy: {{waf: {{crs_path: '{missing}', extra_rule_files: [local.conf]}}}}\n"
+        "    services:\n"
+        "      - id: api\n"
+        "        hosts: [api.test]\n"
+        "        upstream: {targets: ['127.0.0.1:9000']}\n"
+        "        routes: [{id: items, path: /items}]\n")
+    assert main(["config", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    # One line per problem, at the first place it applies, before any rule set is compiled.
+    assert err.count("has no rules/REQUEST-9*.conf") == 1
+    assert f"{path}: tenant acme service api: waf.crs_path '{missing}'" in err
+    assert "waf.extra_rule_files: 'local.conf' is not a readable file" in err
+    assert "2 unusable files" in err
+    assert "a security layer cannot be set up" not in err

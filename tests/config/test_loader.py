@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from stockade.config.loader import ConfigError, load_config, parse_config
-from stockade.config.models import Policy, RequestBodyPolicy, merge_policy
+from stockade.config.models import LAYERS, Policy, RequestBodyPolicy, merge_policy
 
 VALID = b"""
 workers: 2
@@ -117,6 +117,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
             "claimed by both a/s and a/t",
         ),
         (b"tenants: [{id: Bad Id}]\n", "should match pattern"),
+        (b"tenants: [{id: a, policy: {modes: {wfa: detect}}}]\n", "unknown layer 'wfa'"),
+        (b"tenants: [{id: a, policy: {modes: {rate_limit: detect}}}]\n",
+         "unknown layer 'rate_limit'; use one of"),
     ],
 )
 def test_invalid_values_rejected(snippet: bytes, expected: str) -> None:
@@ -142,3 +145,30 @@ def test_policy_modes_per_layer() -> None:
     assert policy.mode_of("waf") == "detect"
     assert policy.mode_of("auth") == "block"
     assert Policy().mode_of("waf") == "block"
+
+
+def test_layers_name_every_stage() -> None:
+    from stockade.access.authorization import AuthorizationStage
+    from stockade.access.cors import CorsStage
+    from stockade.access.ip_rules import IpAccessStage
+    from stockade.auth.stage import AuthStage
+    from stockade.csrf.stage import CsrfStage
+    from stockade.ddos.stage import DdosLateStage, DdosStage
+    from stockade.protection.abuse import AbuseStage
+    from stockade.protection.auth_signals import AuthSignalsStage
+    from stockade.protection.bfla import BflaStage
+    from stockade.protection.blocking_stage import DenyStage
+    from stockade.protection.bola import BolaStage
+    from stockade.protection.leaks import LeakStage
+    from stockade.protection.openapi.stage import OpenApiStage
+    from stockade.protection.ssrf import SsrfStage
+    from stockade.ratelimit.stage import RateLimitStage
+    from stockade.waf import stage as waf_stage
+
+    stages = [AuthorizationStage, CorsStage, IpAccessStage, AuthStage, CsrfStage, DdosLateStage,
+              DdosStage, AbuseStage, AuthSignalsStage, BflaStage, DenyStage, BolaStage, LeakStage,
+              OpenApiStage, SsrfStage, RateLimitStage]
+    # The WAF stage may be compiled, which hides its class attributes, and discovery has
+    # no stage: its observer reads the mode of "discovery".
+    layers = {stage.layer for stage in stages} | {waf_stage.LAYER, "discovery"}
+    assert layers == LAYERS

@@ -328,6 +328,21 @@ def test_invalid_reload_keeps_old_config(gateway_factory: Factory, upstream: Tes
     assert "config change rejected" in gateway.logs()
 
 
+def test_reload_with_missing_crs_rejected(gateway_factory: Factory, upstream: TestUpstream,
+                                          tmp_path: Path) -> None:
+    gateway = gateway_factory(service_config([upstream.address]))
+    config = dict(gateway.config)
+    config["tenants"][0]["policy"] = {"waf": {"crs_path": str(tmp_path / "no-crs")}}
+    gateway.write_config(config)
+    gateway.reload()
+    time.sleep(1.5)
+    assert request(gateway.port, get(gateway.port, "/echo")).status == 200
+    logs = gateway.logs()
+    assert "config change rejected" in logs
+    assert "has no rules/REQUEST-9*.conf" in logs
+    assert "config is valid, reloading" not in logs
+
+
 def test_graceful_shutdown_finishes_in_flight(
     gateway_factory: Factory, upstream: TestUpstream
 ) -> None:

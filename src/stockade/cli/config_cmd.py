@@ -53,7 +53,7 @@ def run_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if problems:
-        print(f"{args.file}: {len(problems)} unusable certificate files", file=sys.stderr)
+        print(f"{args.file}: {len(problems)} unusable files", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     problems = check_layers(config)

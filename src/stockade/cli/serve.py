@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(f"{args.config}: {problem}", file=sys.stderr)
-        print(f"{args.config}: not started because certificate files are unusable", file=sys.stderr)
+        print(f"{args.config}: not started because files it names are unusable", file=sys.stderr)
         return 1
     supervisor = Supervisor(args.config, config, workers=args.workers, log_level=args.log_level)
     return supervisor.run()

@@ -8,7 +8,7 @@ from above, and nested sections merge key by key (see ``merge_policy``).
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -258,6 +258,13 @@ class RequestBodyPolicy(StrictModel):
     )
 
 
+LAYERS: Final = frozenset({
+    "abuse", "access", "auth", "auth-signals", "bfla", "blocking", "bola", "cors", "csrf",
+    "ddos", "discovery", "leaks", "openapi", "ratelimit", "ssrf", "waf",
+})
+"""The layer names of the security stages, which Policy.modes sets modes for."""
+
+
 class Policy(StrictModel):
     """Settings of every layer. Each field left unset is inherited from the level above."""
 
@@ -265,7 +272,9 @@ class Policy(StrictModel):
         None, description="Default mode of every security layer at this level."
     )
     modes: dict[str, Mode] | None = Field(
-        None, description="Mode per layer name (for example waf: detect), overriding 'mode'."
+        None,
+        description="Mode per layer name (for example waf: detect), overriding 'mode'. Layers: "
+        + ", ".join(sorted(LAYERS)) + ".",
     )
     request_body: RequestBodyPolicy | None = None
     auth: AuthPolicy | None = None
@@ -277,6 +286,16 @@ class Policy(StrictModel):
     protection: ProtectionPolicy | None = None
     csrf: CsrfPolicy | None = None
     ddos: DdosPolicy | None = None
+
+    @field_validator("modes")
+    @classmethod
+    def _check_layers(cls, value: dict[str, Mode] | None) -> dict[str, Mode] | None:
+        for layer in value or {}:
+            if layer not in LAYERS:
+                raise ValueError(
+                    f"unknown layer {layer!r}; use one of {', '.join(sorted(LAYERS))}"
+                )
+        return value
 
     def mode_of(self, layer: str) -> Mode:
         if self.modes and layer in self.modes:

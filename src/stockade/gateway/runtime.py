@@ -10,9 +10,10 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from stockade.config.models import GatewayConfig, Policy, Service, Tenant
+from stockade.config.models import GatewayConfig, Policy, Service, Tenant, merge_policy
 from stockade.events.model import SecurityEvent
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
@@ -103,8 +104,9 @@ def upstream_tls_of(tenant: Tenant, service: Service) -> UpstreamTlsContext | No
 
 
 def check_files(config: GatewayConfig) -> list[str]:
-    """Return the problems with the certificate files that the config names, one line each."""
-    problems: list[str] = []
+    """Return the problems with the files that the config names, one line each: certificates,
+    the Core Rule Set directories and the extra rule files of the WAF."""
+    problems = _waf_file_problems(config)
     for tenant in config.tenants:
         for service in tenant.services:
             try:
@@ -125,6 +127,38 @@ def check_files(config: GatewayConfig) -> list[str]:
                     f"with key {certificate.key}: {exc}"
                 )
     return problems
+
+
+def _waf_file_problems(config: GatewayConfig) -> list[str]:
+    """Check the WAF files of every policy in effect, and name the first place of each problem.
+
+    A worker compiles the rules only when it starts, so without this check a
+    missing CRS would pass a reload and fail in the worker.
+    """
+    from stockade.waf.crs import find_crs  # the WAF is imported only when a config uses it
+
+    problems: dict[str, str] = {}
+    for tenant in config.tenants:
+        tenant_policy = merge_policy(config.policy, tenant.policy)
+        for service in tenant.services:
+            service_policy = merge_policy(tenant_policy, service.policy)
+            places = [(f"tenant {tenant.id} service {service.id}", service_policy)]
+            places += [(f"tenant {tenant.id} service {service.id} route {route.id}",
+                        merge_policy(service_policy, route.policy)) for route in service.routes]
+            for place, policy in places:
+                waf = policy.waf
+                if waf is None:
+                    continue
+                try:
+                    find_crs(waf.crs_path)
+                except FileNotFoundError as exc:
+                    problems.setdefault(str(exc), place)
+                for path in waf.extra_rule_files:
+                    if not Path(path).is_file():
+                        problems.setdefault(
+                            f"waf.extra_rule_files: {path!r} is not a readable file; fix the "
+                            "path, which is relative to the working directory", place)
+    return [f"{place}: {problem}" for problem, place in problems.items()]
 
 
 def check_layers(config: GatewayConfig) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from stockade.gateway.pipeline import CONTINUE, Phase, StageRegistry, Verdict, reject
 from stockade.waf.crs import CrsInstall, find_crs, shared_ruleset, tenant_engine
@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 
 STAGE_ORDER = 400  # after auth (200) and rate limiting (300), before API protection (500)
 STATE_KEY = "waf"
+LAYER: Final = "waf"
 ENGINE_ERROR_STATUS = 500
 
 
 class WafStage:
     name = "waf"
-    layer = "waf"
+    layer = LAYER
     phases = frozenset(Phase)
     synchronous = True  # check never awaits
 
