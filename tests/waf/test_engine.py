@@ -162,6 +162,9 @@ SecRule ARGS "@rx ." "id:132,phase:1,pass"
     assert first.rule_id == 130
     assert second.rule_id == 131
     assert "test.conf" in str(first)
+    assert ("rule 130: operator @rx '(?<!x)a++' cannot be used, so the rule is left out: "
+            "neither hyperscan (") in str(first)
+    assert str(first).count("(?<!x)a++") == 1
     assert sorted(engine.ruleset.by_id) == [132]
     assert logged(run(engine, get(b"/?q=a"))) == [132]
 

@@ -8,11 +8,12 @@ loaded before it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from stockade.waf import settings_directives
 from stockade.waf.actions import apply_action
 from stockade.waf.bodies.xml import SUPPORTED_PATHS
-from stockade.waf.operators import build_operator
+from stockade.waf.operators import OperatorError, build_operator
 from stockade.waf.rules import DefaultActions, EngineSettings, Rule, RuleAction
 from stockade.waf.ruleset import Diagnostic, RuleSet
 from stockade.waf.seclang.actions import parse_action_list
@@ -184,7 +185,10 @@ class RuleSetBuilder:
             rule.operator = None
             rule.operator_name = ""
             self._failed_operators[id(rule)] = rule
-            message = f"operator @{name} {argument[:80]!r} cannot be used: {error}"
+            # An OperatorError's text quotes the argument again, so only its reason is kept.
+            reason = error.reason if isinstance(error, OperatorError) else str(error)
+            message = (f"operator @{name} {_clipped(argument)!r} cannot be used, so the rule "
+                       f"is left out: {reason}")
             # The caller reports diagnostics, once (load_crs logs each one).
             self.diagnostics.append(Diagnostic(rule.id, directive.path, directive.line, message))
 
@@ -243,3 +247,13 @@ class RuleSetBuilder:
             raise directive.error("needs a disruptive action, for example pass or deny")
         self.defaults[probe.phase] = DefaultActions(
             probe.disruptive, probe.status, probe.log, probe.auditlog, tuple(transformations))
+
+
+MAX_ARGUMENT_IN_DIAGNOSTIC: Final = 60
+"""Characters of an operator argument quoted in a load diagnostic."""
+
+
+def _clipped(argument: str) -> str:
+    if len(argument) <= MAX_ARGUMENT_IN_DIAGNOSTIC:
+        return argument
+    return argument[:MAX_ARGUMENT_IN_DIAGNOSTIC] + "..."
