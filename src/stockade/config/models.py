@@ -8,6 +8,7 @@ from above, and nested sections merge key by key (see ``merge_policy``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any, Final, Literal, cast
 
 from pydantic import (
@@ -308,6 +309,19 @@ def merge_policy(parent: Policy, child: Policy | None) -> Policy:
     if child is None:
         return parent
     return cast(Policy, _merge_model(parent, child))
+
+
+def policies_in_effect(config: GatewayConfig) -> Iterator[tuple[str, Policy]]:
+    """Yield (place, merged policy) for every service and route of ``config``. The place
+    reads "tenant acme service api" or "tenant acme service api route items"."""
+    for tenant in config.tenants:
+        tenant_policy = merge_policy(config.policy, tenant.policy)
+        for service in tenant.services:
+            place = f"tenant {tenant.id} service {service.id}"
+            service_policy = merge_policy(tenant_policy, service.policy)
+            yield place, service_policy
+            for route in service.routes:
+                yield f"{place} route {route.id}", merge_policy(service_policy, route.policy)
 
 
 def _merge_model(parent: BaseModel, child: BaseModel) -> BaseModel:

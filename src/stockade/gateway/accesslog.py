@@ -35,7 +35,7 @@ class AccessLog:
         self.enabled = settings.enabled
         self.path = settings.path
         self._file: IO[str] | None = None
-        # Full, it drops its oldest line at each append, without moving the others.
+        # A full deque drops its oldest line at each append, without moving the others.
         self._pending: deque[_Entry] = deque(maxlen=MAX_PENDING_LINES)
         self._handle: asyncio.TimerHandle | None = None
         self.dropped = 0

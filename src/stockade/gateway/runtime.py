@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockade.config.models import GatewayConfig, Policy, Service, Tenant, merge_policy
+from stockade.config.models import GatewayConfig, Policy, Service, Tenant, policies_in_effect
 from stockade.events.model import SecurityEvent
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
@@ -137,27 +137,20 @@ def _waf_file_problems(config: GatewayConfig) -> list[str]:
     """
     from stockade.waf.crs import find_crs  # the WAF is imported only when a config uses it
 
-    problems: dict[str, str] = {}
-    for tenant in config.tenants:
-        tenant_policy = merge_policy(config.policy, tenant.policy)
-        for service in tenant.services:
-            service_policy = merge_policy(tenant_policy, service.policy)
-            places = [(f"tenant {tenant.id} service {service.id}", service_policy)]
-            places += [(f"tenant {tenant.id} service {service.id} route {route.id}",
-                        merge_policy(service_policy, route.policy)) for route in service.routes]
-            for place, policy in places:
-                waf = policy.waf
-                if waf is None:
-                    continue
-                try:
-                    find_crs(waf.crs_path)
-                except FileNotFoundError as exc:
-                    problems.setdefault(str(exc), place)
-                for path in waf.extra_rule_files:
-                    if not Path(path).is_file():
-                        problems.setdefault(
-                            f"waf.extra_rule_files: {path!r} is not a readable file; fix the "
-                            "path, which is relative to the working directory", place)
+    problems: dict[str, str] = {}  # problem -> the first place it applies to
+    for place, policy in policies_in_effect(config):
+        waf = policy.waf
+        if waf is None:
+            continue
+        try:
+            find_crs(waf.crs_path)
+        except FileNotFoundError as exc:
+            problems.setdefault(str(exc), place)
+        for path in waf.extra_rule_files:
+            if not Path(path).is_file():
+                problems.setdefault(
+                    f"waf.extra_rule_files: {path!r} is not a readable file; fix the path, "
+                    "which is relative to the working directory", place)
     return [f"{place}: {problem}" for problem, place in problems.items()]
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from stockade.waf import variables
 from stockade.waf.integers import parse_integer
 from stockade.waf.matches import MatchedVar
-from stockade.waf.outcome import finish_match
+from stockade.waf.outcome import Outcome, finish_match
 from stockade.waf.prefilter import (
     GROUP_SHIFT,
     MAX_SCANNED_VALUE_BYTES,
@@ -89,7 +89,6 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
         visits = _folded(transaction, plan, found.positions, folds, 0, rules, targets)
     else:
         visits = found.positions
-    end = len(rules)
     index = 0
     while index < len(visits):
         position = visits[index]
@@ -114,13 +113,11 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
             outcome = finish_match(transaction, rule, phase)
             if outcome.stop_phase:
                 return
-            if outcome.skip_after is not None:
-                following = _position_after(targets, outcome.skip_after, following, end)
-            if outcome.skip:
-                following = _skip_rules(rules, following, outcome.skip)
+            following = _following(rules, targets, position, outcome)
         elif not (folding and position in plan.barriers):
             continue
-        if transaction.values_generation != generation:  # a ctl changed a request variable
+        values_changed = transaction.values_generation != generation
+        if values_changed:  # a ctl changed a request variable
             generation = transaction.values_generation
             found = _visits(transaction, plan)
         elif following == position + 1 and not (
@@ -129,7 +126,9 @@ def _run_planned(transaction: Transaction, rules: list[Rule], targets: SkipTarge
         if folding and removals.changed:  # a ctl removed a rule, which may be a gate
             folding = False
         if folding:
-            folds = _folds(transaction, plan, found)
+            # New visits, or a barrier that may have changed what the gates read.
+            if values_changed or position in plan.barriers:
+                folds = _folds(transaction, plan, found)
             visits = _folded(transaction, plan, found.positions, folds, following, rules, targets)
             index = 0
         else:
@@ -162,7 +161,6 @@ def _folded(transaction: Transaction, plan: PhasePlan, positions: tuple[int, ...
     if folded is not None:
         return folded
     visited: list[int] = []
-    end = len(rules)
     count = len(positions)
     index = bisect_left(positions, start)
     while index < count:
@@ -170,22 +168,15 @@ def _folded(transaction: Transaction, plan: PhasePlan, positions: tuple[int, ...
         if position in plan.setups or position in plan.barriers:
             visited.extend(positions[index:])
             break
+        index += 1
         screen = plan.gates.get(position)
         matched = None if screen is None else _numeric_result(transaction, screen)
         if matched is None:
             visited.append(position)
-            index += 1
             continue
-        index += 1
         outcome = rules[position].fixed_outcome
-        if not matched or outcome is None:
-            continue
-        following = position + 1
-        if outcome.skip_after is not None:
-            following = _position_after(targets, outcome.skip_after, following, end)
-        if outcome.skip:
-            following = _skip_rules(rules, following, outcome.skip)
-        index = bisect_left(positions, following, index)
+        if matched and outcome is not None:
+            index = bisect_left(positions, _following(rules, targets, position, outcome), index)
     folded = tuple(visited)
     remember(folds, start, folded)
     return folded
@@ -251,6 +242,16 @@ def _matches(transaction: Transaction, rule: Rule) -> bool:
     if decision == UNDECIDED:
         return evaluate(transaction, rule)
     return decision == MATCH
+
+
+def _following(rules: list[Rule], targets: SkipTargets, position: int, outcome: Outcome) -> int:
+    """Return the position the phase goes on from after the rule at ``position`` matched."""
+    following = position + 1
+    if outcome.skip_after is not None:
+        following = _position_after(targets, outcome.skip_after, following, len(rules))
+    if outcome.skip:
+        following = _skip_rules(rules, following, outcome.skip)
+    return following
 
 
 def _skip_rules(rules: list[Rule], position: int, count: int) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 CAPTURE_KEYS: Final = tuple(str(index) for index in range(10))
-"""The TX keys that hold a match's captures."""
+"""The TX keys that contain a match's captures."""
 
 
 @dataclass(frozen=True, slots=True)

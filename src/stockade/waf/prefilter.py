@@ -60,7 +60,7 @@ Short values (header values, argument names, small parameters) repeat from
 request to request, and a scan result depends only on the value.
 """
 SEEN_HASHES: Final = 65536
-"""Key hashes remember_repeated keeps; past it the set starts again."""
+"""Key hashes that remember_repeated keeps. Past this count the set starts again."""
 SHARED_ENTRIES: Final = 16384
 """Entries of each cache kept across transactions; past it the cache starts again.
 

@@ -74,8 +74,8 @@ class RuleSet:
     misses: dict[tuple[int, bytes], bool] = field(default_factory=dict)
     # Hashes of the keys of shared_steps and misses met once (see remember_repeated).
     seen: set[int] = field(default_factory=set)
-    # True when a rule may read the MATCHED_VAR an earlier rule left, which the gates
-    # left out of a fold would no longer set.
+    # True when a rule may read the MATCHED_VAR an earlier rule left. Folding would
+    # change what it reads, because a gate left out of a fold does not set it.
     reads_earlier_match: bool = False
 
     def __post_init__(self) -> None:

@@ -129,9 +129,10 @@ class LabelCheck:
 class Visits:
     """The sorted positions a transaction visits in a phase, and their folds.
 
-    A fold leaves out the gates from one position on, and the rules a
-    matching gate jumps over, for one set of values of the gates' TX keys.
-    Folds are kept across transactions, by that position and those values.
+    A fold is the positions from one position on, without the gates before
+    the next setup run or barrier and without the rules that a matching gate
+    among them jumps over. It holds for one set of values of the gates' TX
+    keys, and folds are kept across transactions.
     """
 
     positions: tuple[int, ...]
@@ -150,9 +151,9 @@ class PhasePlan:
 
     Gates are rules that only pass or jump, decided by a numeric screen of
     TX entries that no rule of the phase writes outside its setup runs, such
-    as the paranoia-level checks of the CRS. Up to the next setup run or
-    barrier their decisions are known in advance, so a transaction can leave
-    them out of its visits (see evaluation._folded).
+    as the paranoia-level checks of the CRS. Up to the next setup run, or the
+    next barrier (see ``barriers``), their decisions are known in advance, so a
+    transaction can leave them out of its visits (see evaluation._folded).
     """
 
     always: tuple[int, ...]  # sorted positions
@@ -207,10 +208,16 @@ def plan_phase(rules: list[Rule], setups: tuple[TxSetup, ...] = ()) -> PhasePlan
                      Visits(tuple(always)), gates, tuple(keys), barriers, writing)
 
 
+def _tx_setvars(rule: Rule) -> list[SetVar]:
+    """Return the setvar actions of ``rule``'s links that write TX."""
+    return [action for link in rule.links()
+            for action in (*link.actions, *link.per_match_actions)
+            if isinstance(action, SetVar) and action.collection == "TX"]
+
+
 def _writes_tx(rule: Rule) -> bool:
-    return any(link.capture or any(isinstance(action, SetVar) and action.collection == "TX"
-                                   for action in (*link.actions, *link.per_match_actions))
-               for link in rule.links())
+    """Return True when ``rule`` writes TX, with setvar or with capture."""
+    return any(link.capture for link in rule.links()) or bool(_tx_setvars(rule))
 
 
 def _gates(rules: list[Rule], in_setups: set[int]) -> dict[int, NumericScreen]:
@@ -222,16 +229,14 @@ def _gates(rules: list[Rule], in_setups: set[int]) -> dict[int, NumericScreen]:
     for position, rule in enumerate(rules):
         if position in in_setups or rule.is_marker:
             continue
-        for link in rule.links():
-            if link.capture:
-                written.update(CAPTURE_KEYS)
-            for action in (*link.actions, *link.per_match_actions):
-                if isinstance(action, SetVar) and action.collection == "TX":
-                    key = action.key.lower()
-                    if "%{" in key:
-                        prefixes.add(key[:key.index("%{")])
-                    else:
-                        written.add(key)
+        if any(link.capture for link in rule.links()):
+            written.update(CAPTURE_KEYS)
+        for action in _tx_setvars(rule):
+            key = action.key.lower()
+            if "%{" in key:
+                prefixes.add(key[:key.index("%{")])
+            else:
+                written.add(key)
     gates: dict[int, NumericScreen] = {}
     for position, rule in enumerate(rules):
         screen = rule.screen

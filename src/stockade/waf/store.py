@@ -33,7 +33,7 @@ class CollectionStore:
         if deadlines:
             for lowered, deadline in list(deadlines.items()):
                 if deadline <= now:
-                    # Removed from the stored record, so a later setvar without expirevar lasts.
+                    # The variable leaves the stored record, so a later plain setvar stays.
                     stored[1].pop(lowered, None)
                     del deadlines[lowered]
         for name, value in stored[1].values():
