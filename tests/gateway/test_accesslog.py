@@ -8,7 +8,13 @@ import pytest
 
 from stockade.config.models import AccessLog as AccessLogSettings
 from stockade.config.models import Policy, Route, Service, Tenant, Upstream
-from stockade.gateway.accesslog import AccessLog, access_line, access_record
+from stockade.gateway.accesslog import (
+    FLUSH_INTERVAL,
+    FLUSH_LINES,
+    AccessLog,
+    access_line,
+    access_record,
+)
 from stockade.gateway.exchange import ClientInfo, Consumer, Exchange, VerdictRecord
 from stockade.gateway.pipeline import Pipeline
 from stockade.gateway.routing import RouteMatch
@@ -140,3 +146,43 @@ def test_unwritable_log_keeps_newest_lines(tmp_path: Path, monkeypatch: pytest.M
     lines = written.read_text().splitlines()
     assert [json.loads(line)["request_id"] for line in lines] == [
         "request-2", "request-3", "request-4"]
+
+
+def test_full_batch_flushes_before_timer(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    access_log = AccessLog(AccessLogSettings(path=str(path)))
+    exchanges = [exchange_with(f"request-{number}", b"x") for number in range(FLUSH_LINES + 1)]
+    written: list[int] = []
+
+    async def record_all() -> None:
+        for exchange in exchanges[:-1]:
+            access_log.record(exchange)
+        assert not path.read_text()  # nothing is written between the steps of an exchange
+        await asyncio.sleep(0)
+        written.append(len(path.read_text().splitlines()))
+        access_log.record(exchanges[-1])
+        await asyncio.sleep(0)
+        written.append(len(path.read_text().splitlines()))  # one line waits for the timer
+        await asyncio.sleep(FLUSH_INTERVAL * 1.5)
+        written.append(len(path.read_text().splitlines()))
+        access_log.close()
+
+    asyncio.run(record_all())
+    assert written == [FLUSH_LINES, FLUSH_LINES, FLUSH_LINES + 1]
+
+
+def test_failed_write_waits_for_timer(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    access_log = AccessLog(AccessLogSettings(path=str(tmp_path / "access.log")))
+    assert access_log._file is not None
+    access_log._file.close()
+    access_log._file = FailingFile()  # type: ignore[assignment]
+
+    async def record_all() -> None:
+        for number in range(FLUSH_LINES * 3):
+            access_log.record(exchange_with(f"request-{number}", b"x"))
+            await asyncio.sleep(0)
+        access_log._file = None  # the test ends here; close() has nothing to write to
+
+    asyncio.run(record_all())
+    assert caplog.text.count("cannot write the access log") == 1
+    assert len(access_log._pending) == FLUSH_LINES * 3

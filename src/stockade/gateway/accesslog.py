@@ -19,6 +19,14 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.2
 """Seconds between flushes: lines reach the file at most this late."""
 
+FLUSH_LINES = 128
+"""Pending lines that start a flush before the timer, right after the current callbacks.
+
+Formatting is the costly part of a flush, and no connection is served while
+it runs. Under load, a 0.2 s batch of thousands of lines stalled every
+connection for several milliseconds, which showed as the proxy's p99
+latency. A batch of this size takes well under a millisecond."""
+
 MAX_PENDING_LINES = 10_000
 """Lines kept while the file cannot be written; older ones are counted as dropped."""
 
@@ -28,7 +36,10 @@ class AccessLog:
 
     ``record`` keeps only the values a line needs. The lines are formatted
     when they are flushed, all in one loop, which costs less per line than
-    formatting each one between the steps of its exchange.
+    formatting each one between the steps of its exchange. Once
+    ``FLUSH_LINES`` are pending, the flush runs as soon as the current
+    callbacks end. After a failed write only the timer retries, so a full
+    disk costs one failed write per interval.
     """
 
     def __init__(self, settings: AccessLogSettings) -> None:
@@ -38,6 +49,8 @@ class AccessLog:
         # A full deque drops its oldest line at each append, without moving the others.
         self._pending: deque[_Entry] = deque(maxlen=MAX_PENDING_LINES)
         self._handle: asyncio.TimerHandle | None = None
+        self._soon: asyncio.Handle | None = None
+        self._failing = False
         self.dropped = 0
         if self.enabled:
             self._file = (
@@ -54,10 +67,23 @@ class AccessLog:
             self.dropped += 1
         pending.append(_entry(exchange))
         if self._handle is None:
-            self._handle = asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self.flush)
+            self._handle = asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self._on_timer)
+        elif len(pending) >= FLUSH_LINES and self._soon is None and not self._failing:
+            self._soon = asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _on_timer(self) -> None:
+        self._handle = None
+        self.flush()
+
+    def _flush_soon(self) -> None:
+        self._soon = None
+        self.flush()
 
     def flush(self) -> None:
-        self._handle = None
+        """Write every pending line; keep them all if the write fails."""
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         if not self._pending or self._file is None:
             return
         text = "\n".join([_format_line(entry) for entry in self._pending]) + "\n"
@@ -65,13 +91,16 @@ class AccessLog:
             self._file.write(text)
             self._file.flush()
         except OSError as exc:
+            self._failing = True
             log.error("cannot write the access log %s: %s", self.path, exc)
             return
+        self._failing = False
         self._pending.clear()
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
+            self._handle = None
         self.flush()
         if self._file is not None and self._file is not sys.stdout:
             self._file.close()
