@@ -20,9 +20,11 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import MutableSequence
 from pathlib import Path
@@ -50,6 +52,12 @@ cannot compile subclasses of built-in exceptions (gateway/errors.py holds the
 gateway's), its classes cannot be
 weakly referenced (which the @rx pattern cache needs), and a module whose
 dataclasses name types imported only for type checking fails at import."""
+
+C_MODULES: dict[str, tuple[str, ...]] = {"http": ("_heads",)}
+"""Hand-written C modules, by package of stockade: ``<name>.c`` beside the Python
+modules, built with the compiler Python was built with. Like the mypyc
+modules, they are used only from a matching build, and the Python code
+that imports them works without them."""
 
 DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"
 """Environment variable that names the directory of the compiled build."""
@@ -81,7 +89,12 @@ def source_digest() -> str:
     digest = hashlib.sha256()
     digest.update(sys.version.encode())
     digest.update(_mypyc_version().encode())
-    paths = [path for package in COMPILED for path in (_PACKAGE_ROOT / package).rglob("*.py")]
+    paths = [
+        path
+        for package in COMPILED
+        for pattern in ("*.py", "*.c")
+        for path in (_PACKAGE_ROOT / package).rglob(pattern)
+    ]
     paths.append(Path(__file__).resolve())  # the list of compiled modules
     for path in sorted(paths):
         digest.update(str(path.relative_to(_PACKAGE_ROOT)).encode())
@@ -143,6 +156,8 @@ def build(directory: Path) -> bool:
             log.warning("mypyc failed with status %d; everything runs interpreted:\n%s",
                         result.returncode, (result.stdout + result.stderr)[-4000:])
             return False
+        if not _compile_c_modules(work):
+            return False
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
@@ -150,10 +165,34 @@ def build(directory: Path) -> bool:
             shutil.copy2(library, directory / library.name)
         for package, names in COMPILED.items():
             (directory / "stockade" / package).mkdir(parents=True)
-            for name in names:
+            for name in names + C_MODULES.get(package, ()):
                 for extension in (work / "stockade" / package).glob(f"{name}.*.so"):
                     shutil.copy2(extension, directory / "stockade" / package / extension.name)
-    (directory / MANIFEST).write_text(json.dumps({"digest": digest, "modules": COMPILED}))
+    manifest = {"digest": digest, "modules": COMPILED, "c_modules": C_MODULES}
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    return True
+
+
+def _compile_c_modules(work: Path) -> bool:
+    """Compile each of C_MODULES beside its source in ``work``; return False on a failure."""
+    compiler = shlex.split(sysconfig.get_config_var("CC") or "cc")
+    include = sysconfig.get_paths()["include"]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    for package, names in C_MODULES.items():
+        for name in names:
+            source = work / "stockade" / package / f"{name}.c"
+            command = [*compiler, "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
+                       f"-I{include}", str(source), "-o", str(source.with_name(name + suffix))]
+            try:
+                result = subprocess.run(command, capture_output=True, text=True, check=False)
+            except OSError as error:
+                log.warning("cannot run the C compiler (%s); everything runs interpreted", error)
+                return False
+            if result.returncode != 0:
+                log.warning("compiling %s failed with status %d; everything runs "
+                            "interpreted:\n%s", source.name, result.returncode,
+                            (result.stdout + result.stderr)[-4000:])
+                return False
     return True
 
 

@@ -20,6 +20,11 @@ from stockade.http.charsets import (
 )
 from stockade.http.errors import ProtocolError
 
+try:
+    from stockade.http import _heads
+except ImportError:  # no compiled build: the Python functions below do all the work
+    _heads = None  # type: ignore[assignment]
+
 FRAMING_FIELD_NAMES: Final = frozenset(
     {b"content-length", b"transfer-encoding", b"host", b"connection", b"expect"}
 )
@@ -32,6 +37,21 @@ _NAME_LIST_CHARS: Final = TOKEN_CHARS + b"\n"
 
 FieldItems = list[tuple[bytes, bytes]]
 FramingValues = dict[bytes, list[bytes]]
+
+
+def scan_head(
+    head: bytes, max_field_count: int
+) -> tuple[bytes, FieldItems, list[bytes], FramingValues] | None:
+    """Return the start line of a valid head and what ``parse_field_lines`` returns for it.
+
+    ``head`` ends before the CRLF CRLF. The compiled ``_heads`` module reads
+    it in one pass. None means a head that may be invalid, or no compiled
+    build: the caller then reads it with ``split_section`` and
+    ``parse_field_lines``, which raise the precise ProtocolError.
+    """
+    if _heads is None:
+        return None
+    return _heads.scan_head(head, max_field_count)
 
 
 def split_section(

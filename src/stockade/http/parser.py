@@ -33,6 +33,7 @@ from stockade.http.field_lines import (
     FieldItems,
     FramingValues,
     parse_field_lines,
+    scan_head,
     split_section,
 )
 from stockade.http.fields import Fields
@@ -76,11 +77,16 @@ class RequestParser(MessageParser):
     __slots__ = ()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = split_section(
-            head, "request head", self._limits.max_header_count, start_line=True
-        )
-        method, target, version = self._parse_request_line(lines[0])
-        items, names, framing_values = parse_field_lines(lines[1:], "header")
+        scanned = scan_head(head, self._limits.max_header_count)
+        if scanned is None:
+            lines = split_section(
+                head, "request head", self._limits.max_header_count, start_line=True
+            )
+            method, target, version = self._parse_request_line(lines[0])
+            items, names, framing_values = parse_field_lines(lines[1:], "header")
+        else:
+            request_line, items, names, framing_values = scanned
+            method, target, version = self._parse_request_line(request_line)
         if target[:1] == b"/" and b"#" not in target:
             path, target_authority = target, None  # origin-form, checked as split_target does
         else:
@@ -230,11 +236,16 @@ class ResponseParser(MessageParser):
         return super()._read_head()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        lines = split_section(
-            head, "response head", self._limits.max_header_count, start_line=True
-        )
-        version, status, reason = _parse_status_line(lines[0])
-        items, names, framing_values = parse_field_lines(lines[1:], "header")
+        scanned = scan_head(head, self._limits.max_header_count)
+        if scanned is None:
+            lines = split_section(
+                head, "response head", self._limits.max_header_count, start_line=True
+            )
+            version, status, reason = _parse_status_line(lines[0])
+            items, names, framing_values = parse_field_lines(lines[1:], "header")
+        else:
+            status_line, items, names, framing_values = scanned
+            version, status, reason = _parse_status_line(status_line)
         connection = framing_values.get(b"connection")
         options = (
             connection_options(connection, RESPONSE_PROTECTED_FIELDS) if connection else _NO_OPTIONS

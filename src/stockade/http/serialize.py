@@ -15,6 +15,11 @@ from typing import Final
 from stockade.http.charsets import TOKEN_CHARS, is_token
 from stockade.http.fields import Fields
 
+try:
+    from stockade.http import _heads
+except ImportError:  # no compiled build: the Python code below does all the work
+    _heads = None  # type: ignore[assignment]
+
 LAST_CHUNK: Final = b"0\r\n\r\n"
 """The last chunk of a chunked body, with an empty trailer section."""
 
@@ -37,6 +42,12 @@ def serialize_request_head(
     items = _item_list(fields)
     if extra:
         items += extra
+    if _heads is not None:
+        # The compiled module writes a valid head and returns None for any
+        # other, which the code below then rejects with the precise error.
+        written = _heads.request_head(method, target, items)
+        if written is not None:
+            return written
     head = b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, _joined_lines(items))
     # The start line must hold exactly two SP, and the head one CRLF per line.
     if (
@@ -59,8 +70,12 @@ def serialize_response_head(
     """
     if not 100 <= status <= 999:
         raise ValueError(f"status {status} is not a three-digit code")
-    # The items are only read here, so a list is used as it is.
-    items = fields.items() if isinstance(fields, Fields) else fields
+    # The items are only read here, so they are not copied.
+    items = fields.items_view() if isinstance(fields, Fields) else fields
+    if _heads is not None:
+        written = _heads.response_head(_STATUS_CODES[status - 100], reason, items)
+        if written is not None:
+            return written
     head = b"HTTP/1.1 %d %s\r\n%s\r\n" % (status, reason, _joined_lines(items))
     if not _is_well_formed(head, items):
         if _has_forbidden_byte(reason):
@@ -78,6 +93,8 @@ def serialize_fields(fields: Fields) -> bytes:
     return lines
 
 
+_STATUS_CODES: Final = [b"%d" % code for code in range(100, 1000)]
+"""The three-digit status codes as bytes, indexed by code - 100."""
 _START_LINE_SPACES: Final = 2
 _LINE_BYTES: Final = bytes(byte for byte in range(256) if byte not in b"\r\n\x00")
 """Every byte but CR, LF and NUL: what ``_is_well_formed`` deletes from a head."""
