@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from stockade.gateway.accesslog import (
     FLUSH_INTERVAL,
     FLUSH_LINES,
     AccessLog,
+    _milli_text,
     access_line,
     access_record,
 )
@@ -186,3 +188,14 @@ def test_failed_write_waits_for_timer(tmp_path: Path, caplog: pytest.LogCaptureF
     asyncio.run(record_all())
     assert caplog.text.count("cannot write the access log") == 1
     assert len(access_log._pending) == FLUSH_LINES * 3
+
+
+def test_milli_text_matches_repr_round() -> None:
+    rng = random.Random(20261205)
+    values = [0.0, -0.0, 0.0004, 0.0005, 0.0015, 1.0005, 2.675, 0.1, 1e11 + 0.0005, 1e12, 1e20,
+              -2.5, float("inf"), 1733400000.1234]
+    values += [rng.random() * 10 ** rng.randint(-5, 13) for _ in range(20000)]
+    halfway = [0.0, 0.0005, -0.0005]
+    values += [rng.randint(0, 10**6) / 1000 + rng.choice(halfway) for _ in range(5000)]
+    for value in values:
+        assert _milli_text(value) == repr(round(value, 3)), value

@@ -200,7 +200,7 @@ def _format_line(entry: _Entry) -> str:
     if method_json is None:
         method_json = encode_basestring_ascii(method.decode("latin-1"))
     line = _LINE_FORMAT % (
-        repr(round(started_wall, 3)),
+        _milli_text(started_wall),
         encode_basestring_ascii(request_id),
         _NO_ROUTE_JSON if match is None else _route_json(match),
         encode_basestring_ascii(client),
@@ -210,15 +210,38 @@ def _format_line(entry: _Entry) -> str:
         status,
         bytes_in,
         bytes_out,
-        repr(round(duration * 1000, 3)),
+        _milli_text(duration * 1000),
         _json_text(upstream_target),
-        "null" if upstream_seconds is None else repr(round(upstream_seconds * 1000, 3)),
+        "null" if upstream_seconds is None else _milli_text(upstream_seconds * 1000),
         "null" if consumer_id is None else encode_basestring_ascii(consumer_id),
         verdicts,
     )
     if connect_seconds is not None:
-        return f'{line},"upstream_connect_ms":{round(connect_seconds * 1000, 3)!r}}}'
+        return f'{line},"upstream_connect_ms":{_milli_text(connect_seconds * 1000)}}}'
     return line + "}"
+
+
+MILLI_TEXT_LIMIT: Final = 1e12
+"""Magnitude below which ``_milli_text`` formats a value itself.
+
+With three decimals such a value has at most 15 significant digits, which
+a double keeps exactly, so the shortest text that reads back as the
+rounded float is the fixed-point text without its trailing zeros."""
+
+
+def _milli_text(value: float) -> str:
+    """Return ``repr(round(value, 3))``, the text json.dumps writes for the rounded value.
+
+    ``round`` and ``repr`` each convert the float to decimal, and one
+    conversion costs less.
+    """
+    if not -MILLI_TEXT_LIMIT < value < MILLI_TEXT_LIMIT:
+        return repr(round(value, 3))  # beyond the limit, and NaN, which fails both tests
+    text = f"{value:.3f}"
+    if text[-1] != "0":
+        return text
+    text = text.rstrip("0")
+    return text + "0" if text[-1] == "." else text
 
 
 _LINE_FORMAT: Final = (
