@@ -53,7 +53,7 @@ gateway's), its classes cannot be
 weakly referenced (which the @rx pattern cache needs), and a module whose
 dataclasses name types imported only for type checking fails at import."""
 
-C_MODULES: dict[str, tuple[str, ...]] = {"http": ("_heads",)}
+C_MODULES: dict[str, tuple[str, ...]] = {"http": ("_heads",), "gateway": ("_access",)}
 """Hand-written C modules, by package of stockade: ``<name>.c`` beside the Python
 modules, built with the compiler Python was built with. Like the mypyc
 modules, they are used only from a matching build, and the Python code

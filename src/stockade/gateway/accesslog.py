@@ -14,6 +14,11 @@ from stockade.config.models import AccessLog as AccessLogSettings
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.routing import RouteMatch
 
+try:
+    from stockade.gateway import _access
+except ImportError:  # no compiled build: _python_line formats every line
+    _access = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.2
@@ -178,10 +183,21 @@ def _entry(exchange: Exchange) -> _Entry:
 
 
 def _format_line(entry: _Entry) -> str:
+    match = entry[2]
+    route = _NO_ROUTE_JSON if match is None else _route_json(match)
+    if _access is not None:
+        line = _access.format_line(entry, route)
+        if line is not None:
+            return line
+    return _python_line(entry, route)
+
+
+def _python_line(entry: _Entry, route: str) -> str:
+    """Return the access line of ``entry``; ``route`` is its tenant, service and route members."""
     (
         started_wall,
         request_id,
-        match,
+        _,
         client,
         method,
         authority,
@@ -202,7 +218,7 @@ def _format_line(entry: _Entry) -> str:
     line = _LINE_FORMAT % (
         _milli_text(started_wall),
         encode_basestring_ascii(request_id),
-        _NO_ROUTE_JSON if match is None else _route_json(match),
+        route,
         encode_basestring_ascii(client),
         method_json,
         encode_basestring_ascii(authority.decode("latin-1")),
