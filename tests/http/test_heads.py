@@ -19,12 +19,50 @@ from stockade import native
 from stockade.http import serialize
 from stockade.http.errors import ProtocolError
 from stockade.http.field_lines import parse_field_lines, split_section
+from stockade.http.limits import ParserLimits
+from stockade.http.parser import RequestParser
 
 SEED = 20261205
 MUTANTS_PER_HEAD = 3000
 MAX_FIELDS = 8
+MAX_TARGET = 24
 
 INTERESTING_BYTES = b"\r\n\t \x00\x01\x7f\x80\xff:;,\"\\aAzZ09-_"
+
+REQUEST_HEADS = [
+    b"GET /items/1 HTTP/1.1\r\nHost: api.example\r\nUser-Agent: wrk",
+    b"POST /up?x=1 HTTP/1.0\r\nContent-Length: 5",
+    b"OPTIONS * HTTP/1.1\r\nHost: a",
+    b"GET http://a.example/p HTTP/1.1\r\nHost: b",
+    b"PROPFIND /caf\xe9 HTTP/1.1\r\nHost: a",
+]
+
+INVALID_REQUEST_HEADS = [
+    b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example",
+    b"GET /" + b"x" * MAX_TARGET + b" HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.2\r\nHost: a",
+    b"GET / HTTP/2.0\r\nHost: a",
+    b"GET  / HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.1 \r\nHost: a",
+    b"GET /\t HTTP/1.1\r\nHost: a",
+    b"GET /\x7f HTTP/1.1\r\nHost: a",
+    b"G(T / HTTP/1.1\r\nHost: a",
+    b" / HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.1\r\nHost a",
+]
+
+HEADS = [
+    b"GET /items/1 HTTP/1.1\r\nHost: api.example\r\nUser-Agent: wrk",
+    b"POST /up?x=1 HTTP/1.0\r\nContent-Length: 5",
+    b"OPTIONS * HTTP/1.1\r\nHost: a",
+    b"GET http://a.example/p HTTP/1.1\r\nHost: b",
+    b"PROPFIND /caf\xe9 HTTP/1.1\r\nHost: a",
+    b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example",
+    b"GET /" + b"x" * MAX_TARGET + b" HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.2\r\nHost: a",
+    b"GET  / HTTP/1.1\r\nHost: a",
+    b"GET /\t HTTP/1.1\r\nHost: a",
+]
 
 HEADS = [
     b"GET /items/1 HTTP/1.1\r\nHost: api.example\r\nUser-Agent: wrk",
@@ -54,6 +92,18 @@ def python_scan(head: bytes) -> tuple[object, ...] | None:
     except ProtocolError:
         return None
     return lines[0], items, names, framing
+
+
+def python_request_scan(head: bytes) -> tuple[object, ...] | None:
+    """Return what the Python parser reads from a request head, or None when it raises."""
+    parser = RequestParser(ParserLimits(max_header_count=MAX_FIELDS, max_target_bytes=MAX_TARGET))
+    try:
+        lines = split_section(head, "request head", MAX_FIELDS, start_line=True)
+        method, target, version = parser._parse_request_line(lines[0])
+        items, names, framing = parse_field_lines(lines[1:], "header")
+    except ProtocolError:
+        return None
+    return method, target, version, items, names, framing
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -117,6 +167,49 @@ def test_scan_head_mutants_match_python() -> None:
             accepted += 1
             assert scanned == expected, mutant
     assert accepted > MUTANTS_PER_HEAD  # the mutants are not all rejected
+
+
+@pytest.mark.parametrize("head", REQUEST_HEADS)
+def test_scan_request_head_valid_matches_python(head: bytes) -> None:
+    heads = compiled_heads()
+    expected = python_request_scan(head)
+    assert expected is not None
+    assert heads.scan_request_head(head, MAX_FIELDS, MAX_TARGET) == expected
+
+
+@pytest.mark.parametrize("head", INVALID_REQUEST_HEADS)
+def test_scan_request_head_invalid_returns_none(head: bytes) -> None:
+    heads = compiled_heads()
+    assert python_request_scan(head) is None
+    assert heads.scan_request_head(head, MAX_FIELDS, MAX_TARGET) is None
+
+
+def test_scan_request_head_mutants_match_python() -> None:
+    heads = compiled_heads()
+    rng = random.Random(SEED)
+    accepted = 0
+    for head in REQUEST_HEADS + INVALID_REQUEST_HEADS:
+        for _ in range(MUTANTS_PER_HEAD):
+            mutant = mutate(head, rng)
+            scanned = heads.scan_request_head(mutant, MAX_FIELDS, MAX_TARGET)
+            expected = python_request_scan(mutant)
+            if scanned is None:
+                continue  # the Python parser decides this head
+            accepted += 1
+            assert scanned == expected, mutant
+    assert accepted > MUTANTS_PER_HEAD
+
+
+def test_kept_items_drops_listed_names() -> None:
+    heads = compiled_heads()
+    items = [(b"Host", b"a"), (b"Connection", b"close"), (b"X-Id", b"1"), (b"host", b"b")]
+    names = [b"host", b"connection", b"x-id", b"host"]
+    kept = heads.kept_items(items, names, frozenset({b"host", b"connection"}))
+    assert kept == [(b"X-Id", b"1")]
+    assert heads.kept_items(items, names, frozenset()) == items
+    assert heads.kept_items(items, names, frozenset()) is not items
+    with pytest.raises(TypeError):
+        heads.kept_items(items, names[:2], frozenset())
 
 
 ITEM_PARTS = [b"Host", b"X-Id", b"a", b"x y", b"x:y", b"", b"v\r", b"v\nw", b"v\x00", b"caf\xe9",

@@ -15,6 +15,11 @@ from typing import Final
 
 from stockade.http.fields import Fields
 
+try:
+    from stockade.http import _heads
+except ImportError:  # no compiled build: _kept_items filters in Python
+    _heads = None  # type: ignore[assignment]
+
 HOP_BY_HOP: Final = frozenset(
     {
         b"connection",
@@ -190,6 +195,8 @@ def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, byt
         nominated = (_listed_names(values) if listed is None else listed) - drop
         if nominated:
             drop = drop | nominated
+    if _heads is not None:
+        return _heads.kept_items(items, names, drop)
     return [item for item, name in zip(items, names, strict=True) if name not in drop]
 
 

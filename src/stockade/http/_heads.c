@@ -16,8 +16,11 @@
 static unsigned char token_char[256];
 /* Bytes allowed inside one line of a head: HTAB, SP, VCHAR and obs-text. */
 static unsigned char line_char[256];
-/* The version written in every forwarded start line, made when the module loads. */
+/* The version written in every forwarded start line, and the versions that
+ * scan_request_head returns, made when the module loads. */
 static PyObject *http11;
+static PyObject *version_1_1;
+static PyObject *version_1_0;
 
 static void
 fill_tables(void)
@@ -157,6 +160,67 @@ done:
     return status;
 }
 
+/* Read the field lines of `head` after its start line, which ends at `end`, into new
+ * collections. Return 1 and set the three outputs, 0 for a head that may be invalid
+ * or has more than `max_fields` field lines, or -1 with an exception set. */
+static int
+scan_fields(const unsigned char *data, Py_ssize_t length, Py_ssize_t end, Py_ssize_t max_fields,
+            PyObject **items_out, PyObject **names_out, PyObject **framing_out)
+{
+    PyObject *items = PyList_New(0);
+    PyObject *names = PyList_New(0);
+    PyObject *framing = PyDict_New();
+    int status = -1;
+    if (items == NULL || names == NULL || framing == NULL) {
+        goto done;
+    }
+    Py_ssize_t fields = 0;
+    while (end < length) {
+        Py_ssize_t start = end + 2;
+        end = line_end(data, start, length);
+        if (end < 0 || ++fields > max_fields) {
+            status = 0;
+            goto done;
+        }
+        int line_status = read_field_line(data, start, end, items, names, framing);
+        if (line_status != 0) {
+            status = line_status > 0 ? 0 : -1;
+            goto done;
+        }
+    }
+    *items_out = items;
+    *names_out = names;
+    *framing_out = framing;
+    return 1;
+done:
+    Py_XDECREF(items);
+    Py_XDECREF(names);
+    Py_XDECREF(framing);
+    return status;
+}
+
+/* Check the arguments (head: bytes, then `count` - 1 ints) and read the ints into `limits`. */
+static int
+scan_arguments(PyObject *const *args, Py_ssize_t count, Py_ssize_t expected, Py_ssize_t *limits,
+               const char *usage)
+{
+    if (count != expected || !PyBytes_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    for (Py_ssize_t index = 1; index < count; index++) {
+        if (!PyLong_CheckExact(args[index])) {
+            PyErr_SetString(PyExc_TypeError, usage);
+            return -1;
+        }
+        limits[index - 1] = PyLong_AsSsize_t(args[index]);
+        if (limits[index - 1] == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(scan_head_doc,
 "scan_head(head, max_field_count, /)\n--\n\n"
 "Return (start_line, items, lowered_names, framing) for a valid head, else None.\n\n"
@@ -167,12 +231,9 @@ PyDoc_STRVAR(scan_head_doc,
 static PyObject *
 scan_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 2 || !PyBytes_CheckExact(args[0]) || !PyLong_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "scan_head(head: bytes, max_field_count: int)");
-        return NULL;
-    }
-    Py_ssize_t max_fields = PyLong_AsSsize_t(args[1]);
-    if (max_fields == -1 && PyErr_Occurred()) {
+    Py_ssize_t limits[1];
+    if (scan_arguments(args, count, 2, limits,
+                       "scan_head(head: bytes, max_field_count: int)") < 0) {
         return NULL;
     }
     const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
@@ -181,39 +242,141 @@ scan_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
     if (end < 0) {
         Py_RETURN_NONE;
     }
-    PyObject *items = PyList_New(0);
-    PyObject *names = PyList_New(0);
-    PyObject *framing = PyDict_New();
+    PyObject *items, *names, *framing;
+    int status = scan_fields(data, length, end, limits[0], &items, &names, &framing);
+    if (status <= 0) {
+        if (status == 0) {
+            Py_RETURN_NONE;
+        }
+        return NULL;
+    }
     PyObject *start_line = PyBytes_FromStringAndSize((const char *)data, end);
-    PyObject *result = NULL;
-    if (items == NULL || names == NULL || framing == NULL || start_line == NULL) {
-        goto done;
-    }
-    Py_ssize_t fields = 0;
-    while (end < length) {
-        Py_ssize_t start = end + 2;
-        end = line_end(data, start, length);
-        if (end < 0 || ++fields > max_fields) {
-            result = Py_None;
-            Py_INCREF(result);
-            goto done;
-        }
-        int status = read_field_line(data, start, end, items, names, framing);
-        if (status != 0) {
-            if (status > 0) {
-                result = Py_None;
-                Py_INCREF(result);
-            }
-            goto done;
-        }
-    }
-    result = PyTuple_Pack(4, start_line, items, names, framing);
-done:
-    Py_XDECREF(items);
-    Py_XDECREF(names);
-    Py_XDECREF(framing);
+    PyObject *result = start_line == NULL ? NULL
+                                          : PyTuple_Pack(4, start_line, items, names, framing);
     Py_XDECREF(start_line);
+    Py_DECREF(items);
+    Py_DECREF(names);
+    Py_DECREF(framing);
     return result;
+}
+
+/* Return 1 when data[start:end] is a valid request target: VCHAR and obs-text only. */
+static int
+is_target(const unsigned char *data, Py_ssize_t start, Py_ssize_t end)
+{
+    for (Py_ssize_t offset = start; offset < end; offset++) {
+        if (data[offset] <= 0x20 || data[offset] == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(scan_request_head_doc,
+"scan_request_head(head, max_field_count, max_target_bytes, /)\n--\n\n"
+"Return (method, target, version, items, lowered_names, framing) for a valid\n"
+"request head, else None.\n\n"
+"``version`` is b\"1.1\" or b\"1.0\". None also covers a request line that\n"
+"RequestParser._parse_request_line would reject, CONNECT included.");
+
+static PyObject *
+scan_request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
+{
+    Py_ssize_t limits[2];
+    if (scan_arguments(args, count, 3, limits,
+                       "scan_request_head(head: bytes, max_field_count: int, "
+                       "max_target_bytes: int)") < 0) {
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t length = PyBytes_GET_SIZE(args[0]);
+    Py_ssize_t end = line_end(data, 0, length);
+    if (end < 0) {
+        Py_RETURN_NONE;
+    }
+    /* method SP request-target SP HTTP-version, one SP each. */
+    Py_ssize_t method_end = 0;
+    while (method_end < end && token_char[data[method_end]]) {
+        method_end++;
+    }
+    if (method_end == 0 || method_end >= end || data[method_end] != ' ') {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t target_start = method_end + 1;
+    const unsigned char *space = memchr(data + target_start, ' ', (size_t)(end - target_start));
+    if (space == NULL) {
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t target_end = space - data;
+    Py_ssize_t version_start = target_end + 1;
+    PyObject *version;
+    if (end - version_start != 8 || memcmp(data + version_start, "HTTP/1.", 7) != 0) {
+        Py_RETURN_NONE;
+    }
+    if (data[end - 1] == '1') {
+        version = version_1_1;
+    }
+    else if (data[end - 1] == '0') {
+        version = version_1_0;
+    }
+    else {
+        Py_RETURN_NONE;
+    }
+    if (target_end == target_start || target_end - target_start > limits[1]
+        || !is_target(data, target_start, target_end)
+        || (method_end == 7 && memcmp(data, "CONNECT", 7) == 0)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *items, *names, *framing;
+    int status = scan_fields(data, length, end, limits[0], &items, &names, &framing);
+    if (status <= 0) {
+        if (status == 0) {
+            Py_RETURN_NONE;
+        }
+        return NULL;
+    }
+    PyObject *method = PyBytes_FromStringAndSize((const char *)data, method_end);
+    PyObject *target = PyBytes_FromStringAndSize((const char *)data + target_start,
+                                                 target_end - target_start);
+    PyObject *result = NULL;
+    if (method != NULL && target != NULL) {
+        result = PyTuple_Pack(6, method, target, version, items, names, framing);
+    }
+    Py_XDECREF(method);
+    Py_XDECREF(target);
+    Py_DECREF(items);
+    Py_DECREF(names);
+    Py_DECREF(framing);
+    return result;
+}
+
+PyDoc_STRVAR(kept_items_doc,
+"kept_items(items, lowered_names, drop, /)\n--\n\n"
+"Return a new list of the items whose lower-cased name is not in the set ``drop``.");
+
+static PyObject *
+kept_items(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
+{
+    if (count != 3 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])
+        || !PyAnySet_Check(args[2]) || PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "kept_items(items: list, lowered_names: list of the same length, "
+                        "drop: set)");
+        return NULL;
+    }
+    Py_ssize_t size = PyList_GET_SIZE(args[0]);
+    PyObject *kept = PyList_New(0);
+    if (kept == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t index = 0; index < size; index++) {
+        int dropped = PySet_Contains(args[2], PyList_GET_ITEM(args[1], index));
+        if (dropped < 0 || (!dropped && PyList_Append(kept, PyList_GET_ITEM(args[0], index)) < 0)) {
+            Py_DECREF(kept);
+            return NULL;
+        }
+    }
+    return kept;
 }
 
 /* Return the size of the field lines of `items`, or -1 when an item is not a pair of
@@ -358,6 +521,9 @@ response_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t cou
 
 static PyMethodDef methods[] = {
     {"scan_head", (PyCFunction)(void (*)(void))scan_head, METH_FASTCALL, scan_head_doc},
+    {"scan_request_head", (PyCFunction)(void (*)(void))scan_request_head, METH_FASTCALL,
+     scan_request_head_doc},
+    {"kept_items", (PyCFunction)(void (*)(void))kept_items, METH_FASTCALL, kept_items_doc},
     {"request_head", (PyCFunction)(void (*)(void))request_head, METH_FASTCALL, request_head_doc},
     {"response_head", (PyCFunction)(void (*)(void))response_head, METH_FASTCALL,
      response_head_doc},
@@ -382,7 +548,9 @@ PyInit__heads(void)
     fill_tables();
     if (http11 == NULL) {
         http11 = PyBytes_FromStringAndSize("HTTP/1.1", 8);
-        if (http11 == NULL) {
+        version_1_1 = PyBytes_FromStringAndSize("1.1", 3);
+        version_1_0 = PyBytes_FromStringAndSize("1.0", 3);
+        if (http11 == NULL || version_1_1 == NULL || version_1_0 == NULL) {
             return NULL;
         }
     }

@@ -54,6 +54,20 @@ def scan_head(
     return _heads.scan_head(head, max_field_count)
 
 
+def scan_request_head(
+    head: bytes, max_field_count: int, max_target_bytes: int
+) -> tuple[bytes, bytes, bytes, FieldItems, list[bytes], FramingValues] | None:
+    """Return the method, target and version of a valid request head, then its fields.
+
+    The fields are what ``parse_field_lines`` returns, and the version is
+    b"1.1" or b"1.0". None has the meaning it has for ``scan_head``, and
+    also covers a request line that the parser rejects.
+    """
+    if _heads is None:
+        return None
+    return _heads.scan_request_head(head, max_field_count, max_target_bytes)
+
+
 def split_section(
     section: bytes, section_name: str, max_field_count: int, *, start_line: bool
 ) -> list[bytes]:

@@ -34,6 +34,7 @@ from stockade.http.field_lines import (
     FramingValues,
     parse_field_lines,
     scan_head,
+    scan_request_head,
     split_section,
 )
 from stockade.http.fields import Fields
@@ -77,16 +78,14 @@ class RequestParser(MessageParser):
     __slots__ = ()
 
     def _parse_head(self, head: bytes) -> ParserEvent:
-        scanned = scan_head(head, self._limits.max_header_count)
+        limits = self._limits
+        scanned = scan_request_head(head, limits.max_header_count, limits.max_target_bytes)
         if scanned is None:
-            lines = split_section(
-                head, "request head", self._limits.max_header_count, start_line=True
-            )
+            lines = split_section(head, "request head", limits.max_header_count, start_line=True)
             method, target, version = self._parse_request_line(lines[0])
             items, names, framing_values = parse_field_lines(lines[1:], "header")
         else:
-            request_line, items, names, framing_values = scanned
-            method, target, version = self._parse_request_line(request_line)
+            method, target, version, items, names, framing_values = scanned
         if target[:1] == b"/" and b"#" not in target:
             path, target_authority = target, None  # origin-form, checked as split_target does
         else:
