@@ -155,6 +155,23 @@ add_escaped(Text *text, Py_UCS4 point)
     text->length = (size_t)(out - text->data);
 }
 
+/* Add one-byte characters inside a JSON string, copying the runs that need no escape. */
+static void
+add_byte_chars(Text *text, const unsigned char *data, Py_ssize_t length)
+{
+    Py_ssize_t run = 0;
+    for (Py_ssize_t index = 0; index < length; index++) {
+        unsigned char byte = data[index];
+        if (byte >= 0x20 && byte <= 0x7e && byte != '"' && byte != '\\') {
+            continue;
+        }
+        text_add(text, (const char *)data + run, (size_t)(index - run));
+        add_escaped(text, byte);
+        run = index + 1;
+    }
+    text_add(text, (const char *)data + run, (size_t)(length - run));
+}
+
 /* Add a str as a JSON string; return 0 when `value` is not a str. */
 static int
 add_str(Text *text, PyObject *value)
@@ -162,12 +179,17 @@ add_str(Text *text, PyObject *value)
     if (!PyUnicode_CheckExact(value)) {
         return 0;
     }
-    int kind = PyUnicode_KIND(value);
-    const void *data = PyUnicode_DATA(value);
     Py_ssize_t length = PyUnicode_GET_LENGTH(value);
     text_add(text, "\"", 1);
-    for (Py_ssize_t index = 0; index < length; index++) {
-        add_escaped(text, PyUnicode_READ(kind, data, index));
+    if (PyUnicode_IS_ASCII(value)) {
+        add_byte_chars(text, PyUnicode_1BYTE_DATA(value), length);
+    }
+    else {
+        int kind = PyUnicode_KIND(value);
+        const void *data = PyUnicode_DATA(value);
+        for (Py_ssize_t index = 0; index < length; index++) {
+            add_escaped(text, PyUnicode_READ(kind, data, index));
+        }
     }
     text_add(text, "\"", 1);
     return 1;
@@ -180,12 +202,9 @@ add_latin1(Text *text, PyObject *value)
     if (!PyBytes_CheckExact(value)) {
         return 0;
     }
-    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(value);
-    Py_ssize_t length = PyBytes_GET_SIZE(value);
     text_add(text, "\"", 1);
-    for (Py_ssize_t index = 0; index < length; index++) {
-        add_escaped(text, data[index]);
-    }
+    add_byte_chars(text, (const unsigned char *)PyBytes_AS_STRING(value),
+                   PyBytes_GET_SIZE(value));
     text_add(text, "\"", 1);
     return 1;
 }
