@@ -6,7 +6,6 @@ entry it formats, and None only for the entries it leaves to that code.
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 from types import ModuleType
@@ -14,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from stockade import native
 from stockade.gateway.accesslog import _python_line
+from tests.support.compiled import compiled_module
 
 SEED = 20261205
 ENTRIES = 20000
@@ -30,13 +29,7 @@ INTS = [0, 1, 200, 599, 2**63 - 1, 2**63, -1, 10**30]
 
 
 def compiled_access() -> ModuleType:
-    """Return the compiled module, or skip when this checkout has no compiled build."""
-    if not native.attach([], "gateway"):
-        pytest.skip("no compiled build of the sources: run scripts/bootstrap to build it")
-    try:
-        return importlib.import_module("stockade.gateway._access")
-    except ImportError as error:
-        pytest.fail(f"the compiled build has no _access module: {error}")
+    return compiled_module("gateway", "_access")
 
 
 def random_float(rng: random.Random) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from stockade.http.errors import ProtocolError
 from stockade.http.messages import NEED_DATA, Data, EndOfMessage, ParserEvent
 from stockade.http.parser import ParserLimits, RequestParser, ResponseParser
@@ -80,3 +82,22 @@ def all_messages(parser: Parser, data: bytes, *, bytewise: bool = False) -> list
 
 def body_of(events: list[ParserEvent]) -> bytes:
     return b"".join(event.data for event in events if isinstance(event, Data))
+
+
+def mutate_bytes(data: bytes, rng: random.Random, alphabet: bytes) -> bytes:
+    """Replace, insert or delete one to four bytes of ``data`` at random positions.
+
+    New bytes come from ``alphabet`` four times out of five, else from all 256 values.
+    """
+    buffer = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        position = rng.randrange(len(buffer) + 1)
+        choice = rng.random()
+        byte = rng.choice(alphabet) if rng.random() < 0.8 else rng.randrange(256)
+        if choice < 0.4 and position < len(buffer):
+            buffer[position] = byte
+        elif choice < 0.7:
+            buffer.insert(position, byte)
+        elif position < len(buffer):
+            del buffer[position]
+    return bytes(buffer)

@@ -9,18 +9,18 @@ on hand-picked cases and on seeded mutations of valid heads.
 
 from __future__ import annotations
 
-import importlib
 import random
 from types import ModuleType
 
 import pytest
 
-from stockade import native
 from stockade.http import serialize
 from stockade.http.errors import ProtocolError
 from stockade.http.field_lines import parse_field_lines, split_section
 from stockade.http.limits import ParserLimits
 from stockade.http.parser import RequestParser
+from tests.http.support import mutate_bytes
+from tests.support.compiled import compiled_module
 
 SEED = 20261205
 MUTANTS_PER_HEAD = 3000
@@ -75,13 +75,7 @@ HEADS = [
 
 
 def compiled_heads() -> ModuleType:
-    """Return the compiled module, or skip when this checkout has no compiled build."""
-    if not native.attach([], "http"):
-        pytest.skip("no compiled build of the sources: run scripts/bootstrap to build it")
-    try:
-        return importlib.import_module("stockade.http._heads")
-    except ImportError as error:
-        pytest.fail(f"the compiled build has no _heads module: {error}")
+    return compiled_module("http", "_heads")
 
 
 def python_scan(head: bytes) -> tuple[object, ...] | None:
@@ -107,18 +101,7 @@ def python_request_scan(head: bytes) -> tuple[object, ...] | None:
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
-    buffer = bytearray(data)
-    for _ in range(rng.randint(1, 3)):
-        position = rng.randrange(len(buffer) + 1)
-        byte = rng.choice(INTERESTING_BYTES) if rng.random() < 0.8 else rng.randrange(256)
-        choice = rng.random()
-        if choice < 0.4 and position < len(buffer):
-            buffer[position] = byte
-        elif choice < 0.8:
-            buffer.insert(position, byte)
-        elif position < len(buffer):
-            del buffer[position]
-    return bytes(buffer)
+    return mutate_bytes(data, rng, INTERESTING_BYTES)
 
 
 @pytest.mark.parametrize("head", HEADS)

@@ -15,6 +15,7 @@ import pytest
 from stockade.http.errors import ProtocolError
 from stockade.http.messages import NEED_DATA, EndOfMessage, ParserEvent
 from stockade.http.parser import ParserLimits, RequestParser, ResponseParser
+from tests.http.support import mutate_bytes
 
 SEED = 20261204
 MUTANTS_PER_MESSAGE = 2000
@@ -43,18 +44,7 @@ RESPONSES = [
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
-    buffer = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        position = rng.randrange(len(buffer) + 1)
-        choice = rng.random()
-        byte = rng.choice(INTERESTING_BYTES) if rng.random() < 0.8 else rng.randrange(256)
-        if choice < 0.4 and position < len(buffer):
-            buffer[position] = byte
-        elif choice < 0.7:
-            buffer.insert(position, byte)
-        elif position < len(buffer):
-            del buffer[position]
-    return bytes(buffer)
+    return mutate_bytes(data, rng, INTERESTING_BYTES)
 
 
 def split_randomly(data: bytes, rng: random.Random) -> list[bytes]:

@@ -199,6 +199,17 @@ done:
     return status;
 }
 
+/* Return what a scan function returns when scan_fields gave `status`, 0 or -1:
+ * None for a head left to the Python code, NULL with the exception set. */
+static PyObject *
+not_scanned(int status)
+{
+    if (status == 0) {
+        Py_RETURN_NONE;
+    }
+    return NULL;
+}
+
 /* Check the arguments (head: bytes, then `count` - 1 ints) and read the ints into `limits`. */
 static int
 scan_arguments(PyObject *const *args, Py_ssize_t count, Py_ssize_t expected, Py_ssize_t *limits,
@@ -245,10 +256,7 @@ scan_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
     PyObject *items, *names, *framing;
     int status = scan_fields(data, length, end, limits[0], &items, &names, &framing);
     if (status <= 0) {
-        if (status == 0) {
-            Py_RETURN_NONE;
-        }
-        return NULL;
+        return not_scanned(status);
     }
     PyObject *start_line = PyBytes_FromStringAndSize((const char *)data, end);
     PyObject *result = start_line == NULL ? NULL
@@ -330,10 +338,7 @@ scan_request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t
     PyObject *items, *names, *framing;
     int status = scan_fields(data, length, end, limits[0], &items, &names, &framing);
     if (status <= 0) {
-        if (status == 0) {
-            Py_RETURN_NONE;
-        }
-        return NULL;
+        return not_scanned(status);
     }
     PyObject *method = PyBytes_FromStringAndSize((const char *)data, method_end);
     PyObject *target = PyBytes_FromStringAndSize((const char *)data + target_start,
