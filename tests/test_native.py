@@ -80,6 +80,11 @@ def test_build_compiles_and_is_used(tmp_path: Path) -> None:
     for package, names in native.COMPILED.items():
         for name in names:
             assert list((directory / "stockade" / package).glob(f"{name}.*.so")), name
+    assert manifest["c_modules"] == {
+        package: list(names) for package, names in native.C_MODULES.items()}
+    for package, names in native.C_MODULES.items():
+        for name in names:
+            assert list((directory / "stockade" / package).glob(f"{name}.*.so")), name
 
     compiled = _probe(directory)
     for module_file in compiled[-2:]:
@@ -93,3 +98,16 @@ def test_build_compiles_and_is_used(tmp_path: Path) -> None:
 
     assert native.build(directory)  # the same sources: the build is kept
     assert manifest == json.loads((directory / native.MANIFEST).read_text())
+
+
+def test_failed_c_module_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "stockade" / "http"
+    folder.mkdir(parents=True)
+    source = Path(native.__file__).parent / "http" / "_heads.c"
+    (folder / "_heads.c").write_bytes(source.read_bytes())
+    (folder / "_broken.c").write_text("this is not C\n")
+    monkeypatch.setattr(native, "C_MODULES", {"http": ("_broken", "_heads")})
+    assert native._compile_c_modules(tmp_path) == {"http": ["_heads"]}
+    assert "compiling _broken.c failed" in caplog.text
+    assert list(folder.glob("_heads.*.so"))
