@@ -13,17 +13,37 @@ if TYPE_CHECKING:
     from stockade.gateway.routing import RouteMatch
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ClientInfo:
     """What the listener knows about the client connection."""
 
     address: str  # the socket peer, or the forwarded client when a trusted proxy sent it
     port: int
     peer_address: str  # always the socket peer
-    tls: bool = False
-    sni: str | None = None
-    peer_certificate: dict[str, Any] | None = None  # ssl.getpeercert() of a verified client
-    peer_certificate_der: bytes | None = None
+    tls: bool
+    sni: str | None
+    peer_certificate: dict[str, Any] | None  # ssl.getpeercert() of a verified client
+    peer_certificate_der: bytes | None
+
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        peer_address: str,
+        tls: bool = False,
+        sni: str | None = None,
+        peer_certificate: dict[str, Any] | None = None,
+        peer_certificate_der: bytes | None = None,
+    ) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted.
+        self.address = address
+        self.port = port
+        self.peer_address = peer_address
+        self.tls = tls
+        self.sni = sni
+        self.peer_certificate = peer_certificate
+        self.peer_certificate_der = peer_certificate_der
 
 
 @dataclass(slots=True)
@@ -39,43 +59,84 @@ class Consumer:
     auth_method: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class VerdictRecord:
     stage: str
     action: str  # "reject" or "detect"
     status: int
     reason: str
 
+    def __init__(self, stage: str, action: str, status: int, reason: str) -> None:
+        self.stage = stage
+        self.action = action
+        self.status = status
+        self.reason = reason
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Exchange:
     request_id: str
     client: ClientInfo
     request: RequestHead
-    match: RouteMatch | None = None
-    consumer: Consumer | None = None
-    body: bytes | None = None  # the whole request body, when a stage asked for it
-    body_truncated: bool = False  # body holds only the first buffer_max_bytes
-    capture_bytes: int = 0  # copy up to this many bytes of each streamed body for log observers
-    response: ResponseHead | None = None
-    response_body: bytes | None = None
-    response_fields_extra: list[tuple[bytes, bytes]] = field(default_factory=list)
-    verdicts: list[VerdictRecord] = field(default_factory=list)
-    events: list[SecurityEvent] = field(default_factory=list)
-    state: dict[str, Any] = field(
-        default_factory=dict
-    )  # per-stage scratch data, keyed by stage name
-    started: float = field(default_factory=time.perf_counter)
-    started_wall: float = field(default_factory=time.time)
-    upstream_seconds: float | None = None
-    upstream_connect_seconds: float | None = (
-        None  # set when a new connection (and handshake) was made
-    )
-    finished: float | None = None
-    upstream_target: str | None = None
-    request_bytes: int = 0
-    response_bytes: int = 0
-    status: int = 0
+    match: RouteMatch | None
+    consumer: Consumer | None
+    body: bytes | None  # the whole request body, when a stage asked for it
+    body_truncated: bool  # body holds only the first buffer_max_bytes
+    capture_bytes: int  # copy up to this many bytes of each streamed body for log observers
+    response: ResponseHead | None
+    response_body: bytes | None
+    response_fields_extra: list[tuple[bytes, bytes]]
+    verdicts: list[VerdictRecord]
+    events: list[SecurityEvent]
+    state: dict[str, Any]  # per-stage scratch data, keyed by stage name
+    started: float  # time.perf_counter() when the request head was read
+    started_wall: float  # time.time() at the same moment
+    upstream_seconds: float | None
+    upstream_connect_seconds: float | None  # set when a new connection (and handshake) was made
+    finished: float | None
+    upstream_target: str | None
+    request_bytes: int
+    response_bytes: int
+    status: int
+
+    def __init__(
+        self,
+        request_id: str,
+        client: ClientInfo,
+        request: RequestHead,
+        match: RouteMatch | None = None,
+        consumer: Consumer | None = None,
+        *,
+        body: bytes | None = None,
+        started: float | None = None,
+        started_wall: float | None = None,
+    ) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted, and an
+        # exchange is made for every request.
+        self.request_id = request_id
+        self.client = client
+        self.request = request
+        self.match = match
+        self.consumer = consumer
+        self.body = body
+        self.body_truncated = False
+        self.capture_bytes = 0
+        self.response = None
+        self.response_body = None
+        self.response_fields_extra = []
+        self.verdicts = []
+        self.events = []
+        self.state = {}
+        self.started = time.perf_counter() if started is None else started
+        self.started_wall = time.time() if started_wall is None else started_wall
+        self.upstream_seconds = None
+        self.upstream_connect_seconds = None
+        self.finished = None
+        self.upstream_target = None
+        self.request_bytes = 0
+        self.response_bytes = 0
+        self.status = 0
 
     @property
     def duration(self) -> float:

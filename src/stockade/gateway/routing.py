@@ -46,7 +46,7 @@ class RouteContext:
     resources: Resources
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class RouteMatch:
     tenant: Tenant
     service: Service
@@ -54,6 +54,17 @@ class RouteMatch:
     pipeline: Pipeline
     params: dict[str, str]
     policy: Policy
+
+    def __init__(self, tenant: Tenant, service: Service, route: Route, pipeline: Pipeline,
+                 params: dict[str, str], policy: Policy) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted.
+        self.tenant = tenant
+        self.service = service
+        self.route = route
+        self.pipeline = pipeline
+        self.params = params
+        self.policy = policy
 
 
 @dataclass(slots=True)

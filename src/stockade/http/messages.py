@@ -17,21 +17,45 @@ class BodyFraming(enum.Enum):
     CLOSE = "close"  # responses only: the body ends when the upstream closes
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class RequestHead:
     method: bytes
     target: bytes
     version: bytes  # b"1.1" or b"1.0"
     fields: Fields
     framing: BodyFraming
-    content_length: int | None = None
-    keep_alive: bool = True
-    expect_continue: bool = False
-    authority: bytes = b""
+    content_length: int | None
+    keep_alive: bool
+    expect_continue: bool
+    authority: bytes
     """Lower-cased host[:port] the request is for: from an absolute-form target, else from Host.
 
     Empty only for an HTTP/1.0 request that carried neither.
     """
+
+    def __init__(
+        self,
+        method: bytes,
+        target: bytes,
+        version: bytes,
+        fields: Fields,
+        framing: BodyFraming,
+        content_length: int | None = None,
+        keep_alive: bool = True,
+        expect_continue: bool = False,
+        authority: bytes = b"",
+    ) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted.
+        self.method = method
+        self.target = target
+        self.version = version
+        self.fields = fields
+        self.framing = framing
+        self.content_length = content_length
+        self.keep_alive = keep_alive
+        self.expect_continue = expect_continue
+        self.authority = authority
 
     @property
     def host(self) -> bytes:
@@ -50,22 +74,43 @@ class RequestHead:
         return self.target.partition(b"?")[2]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ResponseHead:
     status: int
     reason: bytes
     version: bytes
     fields: Fields
     framing: BodyFraming
-    content_length: int | None = None
-    keep_alive: bool = True
+    content_length: int | None
+    keep_alive: bool
+
+    def __init__(
+        self,
+        status: int,
+        reason: bytes,
+        version: bytes,
+        fields: Fields,
+        framing: BodyFraming,
+        content_length: int | None = None,
+        keep_alive: bool = True,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.version = version
+        self.fields = fields
+        self.framing = framing
+        self.content_length = content_length
+        self.keep_alive = keep_alive
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Data:
     """A piece of a message body, already stripped of chunked framing."""
 
     data: bytes
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
 
 @dataclass(slots=True)
