@@ -43,8 +43,8 @@ COMPILED: dict[str, tuple[str, ...]] = {
         "messages", "parser", "serialize", "target",
     ),
     "gateway": (
-        "accesslog", "connection", "exchange", "fast_path", "forwarding", "metrics", "pipeline",
-        "proxy", "responses", "routing", "server", "upstream",
+        "accesslog", "body_limits", "connection", "exchange", "fast_path", "forwarding",
+        "log_phase", "metrics", "pipeline", "proxy", "responses", "routing", "server", "upstream",
     ),
 }
 """Modules compiled, by package of stockade. The rest stay interpreted: mypyc

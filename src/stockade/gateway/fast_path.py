@@ -26,6 +26,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from stockade.gateway.body_limits import buffer_limit
 from stockade.gateway.errors import ClientGone
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.pipeline import Phase, Verdict
@@ -51,7 +52,7 @@ from stockade.gateway.proxy import (
     upstream_fields,
     write_request_head,
 )
-from stockade.gateway.runtime import Runtime, buffer_limit
+from stockade.gateway.runtime import Runtime
 from stockade.gateway.upstream import Target, UpstreamConnection, UpstreamError, UpstreamPool
 from stockade.http.errors import ProtocolError
 from stockade.http.fields import Fields

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from stockade.config.models import Policy, Service
 from stockade.events.model import Severity
+from stockade.gateway.body_limits import buffer_limit
 from stockade.gateway.errors import ClientGone, PeerClosed, SlowRequest
 from stockade.gateway.exchange import Exchange
 from stockade.gateway.forwarding import client_response_items, upstream_request_fields
 from stockade.gateway.pipeline import Phase, Pipeline, Verdict
 from stockade.gateway.responses import json_response
-from stockade.gateway.runtime import Runtime, buffer_limit
+from stockade.gateway.runtime import Runtime
 from stockade.gateway.upstream import (
     Overloaded,
     Target,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockade.config.models import GatewayConfig, Policy, Service, Tenant, policies_in_effect
+from stockade.config.models import GatewayConfig, Service, Tenant, policies_in_effect
 from stockade.events.model import SecurityEvent
 from stockade.gateway.pipeline import LogObserver
 from stockade.gateway.plugins import OBSERVER_FACTORIES, build_registry, load_factory
@@ -23,10 +23,6 @@ from stockade.gateway.upstream_tls import UpstreamTlsContext, UpstreamTlsError
 from stockade.http.parser import ParserLimits
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BUFFER_MAX_BYTES = 1024 * 1024
-"""Largest body buffered for a stage that inspects whole bodies, unless the policy sets it."""
-
 
 @dataclass
 class Runtime:
@@ -165,22 +161,3 @@ def check_layers(config: GatewayConfig) -> list[str]:
     except Exception as exc:  # any factory error makes a worker fail to start: report it
         return [f"a security layer cannot be set up: {type(exc).__name__}: {exc}"]
     return []
-
-
-def body_limit(config: GatewayConfig, policy: Policy) -> int:
-    settings = policy.request_body
-    if settings is not None and settings.max_bytes is not None:
-        return settings.max_bytes
-    return config.limits.max_body_bytes
-
-
-def buffer_limit(policy: Policy) -> tuple[int, bool]:
-    """Return the body buffering cap and whether a larger body is inspected partially."""
-    settings = policy.request_body
-    cap = DEFAULT_BUFFER_MAX_BYTES
-    partial = False
-    if settings is not None:
-        if settings.buffer_max_bytes is not None:
-            cap = settings.buffer_max_bytes
-        partial = settings.over_buffer == "inspect_partial"
-    return cap, partial

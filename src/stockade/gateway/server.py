@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any, Final
 from stockade.access.client_address import resolve_client_address
 from stockade.config.models import Policy
 from stockade.events.model import Severity
+from stockade.gateway.body_limits import body_limit, buffer_limit
 from stockade.gateway.connection import ParserProtocol
 from stockade.gateway.errors import ClientGone, PathError, PeerClosed, SlowRequest
 from stockade.gateway.exchange import ClientInfo, Exchange
 from stockade.gateway.fast_path import start_fast_exchange
 from stockade.gateway.forwarding import request_id_from
+from stockade.gateway.log_phase import run_log_phase
 from stockade.gateway.pipeline import Phase, Verdict
 from stockade.gateway.proxy import BodyReader, forward
 from stockade.gateway.responses import json_response
-from stockade.gateway.runtime import Runtime, body_limit, buffer_limit
+from stockade.gateway.runtime import Runtime
 from stockade.http.errors import ProtocolError
 from stockade.http.messages import BodyFraming, RequestHead
 from stockade.http.parser import RequestParser
@@ -132,7 +134,7 @@ class ClientConnection(ParserProtocol[RequestParser]):
     def end_exchange(self, runtime: Runtime, exchange: Exchange, keep_alive: bool) -> None:
         """Finish an exchange served by callbacks and wait for the next request."""
         try:
-            self.worker.finish(runtime, exchange)
+            self._finish(runtime, exchange)
         finally:
             self.busy = False
         if not keep_alive or self.worker.draining or self.closed:
@@ -143,6 +145,10 @@ class ClientConnection(ParserProtocol[RequestParser]):
             self._start_task()  # a pipelined request, or the client closed its side
         else:
             self._watch_idle(runtime)
+
+    def _finish(self, runtime: Runtime, exchange: Exchange) -> None:
+        worker = self.worker
+        run_log_phase(worker.access_log, worker.metrics, runtime, exchange)
 
     def resume_in_task(
         self, runtime: Runtime, exchange: Exchange, step: Coroutine[Any, Any, bool]
@@ -199,7 +205,7 @@ class ClientConnection(ParserProtocol[RequestParser]):
                     try:
                         keep_alive = await step
                     finally:
-                        self.worker.finish(runtime, exchange)
+                        self._finish(runtime, exchange)
                 finally:
                     self.busy = False
                 if not keep_alive or self.worker.draining:

@@ -18,7 +18,6 @@ import signal
 import socket
 import ssl
 import sys
-import time
 from typing import Any
 
 from stockade.config.loader import ConfigError, load_config
@@ -26,7 +25,6 @@ from stockade.config.models import GatewayConfig, Listener, parse_address
 from stockade.events.model import SecurityEvent
 from stockade.gateway.accesslog import AccessLog
 from stockade.gateway.admin_listener import start_admin_listener
-from stockade.gateway.exchange import Exchange
 from stockade.gateway.metrics import SNAPSHOT_INTERVAL, Metrics
 from stockade.gateway.plugins import EVENT_PIPELINE_FACTORY, load_factory
 from stockade.gateway.runtime import Runtime
@@ -70,23 +68,6 @@ class Worker:
         self.connections.discard(connection)
         if self.draining and not self.connections:
             self._stopped.set()
-
-    def finish(self, runtime: Runtime, exchange: Exchange) -> None:
-        """Run the log phase of an exchange: access log, metrics, events, observers."""
-        exchange.finished = time.perf_counter()
-        self.access_log.record(exchange)
-        self.metrics.record(exchange)
-        for event in exchange.events:
-            runtime.emit(event)
-        for observer in runtime.observers:
-            try:
-                observer.observe(exchange)
-            except Exception:
-                log.exception(
-                    "log observer %s failed on request %s",
-                    type(observer).__name__,
-                    exchange.request_id,
-                )
 
     @staticmethod
     def sni_of(ssl_object: Any) -> str | None:
