@@ -44,7 +44,8 @@ COMPILED: dict[str, tuple[str, ...]] = {
     ),
     "gateway": (
         "accesslog", "body_limits", "connection", "exchange", "fast_path", "forwarding",
-        "log_phase", "metrics", "pipeline", "proxy", "responses", "routing", "server", "upstream",
+        "log_phase", "metrics", "pipeline", "proxy", "responses", "routing", "runtime", "server",
+        "upstream",
     ),
 }
 """Modules compiled, by package of stockade. The rest stay interpreted: mypyc
