@@ -35,7 +35,13 @@ class Interruption:
     location: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MatchedVar:
     name: str  # e.g. ARGS:id
     value: bytes
+
+    def __init__(self, name: str, value: bytes) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted.
+        self.name = name
+        self.value = value

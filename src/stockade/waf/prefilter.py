@@ -83,17 +83,25 @@ ValueScan = tuple[int, frozenset[int], frozenset[int]]
 NO_IDS: Final[frozenset[int]] = frozenset()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False, init=False)
 class TargetScan:
     """The plain-set results for the values of some screen targets, for one phase.
 
     Scans compare and hash by identity, so a combination of scans is keyed by the
-    scans themselves.
+    scans themselves. Nothing changes a scan once it is made.
     """
 
     values: tuple[tuple[bytes, int], ...]  # each value with its trigger mask, of every target
     mask: int  # every value's mask together
     hits: tuple[frozenset[int], frozenset[int]]  # prefilter ids: [unchanged, lowercased]
+
+    def __init__(self, values: tuple[tuple[bytes, int], ...], mask: int,
+                 hits: tuple[frozenset[int], frozenset[int]]) -> None:
+        # Written out rather than made by @dataclass: mypyc compiles this
+        # __init__, while the one @dataclass makes runs interpreted.
+        self.values = values
+        self.mask = mask
+        self.hits = hits
 
 
 @dataclass(slots=True)
