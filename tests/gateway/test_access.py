@@ -99,7 +99,9 @@ def test_format_line_leaves_uncovered_entries(position: int, value: Any) -> None
     assert access.format_line(tuple(entry), ROUTE) is None
 
 
-def test_format_line_wrong_entry_raises() -> None:
+def test_format_line_other_entry_left_to_python() -> None:
     access = compiled_access()
+    assert access.format_line((1.0,), ROUTE) is None
+    assert access.format_line([None] * 16, ROUTE) is None
     with pytest.raises(TypeError):
-        access.format_line((1.0,), ROUTE)
+        access.format_line((1.0,))

@@ -191,8 +191,19 @@ def test_kept_items_drops_listed_names() -> None:
     assert kept == [(b"X-Id", b"1")]
     assert heads.kept_items(items, names, frozenset()) == items
     assert heads.kept_items(items, names, frozenset()) is not items
+    assert heads.kept_items(items, names[:2], frozenset()) is None
+    assert heads.kept_items(tuple(items), names, frozenset()) is None
+
+
+def test_other_argument_types_left_to_python() -> None:
+    heads = compiled_heads()
+    head = bytearray(b"GET / HTTP/1.1\r\nHost: a")
+    assert heads.scan_head(head, MAX_FIELDS) is None
+    assert heads.scan_request_head(head, MAX_FIELDS, MAX_TARGET) is None
+    assert heads.request_head(b"GET", b"/", ((b"Host", b"a"),)) is None
+    assert heads.response_head(b"200", bytearray(b"OK"), []) is None
     with pytest.raises(TypeError):
-        heads.kept_items(items, names[:2], frozenset())
+        heads.scan_head(bytes(head))
 
 
 ITEM_PARTS = [b"Host", b"X-Id", b"a", b"x y", b"x:y", b"", b"v\r", b"v\nw", b"v\x00", b"caf\xe9",

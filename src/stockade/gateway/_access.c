@@ -341,9 +341,12 @@ PyDoc_STRVAR(format_line_doc,
 static PyObject *
 format_line(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 2 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ENTRY_SIZE) {
-        PyErr_SetString(PyExc_TypeError, "format_line(entry: tuple of 16 values, route_members)");
+    if (count != 2) {
+        PyErr_SetString(PyExc_TypeError, "format_line(entry, route_members)");
         return NULL;
+    }
+    if (!PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != ENTRY_SIZE) {
+        Py_RETURN_NONE;
     }
     Text text;
     text_init(&text);

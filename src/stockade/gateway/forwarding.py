@@ -196,7 +196,9 @@ def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, byt
         if nominated:
             drop = drop | nominated
     if _heads is not None:
-        return _heads.kept_items(items, names, drop)
+        kept = _heads.kept_items(items, names, drop)
+        if kept is not None:
+            return kept
     return [item for item, name in zip(items, names, strict=True) if name not in drop]
 
 

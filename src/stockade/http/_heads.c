@@ -210,14 +210,19 @@ not_scanned(int status)
     return NULL;
 }
 
-/* Check the arguments (head: bytes, then `count` - 1 ints) and read the ints into `limits`. */
+/* Check the arguments (head, then `count` - 1 ints) and read the ints into `limits`.
+ * Return 0, 1 for a head that is not bytes (a bytearray, say), which the Python code
+ * reads, or -1 with an exception set. */
 static int
 scan_arguments(PyObject *const *args, Py_ssize_t count, Py_ssize_t expected, Py_ssize_t *limits,
                const char *usage)
 {
-    if (count != expected || !PyBytes_CheckExact(args[0])) {
+    if (count != expected) {
         PyErr_SetString(PyExc_TypeError, usage);
         return -1;
+    }
+    if (!PyBytes_CheckExact(args[0])) {
+        return 1;
     }
     for (Py_ssize_t index = 1; index < count; index++) {
         if (!PyLong_CheckExact(args[index])) {
@@ -243,9 +248,10 @@ static PyObject *
 scan_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
     Py_ssize_t limits[1];
-    if (scan_arguments(args, count, 2, limits,
-                       "scan_head(head: bytes, max_field_count: int)") < 0) {
-        return NULL;
+    int checked = scan_arguments(args, count, 2, limits,
+                                 "scan_head(head: bytes, max_field_count: int)");
+    if (checked != 0) {
+        return not_scanned(checked > 0 ? 0 : -1);
     }
     const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
     Py_ssize_t length = PyBytes_GET_SIZE(args[0]);
@@ -291,10 +297,11 @@ static PyObject *
 scan_request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
     Py_ssize_t limits[2];
-    if (scan_arguments(args, count, 3, limits,
-                       "scan_request_head(head: bytes, max_field_count: int, "
-                       "max_target_bytes: int)") < 0) {
-        return NULL;
+    int checked = scan_arguments(args, count, 3, limits,
+                                 "scan_request_head(head: bytes, max_field_count: int, "
+                                 "max_target_bytes: int)");
+    if (checked != 0) {
+        return not_scanned(checked > 0 ? 0 : -1);
     }
     const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
     Py_ssize_t length = PyBytes_GET_SIZE(args[0]);
@@ -357,17 +364,19 @@ scan_request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t
 
 PyDoc_STRVAR(kept_items_doc,
 "kept_items(items, lowered_names, drop, /)\n--\n\n"
-"Return a new list of the items whose lower-cased name is not in the set ``drop``.");
+"Return a new list of the items whose lower-cased name is not in the set ``drop``,\n"
+"or None when the arguments are not two lists of the same length and a set.");
 
 static PyObject *
 kept_items(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])
-        || !PyAnySet_Check(args[2]) || PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "kept_items(items: list, lowered_names: list of the same length, "
-                        "drop: set)");
+    if (count != 3) {
+        PyErr_SetString(PyExc_TypeError, "kept_items(items, lowered_names, drop)");
         return NULL;
+    }
+    if (!PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1]) || !PyAnySet_Check(args[2])
+        || PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        Py_RETURN_NONE;  /* other sequences are left to the Python code */
     }
     Py_ssize_t size = PyList_GET_SIZE(args[0]);
     PyObject *kept = PyList_New(0);
@@ -491,10 +500,13 @@ PyDoc_STRVAR(request_head_doc,
 static PyObject *
 request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3 || !PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
-        || !PyList_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "request_head(method: bytes, target: bytes, items: list)");
+    if (count != 3) {
+        PyErr_SetString(PyExc_TypeError, "request_head(method, target, items)");
         return NULL;
+    }
+    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
+        || !PyList_CheckExact(args[2])) {
+        Py_RETURN_NONE;
     }
     if (PyBytes_GET_SIZE(args[0]) == 0 || PyBytes_GET_SIZE(args[1]) == 0
         || !is_start_line_part(args[0], 0) || !is_start_line_part(args[1], 0)) {
@@ -512,11 +524,13 @@ PyDoc_STRVAR(response_head_doc,
 static PyObject *
 response_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3 || !PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
-        || !PyList_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "response_head(status_code: bytes, reason: bytes, items: list)");
+    if (count != 3) {
+        PyErr_SetString(PyExc_TypeError, "response_head(status_code, reason, items)");
         return NULL;
+    }
+    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
+        || !PyList_CheckExact(args[2])) {
+        Py_RETURN_NONE;
     }
     if (!is_start_line_part(args[0], 0) || !is_start_line_part(args[1], 1)) {
         Py_RETURN_NONE;
