@@ -187,8 +187,8 @@ def test_kept_items_drops_listed_names() -> None:
     heads = compiled_heads()
     items = [(b"Host", b"a"), (b"Connection", b"close"), (b"X-Id", b"1"), (b"host", b"b")]
     names = [b"host", b"connection", b"x-id", b"host"]
-    kept = heads.kept_items(items, names, frozenset({b"host", b"connection"}))
-    assert kept == [(b"X-Id", b"1")]
+    forwarded = heads.kept_items(items, names, frozenset({b"host", b"connection"}))
+    assert forwarded == [(b"X-Id", b"1")]
     assert heads.kept_items(items, names, frozenset()) == items
     assert heads.kept_items(items, names, frozenset()) is not items
     assert heads.kept_items(items, names[:2], frozenset()) is None

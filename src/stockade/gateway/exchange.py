@@ -108,8 +108,6 @@ class Exchange:
         consumer: Consumer | None = None,
         *,
         body: bytes | None = None,
-        started: float | None = None,
-        started_wall: float | None = None,
     ) -> None:
         # Written out rather than made by @dataclass: mypyc compiles this
         # __init__, while the one @dataclass makes runs interpreted, and an
@@ -128,8 +126,8 @@ class Exchange:
         self.verdicts = []
         self.events = []
         self.state = {}
-        self.started = time.perf_counter() if started is None else started
-        self.started_wall = time.time() if started_wall is None else started_wall
+        self.started = time.perf_counter()
+        self.started_wall = time.time()
         self.upstream_seconds = None
         self.upstream_connect_seconds = None
         self.finished = None

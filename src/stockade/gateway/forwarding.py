@@ -196,9 +196,9 @@ def _kept_items(fields: Fields, drop: frozenset[bytes]) -> list[tuple[bytes, byt
         if nominated:
             drop = drop | nominated
     if _heads is not None:
-        kept = _heads.kept_items(items, names, drop)
-        if kept is not None:
-            return kept
+        forwarded = _heads.kept_items(items, names, drop)
+        if forwarded is not None:
+            return forwarded
     return [item for item, name in zip(items, names, strict=True) if name not in drop]
 
 

@@ -211,8 +211,8 @@ not_scanned(int status)
 }
 
 /* Check the arguments (head, then `count` - 1 ints) and read the ints into `limits`.
- * Return 0, 1 for a head that is not bytes (a bytearray, say), which the Python code
- * reads, or -1 with an exception set. */
+ * Return 0 when they are valid, 1 for a head that is not bytes (a bytearray, say),
+ * which the Python code reads, and -1 with an exception set. */
 static int
 scan_arguments(PyObject *const *args, Py_ssize_t count, Py_ssize_t expected, Py_ssize_t *limits,
                const char *usage)
@@ -379,18 +379,19 @@ kept_items(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
         Py_RETURN_NONE;  /* other sequences are left to the Python code */
     }
     Py_ssize_t size = PyList_GET_SIZE(args[0]);
-    PyObject *kept = PyList_New(0);
-    if (kept == NULL) {
+    PyObject *forwarded = PyList_New(0);
+    if (forwarded == NULL) {
         return NULL;
     }
     for (Py_ssize_t index = 0; index < size; index++) {
         int dropped = PySet_Contains(args[2], PyList_GET_ITEM(args[1], index));
-        if (dropped < 0 || (!dropped && PyList_Append(kept, PyList_GET_ITEM(args[0], index)) < 0)) {
-            Py_DECREF(kept);
+        if (dropped < 0
+            || (!dropped && PyList_Append(forwarded, PyList_GET_ITEM(args[0], index)) < 0)) {
+            Py_DECREF(forwarded);
             return NULL;
         }
     }
-    return kept;
+    return forwarded;
 }
 
 /* Return the size of the field lines of `items`, or -1 when an item is not a pair of
@@ -492,6 +493,20 @@ write_head(PyObject *first, PyObject *second, PyObject *third, PyObject *items)
     return head;
 }
 
+/* Check the arguments of request_head and response_head: two bytes and a list.
+ * Return 1 when they are, 0 for other types, which the Python code writes, and -1
+ * with TypeError set for a wrong argument count. */
+static int
+head_arguments(PyObject *const *args, Py_ssize_t count, const char *usage)
+{
+    if (count != 3) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    return PyBytes_CheckExact(args[0]) && PyBytes_CheckExact(args[1])
+           && PyList_CheckExact(args[2]);
+}
+
 PyDoc_STRVAR(request_head_doc,
 "request_head(method, target, items, /)\n--\n\n"
 "Return ``method target HTTP/1.1``, the field lines of ``items`` and the empty line,\n"
@@ -500,13 +515,9 @@ PyDoc_STRVAR(request_head_doc,
 static PyObject *
 request_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3) {
-        PyErr_SetString(PyExc_TypeError, "request_head(method, target, items)");
-        return NULL;
-    }
-    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
-        || !PyList_CheckExact(args[2])) {
-        Py_RETURN_NONE;
+    int checked = head_arguments(args, count, "request_head(method, target, items)");
+    if (checked <= 0) {
+        return checked < 0 ? NULL : Py_NewRef(Py_None);
     }
     if (PyBytes_GET_SIZE(args[0]) == 0 || PyBytes_GET_SIZE(args[1]) == 0
         || !is_start_line_part(args[0], 0) || !is_start_line_part(args[1], 0)) {
@@ -524,13 +535,9 @@ PyDoc_STRVAR(response_head_doc,
 static PyObject *
 response_head(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t count)
 {
-    if (count != 3) {
-        PyErr_SetString(PyExc_TypeError, "response_head(status_code, reason, items)");
-        return NULL;
-    }
-    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[1])
-        || !PyList_CheckExact(args[2])) {
-        Py_RETURN_NONE;
+    int checked = head_arguments(args, count, "response_head(status_code, reason, items)");
+    if (checked <= 0) {
+        return checked < 0 ? NULL : Py_NewRef(Py_None);
     }
     if (!is_start_line_part(args[0], 0) || !is_start_line_part(args[1], 1)) {
         Py_RETURN_NONE;
