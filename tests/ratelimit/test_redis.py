@@ -144,6 +144,9 @@ async def test_concurrent_decisions_share_pipelines(private_redis: PrivateRedis)
             "store": "redis",
             "redis_url": private_redis.url,
             "key_prefix": unique_prefix(),
+            # The test is about pipelining: on a busy machine 300 decisions at once may
+            # take longer than the default 0.25 s, and a decision that times out admits.
+            "redis_timeout_seconds": 10,
             "limits": [
                 {"id": "t", "key": ["tenant"], "windows": [{"requests": 50, "per_seconds": 3600}]}
             ],
