@@ -77,3 +77,27 @@ def test_validate_names_missing_crs(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "waf.extra_rule_files: 'local.conf' is not a readable file" in err
     assert "2 unusable files" in err
     assert "a security layer cannot be set up" not in err
+
+
+def test_validate_reports_each_service(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "openapi.yaml"
+    missing = tmp_path / "no-such-openapi.yaml"
+    path.write_text(
+        "tenants:\n"
+        "  - id: acme\n"
+        "    policy: {protection: {openapi: {unknown_operation: reject}}}\n"
+        "    services:\n"
+        f"      - {{id: shop, hosts: [acme.test], openapi: '{missing}',\n"
+        "         upstream: {targets: ['127.0.0.1:9000']}}\n"
+        "  - id: globex\n"
+        "    policy: {protection: {openapi: {unknown_operation: reject}}}\n"
+        "    services:\n"
+        f"      - {{id: shop, hosts: [globex.test], openapi: '{missing}',\n"
+        "         upstream: {targets: ['127.0.0.1:9000']}}\n")
+    assert main(["config", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    for tenant in ("acme", "globex"):
+        assert (f"{path}: tenants[{tenant}].services[shop].openapi: "
+                f"cannot read OpenAPI document {missing}") in err
+    assert "ConfigError" not in err

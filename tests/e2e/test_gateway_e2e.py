@@ -343,6 +343,26 @@ def test_reload_with_missing_crs_rejected(gateway_factory: Factory, upstream: Te
     assert "config is valid, reloading" not in logs
 
 
+def test_reload_with_unreadable_openapi_rejected(gateway_factory: Factory,
+                                                upstream: TestUpstream, tmp_path: Path) -> None:
+    gateway = gateway_factory(service_config([upstream.address]))
+    config = dict(gateway.config)
+    missing = tmp_path / "no-such-openapi.yaml"
+    config["tenants"][0]["services"][0]["openapi"] = str(missing)
+    config["tenants"][0]["policy"] = {"protection": {"openapi": {"unknown_operation": "reject"}}}
+    gateway.write_config(config)
+    gateway.reload()
+    # The supervisor builds the new stages in a child process, as `config validate` does.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "previous config keeps serving" not in gateway.logs():
+        time.sleep(0.2)
+    assert request(gateway.port, get(gateway.port, "/echo")).status == 200
+    logs = gateway.logs()
+    assert f"cannot read OpenAPI document {missing}" in logs
+    assert "config is valid, reloading" not in logs
+    assert "config reload rejected" not in logs  # no worker saw it
+
+
 def test_graceful_shutdown_finishes_in_flight(
     gateway_factory: Factory, upstream: TestUpstream
 ) -> None:

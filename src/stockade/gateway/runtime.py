@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stockade.config.loader import ConfigError, ConfigIssue
 from stockade.config.models import GatewayConfig, Service, Tenant, policies_in_effect
 from stockade.events.model import SecurityEvent
 from stockade.gateway.pipeline import LogObserver
@@ -155,9 +156,34 @@ def check_layers(config: GatewayConfig) -> list[str]:
 
     Stage factories read files, secrets from environment variables and
     compile rule sets, so errors the config models cannot see show here.
+    Each service is built on its own, so that one service's error does not
+    hide another's. They share one Resources, so a rule set compiles once.
     """
-    try:
-        RouteTable(config, build_registry(), Resources())
-    except Exception as exc:  # any factory error makes a worker fail to start: report it
-        return [f"a security layer cannot be set up: {type(exc).__name__}: {exc}"]
-    return []
+    registry = build_registry()
+    resources = Resources()
+    problems: list[str] = []
+    for tenant in config.tenants:
+        for service in tenant.services:
+            alone = config.model_copy(
+                update={"tenants": [tenant.model_copy(update={"services": [service]})]}
+            )
+            place = f"tenants[{tenant.id}].services[{service.id}]"
+            try:
+                RouteTable(alone, registry, resources)
+            except ConfigError as exc:
+                problems.extend(_issue_text(issue) for issue in exc.issues)
+            except Exception as exc:  # any factory error makes a worker fail to start
+                problems.append(f"{place}: a security layer cannot be set up: {exc}")
+    return problems
+
+
+def _issue_text(issue: ConfigIssue) -> str:
+    """Return a stage factory's config issue as one line, without the file name in front.
+
+    The issue's file is the document that could not be used (an OpenAPI
+    document, for example). It is added at the end unless the message names it.
+    """
+    text = f"{issue.key_path}: {issue.message}" if issue.key_path else issue.message
+    if issue.file and issue.file not in issue.message:
+        text += f" (in {issue.file})"
+    return text

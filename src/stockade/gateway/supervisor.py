@@ -2,9 +2,10 @@
 
 It validates the config, starts one worker process per core (or as many as
 configured), restarts a worker that dies, and turns SIGHUP or a change of the
-config file into a reload: the new file is validated here first, and only a
-valid one is passed on to the workers, which swap it in without dropping
-connections. SIGTERM or SIGINT drains the workers and exits.
+config file into a reload: the new file is validated here first, as
+``stockade config validate`` would, and only a valid one is passed on to the
+workers, which swap it in without dropping connections. SIGTERM or SIGINT
+drains the workers and exits.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ WATCH_INTERVAL = 1.0
 
 READY_TIMEOUT = 60.0
 """Seconds a new worker has to open its listeners."""
+
+LAYER_CHECK_TIMEOUT = 120.0
+"""Seconds the check of a changed config may take to build every route's stages."""
 
 RESTART_BACKOFF_MAX = 30.0
 """Longest wait before restarting a worker that keeps dying."""
@@ -107,12 +111,11 @@ class Supervisor:
         try:
             config = load_config(self.config_path)
         except ConfigError as exc:
-            log.error("config change rejected, the previous config keeps serving:\n%s", exc)
+            _reject_change([str(issue) for issue in exc.issues])
             return
-        problems = check_files(config)
+        problems = check_files(config) or _layer_problems(self.config_path)
         if problems:
-            log.error("config change rejected, the previous config keeps serving:\n%s",
-                      "\n".join(problems))
+            _reject_change(problems)
             return
         self.config = config
         log.info("config is valid, reloading %d workers", len(self.workers))
@@ -182,6 +185,40 @@ class Supervisor:
             return os.stat(self.config_path).st_mtime
         except OSError:
             return 0.0
+
+
+def _reject_change(problems: list[str]) -> None:
+    """Log each problem of a rejected config change as its own line."""
+    for problem in problems:
+        log.error("config change rejected: %s", problem)
+    log.error("config change rejected with %d error%s, the previous config keeps serving",
+              len(problems), "s" if len(problems) != 1 else "")
+
+
+def _layer_problems(config_path: str) -> list[str]:
+    """Build every route's stages of ``config_path`` in a child process; return what fails.
+
+    This is the check of ``stockade config validate``, so a reload rejects
+    what it rejects (an unreadable OpenAPI document, a rule file that does
+    not parse, a missing secret). It runs in a child because the stage
+    factories compile rule sets and open stores that the supervisor must not
+    keep.
+    """
+    command = [sys.executable, "-m", "stockade.cli.main", "config", "validate", config_path]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=LAYER_CHECK_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return [f"the security layers were not set up within {LAYER_CHECK_TIMEOUT:.0f} s"]
+    except OSError as exc:
+        return [f"the security layers could not be checked: {exc}"]
+    if result.returncode == 0:
+        return []
+    prefix = f"{config_path}: "
+    problems = [line.removeprefix(prefix) for line in result.stderr.splitlines()
+                if line.startswith(prefix)]
+    return problems or [f"the security layers could not be set up (check exited with status "
+                        f"{result.returncode}): {result.stderr.strip()[-500:]}"]
 
 
 def _wait_ready(fd: int, timeout: float) -> bool:

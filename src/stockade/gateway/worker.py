@@ -32,7 +32,7 @@ from stockade.gateway.server import ClientConnection
 from stockade.gateway.tls import ClientCertificatePolicy, TlsContexts
 from stockade.logs import configure_logging
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("stockade.gateway.worker")  # not __name__, which is __main__ here
 
 LISTEN_BACKLOG = 1024
 """Pending connections per listening socket."""
@@ -134,7 +134,9 @@ class Worker:
             config = load_config(self.config_path)
             runtime = Runtime.build(config, self.runtime.resources, self.emit)
         except ConfigError as exc:
-            log.error("config reload rejected, the previous config keeps serving:\n%s", exc)
+            for issue in exc.issues:
+                log.error("config reload rejected: %s", issue)
+            log.error("config reload rejected, the previous config keeps serving")
             return False
         except Exception:
             log.exception("config reload failed, the previous config keeps serving")
@@ -243,7 +245,12 @@ async def run_worker(config_path: str, index: int, ready_fd: int | None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
-    worker = Worker(config_path, config, index)
+    try:
+        worker = Worker(config_path, config, index)
+    except ConfigError as exc:  # a stage factory could not use a file or setting
+        for issue in exc.issues:
+            log.error("worker %d cannot serve the config: %s", index, issue)
+        return 1
     await worker.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
