@@ -94,7 +94,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [
-        (b"workers: 0\n", "workers must be between 1 and 256"),
+        (b"workers: 0\n", "workers: must be between 1 and 256 or 'auto' (got 0)"),
         (
             b"tenants: [{id: a, services: [{id: s, hosts: [x.test],"
             b" upstream: {targets: [nohost]}}]}]\n",
@@ -126,6 +126,16 @@ def test_invalid_values_rejected(snippet: bytes, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(snippet)
     assert any(expected in str(issue) for issue in caught.value.issues), caught.value.issues
+
+
+@pytest.mark.parametrize("snippet", [b"workers: two\n", b"workers: true\n", b"workers: 1.5\n"])
+def test_workers_wrong_type_one_error(snippet: bytes) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet)
+    assert len(caught.value.issues) == 1
+    issue = caught.value.issues[0]
+    assert issue.key_path == "workers"
+    assert "must be an integer between 1 and 256 or 'auto'" in issue.message
 
 
 def test_policy_inheritance_merges_nested_keys() -> None:

@@ -463,11 +463,19 @@ class GatewayConfig(StrictModel):
         description="Peers whose X-Forwarded-For is believed; the client address is read from it.",
     )
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _check_workers_type(cls, value: Any) -> Any:
+        # Checked here so that a wrong value gets one error, not one per member of the union.
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError("must be an integer between 1 and 256 or 'auto'")
+
     @field_validator("workers")
     @classmethod
     def _check_workers(cls, value: int | str) -> int | str:
         if isinstance(value, int) and not 1 <= value <= 256:
-            raise ValueError(f"workers must be between 1 and 256 or 'auto', not {value}")
+            raise ValueError("must be between 1 and 256 or 'auto'")
         return value
 
     @model_validator(mode="after")
