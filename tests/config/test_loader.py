@@ -182,3 +182,36 @@ def test_layers_name_every_stage() -> None:
     # no stage: its observer reads the mode of "discovery".
     layers = {stage.layer for stage in stages} | {waf_stage.LAYER, "discovery"}
     assert layers == LAYERS
+
+
+@pytest.mark.parametrize(
+    ("snippet", "key_path", "suggestion"),
+    [
+        (b"workrs: 2\n", "workrs", "'workers'"),
+        (b"policy: {waf: {paranoia_levl: 1}}\n", "policy.waf.paranoia_levl", "'paranoia_level'"),
+        (
+            b"tenants: [{id: a, services: [{id: s, hosts: [x.test],"
+            b" upstream: {targets: ['h:1'], idle_timout: 3}}]}]\n",
+            "tenants[0].services[0].upstream.idle_timout",
+            "'idle_timeout'",
+        ),
+        (
+            b"events: {sinks: [{name: f, type: jsonl, path: x.jsonl, batch_sise: 3}]}\n",
+            "events.sinks[0].jsonl.batch_sise",
+            "'batch_size'",
+        ),
+    ],
+)
+def test_unknown_key_suggests_close_one(snippet: bytes, key_path: str, suggestion: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet)
+    issue = caught.value.issues[0]
+    assert issue.key_path == key_path
+    assert issue.message == f"unknown key; did you mean {suggestion}?"
+
+
+def test_unknown_key_without_close_one() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(b"policy: {waf: {zzzz: 1}}\n")
+    message = caught.value.issues[0].message
+    assert message == "unknown key; check the spelling against `stockade config schema`"

@@ -6,18 +6,23 @@ Errors carry the file, the key path, the line, the bad value and a hint, so
 
 from __future__ import annotations
 
+import difflib
 import os
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from stockade.config.models import GatewayConfig
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """Larger files are surely a mistake (a log passed by accident, say)."""
+
+SIMILAR_KEY_CUTOFF = 0.75
+"""The least similarity (difflib's ratio) of a valid key offered in place of an unknown one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +134,39 @@ def _issue_from_error(file: str, error: Any, lines: dict[tuple[Any, ...], int]) 
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":
         message = "unknown key; check the spelling against `stockade config schema`"
+        suggestion = _similar_key(loc)
+        if suggestion is not None:
+            message = f"unknown key; did you mean {suggestion!r}?"
     elif error.get("type") == "missing":
         message = "required key is missing"
     value = None if error.get("type") == "missing" else error.get("input")
     if isinstance(value, dict | list):
         value = None
     return ConfigIssue(file, key_path, line, message, value)
+
+
+def _similar_key(loc: tuple[Any, ...]) -> str | None:
+    """Return the valid key closest to the unknown last key of ``loc``, if one is close."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    models: list[type[BaseModel]] = [GatewayConfig]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # a list index: the models of the list's items are already in place
+        fields = [model.model_fields[part] for model in models if part in model.model_fields]
+        if not fields:
+            continue  # a union member's tag or a mapping's key: the models stay the same
+        models = [found for field in fields for found in _models_in(field.annotation)]
+    names = sorted({name for model in models for name in model.model_fields})
+    close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=SIMILAR_KEY_CUTOFF)
+    return close[0] if close else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Return the config models that ``annotation`` holds, through unions, lists and mappings."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in typing.get_args(annotation) for model in _models_in(argument)]
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
