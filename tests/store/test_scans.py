@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from stockade.config.models import Service, Tenant
-from stockade.store import scans, tenancy
+from stockade.store import scans, schema, tenancy
 from stockade.store.errors import NotFound
 from stockade.store.history import list_changes
 from stockade.store.scope import Store
@@ -89,3 +89,22 @@ def test_update_records_error_and_rejects_bad_status(seeded: Store) -> None:
             scans.update_scan(scope, "acme", created["scan_id"], "paused")
         with pytest.raises(NotFound):
             scans.create_scan(scope, "acme", "billing", REQUEST)
+
+
+@pytest.mark.parametrize("status", ["finished", "failed"])
+def test_ended_scan_keeps_no_credentials(seeded: Store, status: str) -> None:
+    with seeded.session(None, "admin") as scope:
+        created = scans.create_scan(scope, "acme", "shop", REQUEST)
+        claimed = scans.claim_scan(scope)
+        assert claimed is not None
+        assert claimed["request"]["profiles"][0]["password"] == "alice-secret"
+        scans.update_scan(scope, "acme", created["scan_id"], "running", notes=["halfway"])
+        running = scope.fetch_all(schema.scans, schema.scans.c.scan_id == created["scan_id"])
+        assert running[0]["request"]["profiles"][0]["password"] == "alice-secret"
+        scans.update_scan(scope, "acme", created["scan_id"], status)
+        stored = scope.fetch_all(schema.scans, schema.scans.c.scan_id == created["scan_id"])
+    request = stored[0]["request"]
+    assert request["profiles"][0]["password"] == "***"
+    assert request["profiles"][0]["username"] == "alice"
+    assert request["headers"] == {"Host": "shop.test", "Cookie": "***"}
+    assert request["target"] == REQUEST["target"]

@@ -114,10 +114,18 @@ def fail_stale_scans(scope: Scope, older_than: float) -> int:
 def update_scan(scope: Scope, tenant_id: str, scan_id: str, status: str,
                 findings: list[dict[str, Any]] | None = None, error: str | None = None,
                 notes: list[str] | None = None) -> Row:
-    """Record a scan's progress; ``finished`` and ``failed`` also set the finish time."""
+    """Record a scan's progress; ``finished`` and ``failed`` also set the finish time.
+
+    An ended scan needs its credentials no more, so its stored request keeps
+    them masked from then on.
+    """
     if status not in SCAN_STATES:
         raise ValueError(f"invalid scan status {status!r}; use one of {sorted(SCAN_STATES)}")
     values: dict[str, Any] = {"status": status}
+    if status in ("finished", "failed"):
+        stored = scope.get("scan", scan_id, schema.scans, _scan_key(tenant_id, scan_id))
+        if stored.get("request"):
+            values["request"] = _public(stored)["request"]
     if findings is not None:
         values["findings"] = findings
     if error is not None:
