@@ -182,6 +182,23 @@ def median_result(results: list[WrkResult]) -> WrkResult:
     )
 
 
+def stockade_build() -> str:
+    """Return which build of this checkout ``stockade serve`` runs: compiled or interpreted.
+
+    A stale build is not used, so after an edit the gateway runs interpreted
+    at a fraction of its speed. This warns about that on standard error.
+    """
+    from stockade import native
+
+    if os.environ.get(native.SWITCH_VARIABLE) == "0":
+        return "Stockade interpreted (STOCKADE_NATIVE=0)"
+    if native.build_matches(native.build_directory()):
+        return "Stockade compiled"
+    print("warning: no compiled build matches the sources, so Stockade runs interpreted; "
+          "run scripts/bootstrap first to measure the compiled build", file=sys.stderr)
+    return "Stockade interpreted (no compiled build matches the sources)"
+
+
 def machine_line() -> str:
     cpu = "unknown CPU"
     try:

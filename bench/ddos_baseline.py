@@ -35,6 +35,7 @@ from common import (
     median_result,
     nginx,
     stockade,
+    stockade_build,
     wait_for_port,
     wrk,
 )
@@ -125,8 +126,8 @@ def main() -> None:
     medians = run(args.seconds, args.rounds, args.connections, args.redis)
     store = "Redis store" if args.redis else "memory store"
     print(
-        f"machine: {machine_line()}; {store}; {args.rounds} rounds of {args.seconds}s, "
-        f"{args.connections} connections, medians"
+        f"machine: {machine_line()}; {stockade_build()}; {store}; "
+        f"{args.rounds} rounds of {args.seconds}s, {args.connections} connections, medians"
     )
     print(f"{'gateway':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, result in medians.items():

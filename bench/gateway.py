@@ -36,6 +36,7 @@ from common import (
     median_result,
     nginx,
     stockade,
+    stockade_build,
     wait_for_port,
     wrk,
 )
@@ -232,8 +233,8 @@ def main() -> None:
     medians = run(args.seconds, args.rounds, args.connections, args.tls_upstream, with_bare_relay)
     upstream = "TLS upstream" if args.tls_upstream else "plain upstream"
     print(
-        f"machine: {machine_line()}; {upstream}; {args.rounds} rounds of {args.seconds}s, "
-        f"{args.connections} connections, medians"
+        f"machine: {machine_line()}; {stockade_build()}; {upstream}; "
+        f"{args.rounds} rounds of {args.seconds}s, {args.connections} connections, medians"
     )
     print(f"{'proxy':<12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, result in medians.items():

@@ -34,6 +34,7 @@ from common import (
     median_result,
     nginx,
     stockade,
+    stockade_build,
     wait_for_port,
     wrk,
 )
@@ -162,8 +163,8 @@ def main() -> None:
     args = parser.parse_args()
     medians = run(args.seconds, args.rounds, args.connections, args.state)
     print(
-        f"machine: {machine_line()}; state {args.state}; {args.rounds} rounds of "
-        f"{args.seconds}s, {args.connections} connections, medians"
+        f"machine: {machine_line()}; {stockade_build()}; state {args.state}; "
+        f"{args.rounds} rounds of {args.seconds}s, {args.connections} connections, medians"
     )
     print(f"{'gateway':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, result in medians.items():

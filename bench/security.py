@@ -27,6 +27,7 @@ from common import (
     median_result,
     nginx,
     stockade,
+    stockade_build,
     wait_for_port,
     wrk,
 )
@@ -129,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     medians = run(args.seconds, args.rounds, args.connections)
     plain = medians["plain"].requests_per_second
-    print(f"machine: {machine_line()}")
+    print(f"machine: {machine_line()}; {stockade_build()}")
     print(f"{'gateway':<14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6}")
     for name, result in medians.items():
         print(

@@ -33,6 +33,7 @@ from common import (
     median_result,
     nginx,
     stockade,
+    stockade_build,
     wait_for_port,
     wrk,
 )
@@ -227,7 +228,8 @@ def run(seconds: int, rounds: int, connections: int) -> None:
         ):
             wait_for_port(modsec_port)
             ports = {"nginx+ModSecurity": modsec_port, "stockade": stockade_port}
-            print(f"machine: {machine_line()}; CRS at {CRS_DIR}, paranoia level 1, blocking")
+            print(f"machine: {machine_line()}; {stockade_build()}; CRS at {CRS_DIR}, "
+                  "paranoia level 1, blocking")
             print("verdicts (status per request, same rules):")
             agree = True
             for name, method, target, body in MIX:

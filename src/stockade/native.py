@@ -112,6 +112,16 @@ def attach(package_path: MutableSequence[str], package: str) -> bool:
     if os.environ.get(SWITCH_VARIABLE) == "0":
         return False
     directory = build_directory()
+    if not build_matches(directory):
+        return False
+    if str(directory) not in sys.path:
+        sys.path.append(str(directory))  # the library that the compiled modules share
+    package_path.insert(0, str(directory / "stockade" / package))
+    return True
+
+
+def build_matches(directory: Path) -> bool:
+    """Return True when ``directory`` contains a compiled build of the current sources."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -120,9 +130,6 @@ def attach(package_path: MutableSequence[str], package: str) -> bool:
         log.info("the compiled modules in %s do not match the sources; running them "
                  "interpreted until scripts/bootstrap builds them again", directory)
         return False
-    if str(directory) not in sys.path:
-        sys.path.append(str(directory))  # the library that the compiled modules share
-    package_path.insert(0, str(directory / "stockade" / package))
     return True
 
 
