@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from stockade.waf.operators import OperatorError, build_operator, regex_patterns
+from stockade.waf.operators._pattern_syntax import without_possessive
 from stockade.waf.operators._regex import CompiledRegex
 from stockade.waf.operators.rx import Rx
 from tests.waf.operators.recording import RecordingContext
@@ -98,6 +99,43 @@ def test_rx_invalid_pattern_names_it() -> None:
     assert "(?<=a)b" in message
     assert "hyperscan" in message
     assert "RE2" in message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "greedy"),
+    [
+        ("a++b", "a+b"),
+        ("\\s*+;", "\\s*;"),
+        ("x?+y", "x?y"),
+        ("(?:ab){2,3}+c", "(?:ab){2,3}c"),
+        ("[^?\\w\\s]++\\s*?\\w", "[^?\\w\\s]+\\s*?\\w"),
+        ("\\+++", "\\++"),  # an escaped plus, repeated possessively
+    ],
+)
+def test_without_possessive_makes_greedy(pattern: str, greedy: str) -> None:
+    assert without_possessive(pattern) == greedy
+
+
+@pytest.mark.parametrize(
+    "pattern", ["a+", "a+?", "a??", "[a++]", "\\++", "x{a}+", "\\Qa++\\E", "(?:a)"]
+)
+def test_without_possessive_leaves_others(pattern: str) -> None:
+    assert without_possessive(pattern) is None
+
+
+def test_rx_possessive_pattern_read_as_greedy(ctx: RecordingContext) -> None:
+    operator = build_operator("rx", "^a/b(?:\\s*+;\\s*+q=[0-9]+)*$")
+    assert isinstance(operator, Rx)
+    assert operator.compiled is not None
+    assert operator.compiled.engine_pattern == "^a/b(?:\\s*;\\s*q=[0-9]+)*$"
+    assert regex_patterns(operator) == "(?m)^a/b(?:\\s*;\\s*q=[0-9]+)*$"
+    assert operator.evaluate(b"a/b ; q=1", ctx)
+    assert not operator.evaluate(b"a/b ; q=x", ctx)
+
+
+def test_rx_possessive_with_lookbehind_is_rejected() -> None:
+    with pytest.raises(OperatorError, match="neither hyperscan"):
+        build_operator("rx", "(?<!x)a++")
 
 
 def test_rx_unclosed_group_is_rejected() -> None:

@@ -127,11 +127,12 @@ def build_operator(name: str, argument: str, *, base_dir: Path | None = None) ->
 def regex_patterns(operator: Operator) -> str | None:
     """Return the pattern of an ``@rx`` operator ready for hyperscan, else None.
 
-    The text is the rule's pattern with ``(?m)`` in front, so hyperscan
+    The text is the pattern the engines compiled (the rule's, or it with
+    possessive quantifiers made greedy) with ``(?m)`` in front, so hyperscan
     compiled with ``HS_FLAG_DOTALL`` matches as ``@rx`` does: ModSecurity v3
     sets dot-all and multi-line mode. Patterns that contain macros return
     None, because their text is only known when the rule runs.
     """
-    if isinstance(operator, rx.Rx) and "%{" not in operator.pattern:
-        return for_hyperscan(operator.pattern)
+    if isinstance(operator, rx.Rx) and operator.compiled is not None:
+        return for_hyperscan(operator.compiled.engine_pattern)
     return None

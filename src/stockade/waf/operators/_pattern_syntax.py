@@ -86,6 +86,68 @@ def _include_vertical_tab(pattern: str) -> str:
     return "".join(output)
 
 
+def _counted_repetition_end(pattern: str, start: int) -> int | None:
+    """Return the index past a ``{n}``, ``{n,}`` or ``{n,m}`` at ``start``, else None.
+
+    Any other ``{`` is a literal brace, as in PCRE.
+    """
+    index = start + 1
+    digits = index
+    while index < len(pattern) and pattern[index].isdigit():
+        index += 1
+    if index == digits:
+        return None
+    if index < len(pattern) and pattern[index] == ",":
+        index += 1
+        while index < len(pattern) and pattern[index].isdigit():
+            index += 1
+    if index < len(pattern) and pattern[index] == "}":
+        return index + 1
+    return None
+
+
+def without_possessive(pattern: str) -> str | None:
+    """Return ``pattern`` with its possessive quantifiers made greedy, or None when it has none.
+
+    Neither engine has possessive quantifiers (``a*+``, ``a++``, ``a?+``,
+    ``a{2,}+``), which never give back what they matched. The greedy form
+    matches every value the possessive one matches, and possibly more.
+    """
+    output: list[str] = []
+    changed = False
+    index = 0
+    length = len(pattern)
+    while index < length:
+        char = pattern[index]
+        end = index + 1
+        if pattern.startswith("\\Q", index):
+            close = pattern.find("\\E", index + 2)
+            end = length if close < 0 else close + 2
+        elif char == "\\":
+            end = index + 2
+        elif char == "[":
+            end = _class_end(pattern, index)
+        elif char in "*+?" and not (char == "?" and index > 0 and pattern[index - 1] == "("):
+            end = index + 1
+            if end < length and pattern[end] == "+":
+                output.append(char)
+                changed = True
+                index = end + 1
+                continue
+        elif char == "{":
+            counted = _counted_repetition_end(pattern, index)
+            if counted is not None:
+                end = counted
+                if end < length and pattern[end] == "+":
+                    output.append(pattern[index:end])
+                    changed = True
+                    index = end + 1
+                    continue
+        output.append(pattern[index:end])
+        index = end
+    return "".join(output) if changed else None
+
+
 def for_hyperscan(pattern: str) -> str:
     """Return ``pattern`` in multi-line mode, for hyperscan with HS_FLAG_DOTALL."""
     return MULTILINE_PREFIX + pattern

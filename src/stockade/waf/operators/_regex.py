@@ -7,7 +7,7 @@ import logging
 import hyperscan
 import re2
 
-from stockade.waf.operators._pattern_syntax import for_hyperscan, for_re2
+from stockade.waf.operators._pattern_syntax import for_hyperscan, for_re2, without_possessive
 from stockade.waf.operators._text import to_bytes
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,39 @@ class CompiledRegex:
     match and groups as PCRE.
     """
 
-    __slots__ = ("__weakref__", "_hyperscan", "_re2", "_whole", "pattern")
+    __slots__ = ("__weakref__", "_hyperscan", "_re2", "_whole", "engine_pattern", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
+        # The text the engines compiled: the pattern, or it without possessive quantifiers.
+        self.engine_pattern = pattern
         # With dot-all set, "^.*$" matches every value as a whole, so no engine
         # needs to run. The CRS applies it to every header name and User-Agent.
         self._whole = pattern == WHOLE_VALUE_PATTERN
-        hyperscan_error = re2_error = ""
         self._hyperscan: hyperscan.Database | None = None
         self._re2: re2._Regexp | None = None
+        hyperscan_error, re2_error = self._compile(pattern)
+        greedy = None
+        if self._hyperscan is None and self._re2 is None:
+            greedy = without_possessive(pattern)
+        if greedy is not None:
+            # Possessive quantifiers keep PCRE from backtracking, which neither
+            # engine does, so the greedy form is the closest pattern they take.
+            _, greedy_re2_error = self._compile(greedy)
+            if self._hyperscan is not None or self._re2 is not None:
+                self.engine_pattern, re2_error = greedy, greedy_re2_error
+                log.info("possessive quantifiers of %r are read as greedy, which may match "
+                         "more values", _clip(pattern))
+        if self._hyperscan is None and self._re2 is None:
+            raise RegexCompileError(
+                f"neither hyperscan ({hyperscan_error}) nor RE2 ({re2_error}) can compile it"
+            )
+        if self._re2 is None:
+            log.warning("RE2 cannot compile %r (%s); captures will be empty", pattern, re2_error)
+
+    def _compile(self, pattern: str) -> tuple[str, str]:
+        """Compile ``pattern`` with both engines; return their errors ("" for success)."""
+        hyperscan_error = re2_error = ""
         try:
             self._hyperscan = compile_hyperscan(to_bytes(for_hyperscan(pattern)))
         except hyperscan.error as error:
@@ -86,12 +109,7 @@ class CompiledRegex:
             self._re2 = re2.compile(to_bytes(for_re2(pattern)), RE2_OPTIONS)
         except re2.error as error:
             re2_error = _error_text(error)
-        if self._hyperscan is None and self._re2 is None:
-            raise RegexCompileError(
-                f"neither hyperscan ({hyperscan_error}) nor RE2 ({re2_error}) can compile it"
-            )
-        if self._re2 is None:
-            log.warning("RE2 cannot compile %r (%s); captures will be empty", pattern, re2_error)
+        return hyperscan_error, re2_error
 
     @property
     def engines(self) -> tuple[str, ...]:
