@@ -3,8 +3,9 @@
 Usage: .venv/bin/python bench/gateway_commits.py COMMIT [COMMIT ...]
                                         [--seconds 3] [--rounds 5] [--connections 50]
 
-Each commit's src/ is exported with git archive and run as its own one-worker
-gateway (PYTHONPATH puts it before the editable install), with the same
+Each commit's src/ is exported with git archive, compiled into a build of its
+own, and run as its own one-worker gateway (PYTHONPATH puts it before the
+editable install, STOCKADE_NATIVE_DIR names its build), with the same
 config as bench/gateway.py, in front of one nginx upstream. Rounds alternate
 between nginx (upstream keep-alive), nginx-plain and every commit. Besides
 requests per second, it reads the worker's CPU time from /proc before and
@@ -28,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, WrkResult, free_port, machine_line, nginx, stockade, wait_for_port, wrk
 from gateway import proxy_block, stockade_config, upstream_block
 
+NATIVE_DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"
+"""The environment variable naming the folder of the compiled build (the default is .native)."""
+
 
 def export_source(commit: str, folder: Path) -> Path:
     """Write ``commit``'s src/ under ``folder`` and return the path to put on PYTHONPATH."""
@@ -36,6 +40,29 @@ def export_source(commit: str, folder: Path) -> Path:
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder / "src"
+
+
+def build_native(commit: str, source: Path) -> str:
+    """Compile the sources exported to ``source`` into STOCKADE_NATIVE_DIR; return the build kind.
+
+    Each commit needs a build of its own sources: a build of other sources
+    is not used, and the gateway would run interpreted. The build runs in
+    ``source`` without PYTHONPATH, which older commits pass on to mypy,
+    whose type check then fails.
+    """
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    build = subprocess.run(
+        [sys.executable, "-m", "stockade.native", "build"],
+        cwd=source,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    manifest = Path(os.environ[NATIVE_DIRECTORY_VARIABLE]) / "manifest.json"
+    if build.returncode == 0 and manifest.is_file():
+        return "compiled"
+    print(f"warning: {commit} has no compiled build, so it runs interpreted", file=sys.stderr)
+    return "interpreted"
 
 
 def worker_cpu_seconds(pid: int) -> tuple[float, float]:
@@ -76,16 +103,21 @@ def main() -> None:
         wait_for_port(nginx_port)
         ports = {"nginx": nginx_port, "nginx-plain": plain_port}
         pids: dict[str, int] = {}
+        builds: dict[str, str] = {}
         for index, commit in enumerate(args.commits):
             tree = folder / f"tree-{index}"
             tree.mkdir()
-            os.environ["PYTHONPATH"] = str(export_source(commit, tree))
+            source = export_source(commit, tree)
+            os.environ["PYTHONPATH"] = str(source)
+            os.environ[NATIVE_DIRECTORY_VARIABLE] = str(tree / ".native")
+            builds[commit] = build_native(commit, source)
             port = free_port()
             gateway_folder = stack.enter_context(
                 stockade(stockade_config(upstream_port, None), port)
             )
             ports[commit], pids[commit] = port, worker_pid(gateway_folder)
         os.environ.pop("PYTHONPATH", None)
+        os.environ.pop(NATIVE_DIRECTORY_VARIABLE, None)
         for port in ports.values():  # warm-up
             wrk(f"http://127.0.0.1:{port}/items/1", seconds=2, connections=args.connections)
         for _ in range(args.rounds):
@@ -111,14 +143,15 @@ def main() -> None:
     nginx_rps = statistics.median(r.requests_per_second for r in results["nginx"])
     plain_rps = statistics.median(r.requests_per_second for r in results["nginx-plain"])
     print(f"nginx {nginx_rps:.0f} req/s, nginx-plain {plain_rps:.0f} req/s")
-    print(f"{'commit':<14} {'req/s':>8} {'/nginx':>7} {'/plain':>7} {'CPU us/req':>11} {'user':>6}")
+    print(f"{'commit':<14} {'req/s':>8} {'/nginx':>7} {'/plain':>7} {'CPU us/req':>11} {'user':>6}"
+          "  build")
     for commit in args.commits:
         rps = statistics.median(r.requests_per_second for r in results[commit])
         total = statistics.median((user + system) * 1e6 for user, system in cpu[commit])
         user = statistics.median(user * 1e6 for user, _ in cpu[commit])
         print(
             f"{commit:<14} {rps:>8.0f} {rps / nginx_rps:>7.2f} {rps / plain_rps:>7.2f} "
-            f"{total:>11.1f} {user:>6.1f}"
+            f"{total:>11.1f} {user:>6.1f}  {builds[commit]}"
         )
 
 

@@ -154,9 +154,13 @@ def build(directory: Path) -> bool:
         modules = [f"stockade/{package}/{name}.py"
                    for package, names in COMPILED.items() for name in names]
         mypyc = str(Path(sys.executable).parent / "mypyc")
+        # mypy adds PYTHONPATH to its search path. With PYTHONPATH naming an exported
+        # copy of the sources, its type check failed on the pydantic models, and the
+        # copy in ``work`` is the one to compile anyway.
+        environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
         try:
             result = subprocess.run([mypyc, *modules], cwd=work, capture_output=True,
-                                    text=True, check=False)
+                                    text=True, check=False, env=environment)
         except OSError as error:
             log.warning("cannot run mypyc (%s); everything runs interpreted", error)
             return False
