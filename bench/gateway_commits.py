@@ -29,8 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, WrkResult, free_port, machine_line, nginx, stockade, wait_for_port, wrk
 from gateway import proxy_block, stockade_config, upstream_block
 
-NATIVE_DIRECTORY_VARIABLE = "STOCKADE_NATIVE_DIR"
-"""The environment variable naming the folder of the compiled build (the default is .native)."""
+from stockade import native
 
 
 def export_source(commit: str, folder: Path) -> Path:
@@ -58,7 +57,7 @@ def build_native(commit: str, source: Path) -> str:
         capture_output=True,
         text=True,
     )
-    manifest = Path(os.environ[NATIVE_DIRECTORY_VARIABLE]) / "manifest.json"
+    manifest = Path(os.environ[native.DIRECTORY_VARIABLE]) / native.MANIFEST
     if build.returncode == 0 and manifest.is_file():
         return "compiled"
     print(f"warning: {commit} has no compiled build, so it runs interpreted", file=sys.stderr)
@@ -109,7 +108,7 @@ def main() -> None:
             tree.mkdir()
             source = export_source(commit, tree)
             os.environ["PYTHONPATH"] = str(source)
-            os.environ[NATIVE_DIRECTORY_VARIABLE] = str(tree / ".native")
+            os.environ[native.DIRECTORY_VARIABLE] = str(tree / ".native")
             builds[commit] = build_native(commit, source)
             port = free_port()
             gateway_folder = stack.enter_context(
@@ -117,7 +116,7 @@ def main() -> None:
             )
             ports[commit], pids[commit] = port, worker_pid(gateway_folder)
         os.environ.pop("PYTHONPATH", None)
-        os.environ.pop(NATIVE_DIRECTORY_VARIABLE, None)
+        os.environ.pop(native.DIRECTORY_VARIABLE, None)
         for port in ports.values():  # warm-up
             wrk(f"http://127.0.0.1:{port}/items/1", seconds=2, connections=args.connections)
         for _ in range(args.rounds):

@@ -22,7 +22,7 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """Larger files are surely a mistake (a log passed by accident, say)."""
 
 SIMILAR_KEY_CUTOFF = 0.75
-"""The least similarity (difflib's ratio) of a valid key offered in place of an unknown one."""
+"""The minimum similarity (difflib's ratio) of a valid key offered for an unknown one."""
 
 
 @dataclass(frozen=True, slots=True)

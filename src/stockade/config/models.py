@@ -465,16 +465,13 @@ class GatewayConfig(StrictModel):
 
     @field_validator("workers", mode="before")
     @classmethod
-    def _check_workers_type(cls, value: Any) -> Any:
-        # Checked here so that a wrong value gets one error, not one per member of the union.
-        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool)):
+    def _check_workers(cls, value: Any) -> Any:
+        # Checked before the union, so that a wrong value gets one error, not one per member.
+        if value == "auto":
             return value
-        raise ValueError("must be an integer between 1 and 256 or 'auto'")
-
-    @field_validator("workers")
-    @classmethod
-    def _check_workers(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and not 1 <= value <= 256:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("must be an integer between 1 and 256 or 'auto'")
+        if not 1 <= value <= 256:
             raise ValueError("must be between 1 and 256 or 'auto'")
         return value
 

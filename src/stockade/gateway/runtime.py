@@ -178,10 +178,10 @@ def check_layers(config: GatewayConfig) -> list[str]:
 
 
 def _issue_text(issue: ConfigIssue) -> str:
-    """Return a stage factory's config issue as one line, without the file name in front.
+    """Return a stage factory's config issue as one line that starts at its key path.
 
-    The issue's file is the document that could not be used (an OpenAPI
-    document, for example). It is added at the end unless the message names it.
+    The issue's file is the document that failed to load. It is appended
+    unless the message already names it.
     """
     text = f"{issue.key_path}: {issue.message}" if issue.key_path else issue.message
     if issue.file and issue.file not in issue.message:

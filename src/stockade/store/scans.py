@@ -116,8 +116,8 @@ def update_scan(scope: Scope, tenant_id: str, scan_id: str, status: str,
                 notes: list[str] | None = None) -> Row:
     """Record a scan's progress; ``finished`` and ``failed`` also set the finish time.
 
-    An ended scan needs its credentials no more, so its stored request keeps
-    them masked from then on.
+    An ended scan no longer needs its credentials, so its stored request
+    keeps them masked from then on.
     """
     if status not in SCAN_STATES:
         raise ValueError(f"invalid scan status {status!r}; use one of {sorted(SCAN_STATES)}")

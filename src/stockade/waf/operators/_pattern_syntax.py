@@ -120,6 +120,7 @@ def without_possessive(pattern: str) -> str | None:
     while index < length:
         char = pattern[index]
         end = index + 1
+        quantifier = False
         if pattern.startswith("\\Q", index):
             close = pattern.find("\\E", index + 2)
             end = length if close < 0 else close + 2
@@ -127,23 +128,16 @@ def without_possessive(pattern: str) -> str | None:
             end = index + 2
         elif char == "[":
             end = _class_end(pattern, index)
-        elif char in "*+?" and not (char == "?" and index > 0 and pattern[index - 1] == "("):
-            end = index + 1
-            if end < length and pattern[end] == "+":
-                output.append(char)
-                changed = True
-                index = end + 1
-                continue
+        elif char in "*+?":
+            quantifier = not (char == "?" and index > 0 and pattern[index - 1] == "(")
         elif char == "{":
             counted = _counted_repetition_end(pattern, index)
             if counted is not None:
-                end = counted
-                if end < length and pattern[end] == "+":
-                    output.append(pattern[index:end])
-                    changed = True
-                    index = end + 1
-                    continue
+                end, quantifier = counted, True
         output.append(pattern[index:end])
+        if quantifier and end < length and pattern[end] == "+":
+            changed = True
+            end += 1  # the "+" that makes the quantifier possessive is dropped
         index = end
     return "".join(output) if changed else None
 

@@ -84,8 +84,8 @@ class CompiledRegex:
         if self._hyperscan is None and self._re2 is None:
             greedy = without_possessive(pattern)
         if greedy is not None:
-            # Possessive quantifiers keep PCRE from backtracking, which neither
-            # engine does, so the greedy form is the closest pattern they take.
+            # Neither engine backtracks, so the possessive form, which only stops
+            # PCRE's backtracking, has no equivalent there. The greedy form is closest.
             _, greedy_re2_error = self._compile(greedy)
             if self._hyperscan is not None or self._re2 is not None:
                 self.engine_pattern, re2_error = greedy, greedy_re2_error
